@@ -1,0 +1,222 @@
+"""SSH connections to one host: strict host keys, key auth, retry with backoff, sudo, counted commands.
+
+This is the only module that imports fabric or paramiko.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import shlex
+import socket
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import paramiko
+from fabric import Config, Connection as FabricConnection
+from paramiko.ssh_exception import (
+    AuthenticationException,
+    BadHostKeyException,
+    NoValidConnectionsError,
+    SSHException,
+)
+
+from .errors import ConnectError, HostKeyError
+
+
+@dataclass
+class Target:
+    """Where and how to reach one host."""
+
+    name: str
+    address: str
+    port: int = 22
+    user: str = "root"
+    key_file: str | None = None
+    known_hosts: list[str] = field(default_factory=list)
+    connect_timeout: float = 10.0
+    connect_retries: int = 2
+    trust_new_hosts: bool = False
+
+
+@dataclass
+class CommandResult:
+    """What one remote command returned."""
+
+    rc: int
+    stdout: str
+    stderr: str
+
+    @property
+    def ok(self) -> bool:
+        return self.rc == 0
+
+
+class _RejectUnknownHost(paramiko.MissingHostKeyPolicy):
+    """Refuses hosts absent from known_hosts, naming the fingerprint and the way to trust it."""
+
+    def missing_host_key(self, client, hostname, key):
+        raise HostKeyError(
+            f"host key of {hostname} is not in known_hosts "
+            f"({key.get_name()} {key.fingerprint}); verify it, then rerun with --trust-new-hosts to record it"
+        )
+
+
+class _TrustAndRecord(paramiko.MissingHostKeyPolicy):
+    """Accepts a new host key (asked for with --trust-new-hosts) and appends it to a known_hosts file."""
+
+    def __init__(self, path: str):
+        self.path = path
+
+    def missing_host_key(self, client, hostname, key):
+        Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        with open(self.path, "a", encoding="ascii") as fh:
+            fh.write(f"{hostname} {key.get_name()} {key.get_base64()}\n")
+        client.get_host_keys().add(hostname, key.get_name(), key)
+
+
+def _is_transient(error: Exception) -> bool:
+    """Errors worth retrying: refused or dropped connections, timeouts, banner problems."""
+    if isinstance(error, (NoValidConnectionsError, socket.timeout, TimeoutError, ConnectionError, EOFError)):
+        return True
+    return isinstance(error, SSHException) and not isinstance(error, (AuthenticationException, BadHostKeyException))
+
+
+def sudo_wrap(command: str, user: str) -> str:
+    """Runs a shell command as root: directly for root, through non-interactive sudo otherwise."""
+    if user == "root":
+        return command
+    return f"sudo -n -H sh -c {shlex.quote(command)}"
+
+
+class Connection:
+    """One SSH connection to a host; opened lazily, reused for every command of a run."""
+
+    def __init__(self, target: Target):
+        self.target = target
+        self._fabric: FabricConnection | None = None
+        self.connections_opened = 0
+        self.commands_run = 0
+
+    # -- opening -----------------------------------------------------------------------------
+    def open(self) -> None:
+        if self._fabric is not None:
+            return
+        attempts = max(1, self.target.connect_retries + 1)
+        delay = 1.0
+        for attempt in range(1, attempts + 1):
+            try:
+                self._fabric = self._connect_once()
+                self.connections_opened += 1
+                return
+            except HostKeyError:
+                raise
+            except BadHostKeyException as exc:
+                raise HostKeyError(
+                    f"host key of {exc.hostname} does not match known_hosts "
+                    f"(offered {exc.key.get_name()} {exc.key.fingerprint}): refusing to connect; "
+                    "if the host was rebuilt, remove its old line from known_hosts"
+                ) from None
+            except AuthenticationException as exc:
+                raise ConnectError(
+                    f"authentication as {self.target.user}@{self.target.address}:{self.target.port} failed: {exc}"
+                ) from None
+            except Exception as exc:  # noqa: BLE001 - classified below
+                if not _is_transient(exc) or attempt == attempts:
+                    raise ConnectError(self._describe_failure(exc)) from None
+                time.sleep(delay)
+                delay *= 2
+
+    def _describe_failure(self, exc: Exception) -> str:
+        t = self.target
+        text = str(exc) or type(exc).__name__
+        hint = ""
+        if "banner" in text.lower() or isinstance(exc, EOFError):
+            hint = " (sshd dropped the connection early; OpenSSH >= 9.8 may be penalising this source address after failed attempts: wait and retry)"
+        return f"cannot connect to {t.user}@{t.address}:{t.port} after {t.connect_retries + 1} attempts: {text}{hint}"
+
+    def _connect_once(self) -> FabricConnection:
+        t = self.target
+        connect_kwargs = {
+            "allow_agent": t.key_file is None,
+            "look_for_keys": t.key_file is None,
+            "banner_timeout": t.connect_timeout,
+            "auth_timeout": t.connect_timeout,
+        }
+        if t.key_file:
+            connect_kwargs["key_filename"] = [os.path.expanduser(t.key_file)]
+        config = Config(overrides={"load_ssh_configs": False})
+        conn = FabricConnection(
+            host=t.address, user=t.user, port=t.port, config=config,
+            connect_timeout=t.connect_timeout, connect_kwargs=connect_kwargs,
+        )
+        client = conn.client
+        record_to = None
+        for path in t.known_hosts:
+            expanded = os.path.expanduser(path)
+            if os.path.exists(expanded):
+                client.get_host_keys().load(expanded)
+            record_to = record_to or expanded
+        if t.trust_new_hosts:
+            client.set_missing_host_key_policy(_TrustAndRecord(record_to or os.path.expanduser("~/.ssh/known_hosts")))
+        else:
+            client.set_missing_host_key_policy(_RejectUnknownHost())
+        conn.open()
+        conn.transport.set_keepalive(15)
+        return conn
+
+    # -- commands ----------------------------------------------------------------------------
+    def run(self, command: str, stdin: bytes | None = None, sudo: bool = True, timeout: float | None = None) -> CommandResult:
+        """Runs one shell command (as root unless sudo=False); one round trip."""
+        self.open()
+        if sudo:
+            command = sudo_wrap(command, self.target.user)
+        self.commands_run += 1
+        channel = self._fabric.transport.open_session()
+        try:
+            channel.exec_command(command)
+            if stdin:
+                channel.sendall(stdin)
+            channel.shutdown_write()
+            stdout, stderr = _drain(channel, timeout)
+            rc = channel.recv_exit_status()
+        finally:
+            channel.close()
+        result = CommandResult(rc, stdout.decode("utf-8", "replace"), stderr.decode("utf-8", "replace"))
+        if sudo and self.target.user != "root" and result.rc == 1 and "sudo: a password is required" in result.stderr:
+            raise ConnectError(f"{self.target.user} needs passwordless sudo (NOPASSWD) for vpskit to act as root")
+        return result
+
+    def close(self) -> None:
+        if self._fabric is not None:
+            self._fabric.close()
+            self._fabric = None
+
+    def __enter__(self) -> "Connection":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _drain(channel, timeout: float | None) -> tuple[bytes, bytes]:
+    """Reads stdout and stderr together so neither stream can fill and stall the other."""
+    out, err = bytearray(), bytearray()
+    deadline = time.monotonic() + timeout if timeout else None
+    while True:
+        got = False
+        while channel.recv_ready():
+            out += channel.recv(65536)
+            got = True
+        while channel.recv_stderr_ready():
+            err += channel.recv_stderr(65536)
+            got = True
+        if channel.exit_status_ready() and not channel.recv_ready() and not channel.recv_stderr_ready():
+            if channel.closed or channel.eof_received:
+                break
+        if deadline and time.monotonic() > deadline:
+            raise TimeoutError(f"remote command did not finish within {timeout:.0f}s")
+        if not got:
+            select.select([channel], [], [], 0.2)
+    return bytes(out), bytes(err)

@@ -1,0 +1,13 @@
+"""Facts: each is a shell command plus a pure parser of its output; gathered in batches."""
+
+from .base import Fact
+from .files import FileFact, FileState
+from .packages import AptCacheAgeFact, PackagesFact
+from .system import CommandFact, HostInfoFact, SysctlFact
+from .services import ServiceFact
+from .users import GroupFact, UserFact, AuthorizedKeysFact
+
+__all__ = [
+    "Fact", "FileFact", "FileState", "AptCacheAgeFact", "PackagesFact", "CommandFact", "HostInfoFact",
+    "SysctlFact", "ServiceFact", "GroupFact", "UserFact", "AuthorizedKeysFact",
+]

@@ -1,0 +1,34 @@
+"""The Fact base class: a command to run on the host and a pure function that parses its output."""
+
+from __future__ import annotations
+
+import shlex
+
+
+class Fact:
+    """One thing to know about a host. Subclasses set `command()` and `parse()`; args make the key."""
+
+    def __init__(self, *args):
+        self.args = tuple(args)
+
+    @property
+    def key(self) -> tuple:
+        return (type(self).__name__, self.args)
+
+    def command(self) -> str:
+        raise NotImplementedError
+
+    def parse(self, output: str, rc: int):
+        raise NotImplementedError
+
+    def about_path(self) -> str | None:
+        """The filesystem path this fact describes, if any (used to invalidate it after a write)."""
+        return None
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}{self.args!r}"
+
+
+def q(value: str) -> str:
+    """Shell-quotes one word."""
+    return shlex.quote(str(value))

@@ -1,0 +1,100 @@
+"""Gathers many facts in one remote invocation and caches them until a change invalidates them."""
+
+from __future__ import annotations
+
+import secrets as _random
+from typing import Callable, Iterable
+
+from .errors import RemoteError
+from .facts.base import Fact
+
+
+def batch_script(facts: list[Fact], nonce: str) -> str:
+    """One shell script that runs every fact command, framing each output with nonce markers."""
+    parts = []
+    for index, fact in enumerate(facts):
+        parts.append(
+            f"echo '@@{nonce} {index} begin'; ( {fact.command()} ) </dev/null 2>/dev/null; rc=$?; "
+            f"echo; echo \"@@{nonce} {index} end $rc\""
+        )
+    return "\n".join(parts) + "\n"
+
+
+def parse_batch(output: str, count: int, nonce: str) -> list[tuple[str, int]]:
+    """Splits batch output back into (output, rc) per fact; raises if a section is missing."""
+    results: list[tuple[str, int] | None] = [None] * count
+    current, buffer = None, []
+    for line in output.split("\n"):
+        if line.startswith(f"@@{nonce} "):
+            _, index, marker, *rest = line.split(" ")
+            if marker == "begin":
+                current, buffer = int(index), []
+            elif marker == "end" and current == int(index):
+                text = "\n".join(buffer)
+                results[current] = (text[:-1] if text.endswith("\n") else text, int(rest[0]))
+                current = None
+        elif current is not None:
+            buffer.append(line)
+    missing = [i for i, r in enumerate(results) if r is None]
+    if missing:
+        raise ValueError(f"fact batch output lacks sections {missing}")
+    return results  # type: ignore[return-value]
+
+
+class FactCache:
+    """Facts of one host, fetched in batches; a fetch asks only for what is not cached."""
+
+    def __init__(self, host_name: str, run: Callable[[str], "object"]):
+        self.host_name = host_name
+        self._run = run
+        self._values: dict[tuple, object] = {}
+        self.batches = 0
+        self.gathered = 0
+
+    def ensure(self, facts: Iterable[Fact]) -> None:
+        wanted: dict[tuple, Fact] = {}
+        for fact in facts:
+            if fact.key not in self._values:
+                wanted.setdefault(fact.key, fact)
+        if not wanted:
+            return
+        todo = list(wanted.values())
+        nonce = _random.token_hex(8)
+        result = self._run(batch_script(todo, nonce))
+        try:
+            sections = parse_batch(result.stdout, len(todo), nonce)
+        except ValueError as exc:
+            raise RemoteError(self.host_name, "gathering facts", f"{exc}; stderr: {result.stderr.strip()[:500]}") from None
+        for fact, (text, rc) in zip(todo, sections):
+            try:
+                self._values[fact.key] = fact.parse(text, rc)
+            except Exception as exc:  # noqa: BLE001 - a parser bug must name the fact
+                raise RemoteError(self.host_name, f"parsing fact {fact!r}", str(exc)) from None
+        self.batches += 1
+        self.gathered += len(todo)
+
+    def has(self, fact: Fact) -> bool:
+        return fact.key in self._values
+
+    def get(self, fact: Fact):
+        if fact.key not in self._values:
+            self.ensure([fact])
+        return self._values[fact.key]
+
+    def invalidate(self, predicate: Callable[[Fact | tuple], bool] | None = None, paths: Iterable[str] = ()) -> None:
+        """Drops every fact (no arguments), or only those about the given paths."""
+        paths = set(paths)
+        if predicate is None and not paths:
+            self._values.clear()
+            return
+        for key in list(self._values):
+            name, args = key
+            if paths and name == "FileFact" and args[0] in paths:
+                del self._values[key]
+            elif predicate is not None and predicate(key):
+                del self._values[key]
+
+
+def has_all(cache: FactCache, facts: Iterable[Fact]) -> bool:
+    """True when every one of these facts is cached (so checking them costs no round trip)."""
+    return all(cache.has(f) for f in facts)

@@ -1,0 +1,93 @@
+"""One lab host: its own copy of the rootfs, fresh host keys, a static address; booted with systemd-nspawn."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+from ..errors import LabError
+from .processes import children, is_ours, spawn, wait_gone
+
+NSPAWN_MARKER = "systemd-nspawn"
+
+
+def _chroot(root: Path, command: str, stdin: str | None = None) -> None:
+    result = subprocess.run(["chroot", str(root), "sh", "-c", command], input=stdin, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise LabError(f"preparing {root}: `{command}` failed: {result.stderr.strip()}")
+
+
+def prepare(rootfs_cache: Path, root: Path, name: str, address_cidr: str, gateway: str, proxy_url: str,
+            public_key: str, root_password: str) -> str:
+    """Copies the cached rootfs and makes it a distinct fresh VPS; returns its ed25519 host public key."""
+    if root.exists():
+        shutil.rmtree(root)
+    root.parent.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["cp", "-a", "--reflink=auto", str(rootfs_cache), str(root)], check=True)
+    for key in (root / "etc" / "ssh").glob("ssh_host_*"):
+        key.unlink()
+    subprocess.run(["ssh-keygen", "-q", "-A", "-f", str(root)], check=True)
+    (root / "etc" / "hostname").write_text(name + "\n")
+    (root / "etc" / "hosts").write_text(f"127.0.0.1 localhost\n127.0.1.1 {name}\n::1 localhost ip6-localhost\n")
+    (root / "etc" / "machine-id").write_text("")
+    network = root / "etc" / "systemd" / "network"
+    network.mkdir(parents=True, exist_ok=True)
+    (network / "10-host0.network").write_text(
+        f"[Match]\nName=host0\n\n[Network]\nAddress={address_cidr}\nGateway={gateway}\nLinkLocalAddressing=no\n"
+    )
+    (root / "etc" / "apt" / "apt.conf.d" / "01vpskit-lab-proxy").write_text(
+        f'Acquire::http::Proxy "{proxy_url}";\nAcquire::https::Proxy "DIRECT";\n'
+    )
+    ssh_dir = root / "root" / ".ssh"
+    ssh_dir.mkdir(mode=0o700, exist_ok=True)
+    (ssh_dir / "authorized_keys").write_text(public_key.strip() + "\n")
+    os.chmod(ssh_dir / "authorized_keys", 0o600)
+    # as providers hand a VPS over: root may log in, and passwords are accepted
+    (root / "etc" / "ssh" / "sshd_config.d" / "50-cloud-init.conf").write_text("PasswordAuthentication yes\n")
+    _chroot(root, "sed -i 's/^#\\?PermitRootLogin.*/PermitRootLogin yes/' /etc/ssh/sshd_config")
+    _chroot(root, "chpasswd", stdin=f"root:{root_password}\n")
+    _chroot(root, "systemctl enable systemd-networkd ssh >/dev/null 2>&1 || systemctl enable systemd-networkd ssh")
+    return " ".join((root / "etc" / "ssh" / "ssh_host_ed25519_key.pub").read_text().split()[:2])
+
+
+def boot(root: Path, name: str, bridge: str, log_path: Path) -> int:
+    argv = [
+        "systemd-nspawn", "--register=no", "--keep-unit", "--boot", f"--directory={root}", f"--machine={name}",
+        f"--network-bridge={bridge}", "--console=passive", "--resolv-conf=off", "--timezone=off",
+    ]
+    return spawn(argv, log_path)
+
+
+def wait_tcp(address: str, port: int, timeout: float) -> bool:
+    import socket
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection((address, port), timeout=1).close()
+            return True
+        except OSError:
+            time.sleep(0.3)
+    return False
+
+
+def power_off(pid: int, machine: str, timeout: float = 60.0) -> None:
+    """Asks the container's own init to power off (SIGRTMIN+4), waits, and only then forces nspawn down."""
+    marker = f"--machine={machine}"
+    if not is_ours(pid, marker):
+        return
+    for leader in children(pid):
+        try:
+            os.kill(leader, signal.SIGRTMIN + 4)
+        except ProcessLookupError:
+            pass
+    if wait_gone(pid, timeout):
+        return
+    if is_ours(pid, marker):
+        os.kill(pid, signal.SIGTERM)
+        if not wait_gone(pid, 10) and is_ours(pid, marker):
+            os.kill(pid, signal.SIGKILL)
+            wait_gone(pid, 5)

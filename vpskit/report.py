@@ -1,0 +1,88 @@
+"""Shows a run as it happens (rich on a terminal, plain lines otherwise), a recap table, and JSON."""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from .results import STATUSES, HostResult, StepResult
+
+STYLES = {"ok": "green", "changed": "yellow", "failed": "bold red", "skipped": "cyan"}
+
+
+class Reporter:
+    """Thread-safe progress lines per host and step; `diff` adds unified diffs of changed files."""
+
+    def __init__(self, diff: bool = False, verbose_ok: bool = True, stream=None):
+        self.stream = stream or sys.stdout
+        self.tty = self.stream.isatty()
+        self.console = Console(file=self.stream, highlight=False, soft_wrap=True) if self.tty else None
+        self.diff = diff
+        self.verbose_ok = verbose_ok
+        self.check = False
+        self._lock = threading.Lock()
+
+    def _print(self, plain: str, rich: str | None = None) -> None:
+        with self._lock:
+            if self.console:
+                self.console.print(rich or plain, markup=rich is not None)
+            else:
+                print(plain, file=self.stream, flush=True)
+
+    def start(self, hosts: list[str], check: bool) -> None:
+        self.check = check
+        mode = "check mode (nothing will be changed)" if check else "apply"
+        self._print(f"vpskit: {len(hosts)} host(s), {mode}")
+
+    def step(self, host: str, step: StepResult) -> None:
+        if step.status == "ok" and not self.verbose_ok:
+            return
+        status = "would change" if (self.check and step.status == "changed") else step.status
+        plain = f"{host} | {step.role} | {step.title} | {status}: {step.reason}"
+        style = STYLES[step.status]
+        rich = f"[bold]{_esc(host)}[/] {_esc(step.role)} › {_esc(step.title)}: [{style}]{status}[/] — {_esc(step.reason)}"
+        self._print(plain, rich)
+        if self.diff and step.diff:
+            self._print(step.diff.rstrip("\n"), None)
+
+    def host_done(self, result: HostResult) -> None:
+        if result.error:
+            kind = "UNREACHABLE" if result.unreachable else "FAILED"
+            self._print(f"{result.name} | {kind}: {result.error}", f"[bold red]{_esc(result.name)} {kind}[/]: {_esc(result.error)}")
+
+    def finish(self, results: list[HostResult]) -> None:
+        header = ["host", *STATUSES, "connections", "commands", "fact batches", "seconds"]
+        rows = [[r.name, *(str(r.count(s)) for s in STATUSES), str(r.connections), str(r.commands),
+                 str(r.fact_batches), f"{r.seconds:.2f}"] for r in results]
+        with self._lock:
+            if self.console:
+                table = Table(title="recap")
+                for column in header:
+                    table.add_column(column, justify="left" if column == "host" else "right")
+                for row in rows:
+                    table.add_row(*row)
+                self.console.print(table)
+            else:
+                print("recap:", file=self.stream)
+                for row in rows:
+                    print("  " + " ".join(f"{h}={v}" for h, v in zip(header, row)), file=self.stream)
+                self.stream.flush()
+
+
+def _esc(text: str) -> str:
+    from rich.markup import escape
+    return escape(str(text))
+
+
+def write_json(path: str, results: list[HostResult], check: bool, code: int) -> None:
+    """Writes the machine-readable report atomically."""
+    data = {"check": check, "exit_code": code, "hosts": {r.name: r.to_dict() for r in results}}
+    target = Path(path)
+    tmp = target.with_name(f".{target.name}.tmp")
+    tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+    tmp.replace(target)

@@ -1,0 +1,16 @@
+"""Resources: the declarative primitives roles are written with; each checks, diffs, then applies."""
+
+from .base import Handler, Outcome, Resource
+from .apt import AptCache, Packages
+from .command import Command
+from .cron import CronJob
+from .download import Download
+from .files import Block, Directory, File, Line
+from .services import Service
+from .sysctl import Sysctl
+from .users import AuthorizedKeys, Group, User
+
+__all__ = [
+    "Handler", "Outcome", "Resource", "AptCache", "Packages", "Command", "CronJob", "Download", "Block",
+    "Directory", "File", "Line", "Service", "Sysctl", "AuthorizedKeys", "Group", "User",
+]

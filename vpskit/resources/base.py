@@ -1,0 +1,81 @@
+"""The Resource contract (facts → check → apply) and the outcome every check returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..facts.base import Fact
+
+
+@dataclass
+class Outcome:
+    """The result of a check: a change to make (with a summary and diff) or a reason nothing changes."""
+
+    changed: bool
+    reason: str
+    diff: str | None = None
+    skipped: bool = False
+    plan: object = None  # resource-specific detail of what apply must do
+
+    @classmethod
+    def ok(cls, reason: str) -> "Outcome":
+        return cls(False, reason)
+
+    @classmethod
+    def skip(cls, reason: str) -> "Outcome":
+        return cls(False, reason, skipped=True)
+
+    @classmethod
+    def change(cls, reason: str, diff: str | None = None, plan: object = None) -> "Outcome":
+        return cls(True, reason, diff, plan=plan)
+
+
+class Resource:
+    """A desired state on a host. Subclasses declare facts, compare them, and apply the difference."""
+
+    kind = "resource"
+
+    def __init__(self, name: str, notify: tuple[str, ...] | list[str] = (), secret: bool = False):
+        self.name = name
+        self.notify = tuple(notify)
+        self.secret = secret
+
+    @property
+    def title(self) -> str:
+        return f"{self.kind} {self.name}"
+
+    def facts(self) -> list[Fact]:
+        return []
+
+    def check(self, facts) -> Outcome:
+        raise NotImplementedError
+
+    def apply(self, session, outcome: Outcome) -> None:
+        raise NotImplementedError
+
+    def invalidate(self, facts) -> None:
+        """After a change: forget the facts it may have altered (by default, all of them)."""
+        facts.invalidate()
+
+
+class Handler:
+    """A command run once at the end of a role when a changed step notified it (restart, reload…)."""
+
+    def __init__(self, name: str, command: str, daemon_reload_first: bool = False):
+        self.name = name
+        self.command = command
+        self.daemon_reload_first = daemon_reload_first
+
+    def run(self, session) -> None:
+        if session.daemon_reload_pending:
+            session.run("systemctl daemon-reload", step=f"handler {self.name}: daemon-reload")
+            session.daemon_reload_pending = False
+        session.run(self.command, step=f"handler {self.name}")
+
+    @classmethod
+    def restart(cls, unit: str) -> "Handler":
+        return cls(f"restart {unit}", f"systemctl restart {unit}")
+
+    @classmethod
+    def reload(cls, unit: str) -> "Handler":
+        return cls(f"reload {unit}", f"systemctl reload-or-restart {unit}")

@@ -1,0 +1,265 @@
+"""File-system resources: whole files, directories, single lines and marked blocks."""
+
+from __future__ import annotations
+
+import re
+from typing import Callable
+
+from ..diffing import content_diff
+from ..facts.base import Fact, q
+from ..facts.files import FileFact, FileState
+from .base import Outcome, Resource
+
+BACKUP_ROOT = "/var/backups/vpskit"
+
+
+def write_file_command(path: str, owner: str, group: str, mode: str, validate: str | None = None,
+                       backup: bool = True, before: str = "") -> str:
+    """Shell that writes stdin to a temp file beside `path`, validates it, backs up the old file, renames."""
+    p = q(path)
+    lines = [
+        "set -e",
+        f"p={p}",
+        'd=$(dirname "$p")',
+        before,
+        '[ -d "$d" ] || mkdir -p "$d"',
+        'tmp=$(mktemp "$d/.vpskit-XXXXXX")',
+        "trap 'rm -f \"$tmp\"' EXIT",
+        'cat > "$tmp"',
+        f'chown {q(owner)}:{q(group)} "$tmp"',
+        f'chmod {q(mode)} "$tmp"',
+    ]
+    if validate:
+        check = validate.replace("%s", '"$tmp"')
+        lines.append(f'if ! out=$({check} 2>&1); then echo "validation failed: $out" >&2; exit 65; fi')
+    if backup:
+        lines.append(f'if [ -f "$p" ]; then mkdir -p {BACKUP_ROOT}"$d" && cp -p "$p" {BACKUP_ROOT}"$p"; fi')
+    lines += ['mv -f "$tmp" "$p"', "trap - EXIT"]
+    return "\n".join(line for line in lines if line)
+
+
+class _FileLike(Resource):
+    """Shared check/apply for resources whose desired state is a whole file's content and attributes."""
+
+    def __init__(self, path: str, owner: str = "root", group: str = "root", mode: str = "0644",
+                 validate: str | None = None, backup: bool = True, **kwargs):
+        super().__init__(kwargs.pop("name", path), **kwargs)
+        self.path, self.owner, self.group = path, owner, group
+        self.mode = mode.rjust(4, "0") if mode else None
+        self.validate, self.backup = validate, backup
+
+    def facts(self) -> list[Fact]:
+        return [FileFact(self.path)]
+
+    def desired_content(self, state: FileState, facts) -> bytes:
+        raise NotImplementedError
+
+    def check(self, facts) -> Outcome:
+        state: FileState = facts.get(FileFact(self.path))
+        if state.kind not in ("absent", "file"):
+            return Outcome.change(f"{self.path} is a {state.kind}, expected a regular file", plan="conflict")
+        desired = self.desired_content(state, facts)
+        if not state.exists:
+            return Outcome.change(f"create {self.path}", content_diff(self.path, None, desired), plan=("write", desired))
+        known = state.content is not None
+        if (known and state.content != desired) or (not known and state.sha256 != _sha256(desired)):
+            diff = content_diff(self.path, state.content, desired, old_known=known)
+            return Outcome.change(f"update content of {self.path}", diff, plan=("write", desired))
+        drift = []
+        if state.mode != self.mode:
+            drift.append(f"mode {state.mode} → {self.mode}")
+        if (state.owner, state.group) != (self.owner, self.group):
+            drift.append(f"owner {state.owner}:{state.group} → {self.owner}:{self.group}")
+        if drift:
+            return Outcome.change(f"{self.path}: " + ", ".join(drift), plan=("attrs", None))
+        return Outcome.ok(f"{self.path} has the declared content, owner and mode")
+
+    def apply(self, session, outcome: Outcome) -> None:
+        if outcome.plan == "conflict":
+            raise_conflict(session, self.title, outcome.reason)
+        action, content = outcome.plan
+        if action == "write":
+            cmd = write_file_command(self.path, self.owner, self.group, self.mode, self.validate, self.backup,
+                                     before=self.before_write())
+            session.run(cmd, step=self.title, stdin=content)
+        else:
+            session.run(f"chown {q(self.owner)}:{q(self.group)} {q(self.path)} && chmod {q(self.mode)} {q(self.path)}",
+                        step=self.title)
+        if self.path.startswith(("/etc/systemd/", "/lib/systemd/", "/usr/lib/systemd/")):
+            session.daemon_reload_pending = True
+
+    def before_write(self) -> str:
+        return ""
+
+    def invalidate(self, facts) -> None:
+        facts.invalidate(paths=[self.path])
+
+
+def raise_conflict(session, step: str, reason: str) -> None:
+    from ..errors import RemoteError
+    raise RemoteError(session.name, step, reason + "; refusing to replace it")
+
+
+def _sha256(data: bytes) -> str:
+    import hashlib
+    return hashlib.sha256(data).hexdigest()
+
+
+class File(_FileLike):
+    """A file with exactly this content (text, bytes, or a function of facts), owner and mode; or absent."""
+
+    kind = "file"
+
+    def __init__(self, path: str, content: str | bytes | Callable | None = None, state: str = "present",
+                 needs: list[Fact] | None = None, **kwargs):
+        super().__init__(path, **kwargs)
+        if state == "present" and content is None:
+            raise ValueError(f"file {path}: content is required unless state is 'absent'")
+        self.content, self.state, self.needs = content, state, list(needs or [])
+
+    def facts(self) -> list[Fact]:
+        return super().facts() + self.needs
+
+    def desired_content(self, state, facts) -> bytes:
+        content = self.content(facts) if callable(self.content) else self.content
+        return content.encode() if isinstance(content, str) else content
+
+    def check(self, facts) -> Outcome:
+        if self.state == "absent":
+            state = facts.get(FileFact(self.path))
+            if state.exists:
+                return Outcome.change(f"remove {self.path}", plan=("remove", None))
+            return Outcome.ok(f"{self.path} is absent")
+        return super().check(facts)
+
+    def apply(self, session, outcome: Outcome) -> None:
+        if outcome.plan and outcome.plan[0] == "remove":
+            session.run(f"rm -f {q(self.path)}", step=self.title)
+            return
+        super().apply(session, outcome)
+
+
+class Directory(Resource):
+    """A directory with this owner, group and mode."""
+
+    kind = "directory"
+
+    def __init__(self, path: str, owner: str = "root", group: str = "root", mode: str = "0755", **kwargs):
+        super().__init__(kwargs.pop("name", path), **kwargs)
+        self.path, self.owner, self.group, self.mode = path, owner, group, mode.rjust(4, "0")
+
+    def facts(self) -> list[Fact]:
+        return [FileFact(self.path)]
+
+    def check(self, facts) -> Outcome:
+        state = facts.get(FileFact(self.path))
+        if state.kind == "absent":
+            return Outcome.change(f"create directory {self.path}")
+        if state.kind != "directory":
+            return Outcome.change(f"{self.path} is a {state.kind}, expected a directory", plan="conflict")
+        drift = []
+        if state.mode != self.mode:
+            drift.append(f"mode {state.mode} → {self.mode}")
+        if (state.owner, state.group) != (self.owner, self.group):
+            drift.append(f"owner {state.owner}:{state.group} → {self.owner}:{self.group}")
+        if drift:
+            return Outcome.change(f"{self.path}: " + ", ".join(drift))
+        return Outcome.ok(f"directory {self.path} exists with the declared owner and mode")
+
+    def apply(self, session, outcome: Outcome) -> None:
+        if outcome.plan == "conflict":
+            raise_conflict(session, self.title, outcome.reason)
+        p = q(self.path)
+        session.run(f"mkdir -p {p} && chown {q(self.owner)}:{q(self.group)} {p} && chmod {q(self.mode)} {p}",
+                    step=self.title)
+
+    def invalidate(self, facts) -> None:
+        facts.invalidate(paths=[self.path])
+
+
+def edit_line(text: str, line: str, regexp: str | None, present: bool) -> str:
+    """Ensures a line is present (replacing the last line matching regexp) or absent. Pure."""
+    lines = text.splitlines()
+    pattern = re.compile(regexp) if regexp else None
+    matches = [i for i, existing in enumerate(lines) if (pattern.search(existing) if pattern else existing == line)]
+    if present:
+        if matches:
+            lines[matches[-1]] = line
+        else:
+            lines.append(line)
+    else:
+        lines = [existing for i, existing in enumerate(lines) if i not in set(matches)]
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+def edit_block(text: str, block: str, marker: str, present: bool) -> str:
+    """Ensures a marked block holds exactly `block` (or is removed), leaving the rest as it was. Pure."""
+    begin, end = marker.format(mark="BEGIN"), marker.format(mark="END")
+    lines = text.splitlines()
+    if begin in lines and end in lines[lines.index(begin):]:
+        start = lines.index(begin)
+        stop = lines.index(end, start)
+        before, after = lines[:start], lines[stop + 1:]
+    else:
+        before, after = lines, []
+    middle = [begin, *block.rstrip("\n").splitlines(), end] if present else []
+    result = before + middle + after
+    return "\n".join(result) + ("\n" if result else "")
+
+
+class _EditedFile(_FileLike):
+    """A file whose desired content is the live content with one edit applied."""
+
+    def __init__(self, path: str, present: bool = True, create: bool = True, owner: str | None = None,
+                 group: str | None = None, mode: str | None = None, **kwargs):
+        super().__init__(path, owner=owner, group=group, mode=mode, **kwargs)
+        self.present, self.create = present, create
+        self._declared = (owner, group, self.mode)
+
+    def check(self, facts) -> Outcome:
+        state = facts.get(FileFact(self.path))
+        if state.kind == "file" and state.content is None:
+            return Outcome.change(f"{self.path} is too large to edit in place", plan="conflict")
+        if not state.exists and (not self.present or not self.create):
+            return Outcome.ok(f"{self.path} does not exist, nothing to remove" if not self.present
+                              else f"{self.path} does not exist and create is off")
+        # an edit keeps the live owner and mode unless the resource declares them
+        owner, group, mode = self._declared
+        self.owner = owner or state.owner or "root"
+        self.group = group or state.group or "root"
+        self.mode = mode or state.mode or "0644"
+        return super().check(facts)
+
+    def desired_content(self, state, facts) -> bytes:
+        live = (state.content or b"").decode("utf-8", "replace")
+        return self.edit(live).encode()
+
+    def edit(self, text: str) -> str:
+        raise NotImplementedError
+
+
+class Line(_EditedFile):
+    """One line present in a file (replacing the line matching regexp) or absent."""
+
+    kind = "line"
+
+    def __init__(self, path: str, line: str, regexp: str | None = None, **kwargs):
+        kwargs.setdefault("name", f"{path}: {line}")
+        super().__init__(path, **kwargs)
+        self.line, self.regexp = line, regexp
+
+    def edit(self, text: str) -> str:
+        return edit_line(text, self.line, self.regexp, self.present)
+
+
+class Block(_EditedFile):
+    """A block of lines between vpskit markers in a file."""
+
+    kind = "block"
+
+    def __init__(self, path: str, block: str, marker: str = "# {mark} VPSKIT MANAGED BLOCK", **kwargs):
+        super().__init__(path, **kwargs)
+        self.block, self.marker = block, marker
+
+    def edit(self, text: str) -> str:
+        return edit_block(text, self.block, self.marker, self.present)

@@ -1,0 +1,70 @@
+"""Kernel parameters: persisted in a sysctl.d file and applied live where this host allows it."""
+
+from __future__ import annotations
+
+from ..facts.base import q
+from ..facts.files import FileFact
+from ..facts.system import SysctlFact
+from .base import Outcome, Resource
+from .files import write_file_command
+
+
+def render_sysctl(settings: dict[str, object]) -> str:
+    """The sysctl.d file for these settings, keys sorted. Pure."""
+    lines = ["# Managed by vpskit: kernel parameters; edits are reverted on the next run."]
+    lines += [f"{key} = {_value(value)}" for key, value in sorted(settings.items())]
+    return "\n".join(lines) + "\n"
+
+
+def _value(value) -> str:
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    return " ".join(str(value).split())
+
+
+class Sysctl(Resource):
+    """Sysctl settings in one file; keys a container cannot set are skipped with that reason."""
+
+    kind = "sysctl"
+
+    def __init__(self, settings: dict[str, object], path: str = "/etc/sysctl.d/90-vpskit.conf", **kwargs):
+        super().__init__(kwargs.pop("name", path), **kwargs)
+        self.settings, self.path = dict(settings), path
+
+    def facts(self):
+        return [FileFact(self.path), SysctlFact(*self.settings)]
+
+    def check(self, facts) -> Outcome:
+        file_state = facts.get(FileFact(self.path))
+        live = facts.get(SysctlFact(*self.settings))
+        content = render_sysctl(self.settings).encode()
+        write = file_state.content != content
+        drifted, skipped = {}, []
+        for key, value in sorted(self.settings.items()):
+            state = live.get(key, {"access": "missing", "value": ""})
+            if state["access"] == "missing":
+                skipped.append(f"{key} (not present in this kernel)")
+            elif state["value"] == _value(value):
+                continue
+            elif state["access"] == "ro":
+                skipped.append(f"{key} (read-only /proc/sys here, as in a container)")
+            else:
+                drifted[key] = (state["value"], _value(value))
+        skip_note = f"; skipped {', '.join(skipped)}" if skipped else ""
+        if not write and not drifted:
+            return Outcome.ok(f"{len(self.settings) - len(skipped)} setting(s) in place{skip_note}")
+        parts = ([f"write {self.path}"] if write else []) + [f"{k} {old} → {new}" for k, (old, new) in drifted.items()]
+        from ..diffing import content_diff
+        diff = content_diff(self.path, file_state.content, content) if write else None
+        return Outcome.change("; ".join(parts) + skip_note, diff, plan=(write, content, drifted))
+
+    def apply(self, session, outcome) -> None:
+        write, content, drifted = outcome.plan
+        if write:
+            session.run(write_file_command(self.path, "root", "root", "0644"), step=self.title, stdin=content)
+        if drifted:
+            sets = " ".join(q(f"{k}={new}") for k, (_old, new) in drifted.items())
+            session.run(f"sysctl -q -w {sets}", step=self.title)
+
+    def invalidate(self, facts) -> None:
+        facts.invalidate(lambda key: key[0] == "SysctlFact", paths=[self.path])

@@ -1,0 +1,51 @@
+"""What a run produced: per-step results, per-host summaries and the exit code they imply."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+STATUSES = ("ok", "changed", "failed", "skipped")
+
+
+@dataclass
+class StepResult:
+    role: str
+    title: str
+    status: str  # one of STATUSES
+    reason: str
+    diff: str | None = None
+
+
+@dataclass
+class HostResult:
+    name: str
+    steps: list[StepResult] = field(default_factory=list)
+    error: str | None = None
+    unreachable: bool = False
+    connections: int = 0
+    commands: int = 0
+    fact_batches: int = 0
+    facts: int = 0
+    seconds: float = 0.0
+
+    def count(self, status: str) -> int:
+        return sum(1 for s in self.steps if s.status == status) + (1 if status == "failed" and self.error and
+                                                                     not any(s.status == "failed" for s in self.steps) else 0)
+
+    @property
+    def failed(self) -> bool:
+        return self.error is not None
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["summary"] = {s: self.count(s) for s in STATUSES}
+        return data
+
+
+def exit_code(results: list[HostResult], check_mode: bool) -> int:
+    """0 converged, 2 when check mode found changes (so cron/CI can alarm on drift), 1 on any failure."""
+    if any(r.failed for r in results):
+        return 1
+    if check_mode and any(r.count("changed") for r in results):
+        return 2
+    return 0
