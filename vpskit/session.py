@@ -18,7 +18,6 @@ class HostSession:
     connection: Connection
     check_mode: bool = False
     masker: Masker = field(default_factory=Masker)
-    daemon_reload_pending: bool = False
     facts: FactCache = field(init=False)
 
     def __post_init__(self):

@@ -8,7 +8,8 @@ from .base import Fact, q
 class ServiceFact(Fact):
     """`systemctl show` properties of one unit, as a dict."""
 
-    PROPERTIES = ("LoadState", "ActiveState", "SubState", "UnitFileState", "ConditionResult")
+    PROPERTIES = ("LoadState", "ActiveState", "SubState", "UnitFileState", "ConditionResult",
+                  "ConditionTimestampMonotonic")
 
     def __init__(self, unit: str):
         super().__init__(unit)

@@ -61,15 +61,11 @@ class Resource:
 class Handler:
     """A command run once at the end of a role when a changed step notified it (restart, reload…)."""
 
-    def __init__(self, name: str, command: str, daemon_reload_first: bool = False):
+    def __init__(self, name: str, command: str):
         self.name = name
         self.command = command
-        self.daemon_reload_first = daemon_reload_first
 
     def run(self, session) -> None:
-        if session.daemon_reload_pending:
-            session.run("systemctl daemon-reload", step=f"handler {self.name}: daemon-reload")
-            session.daemon_reload_pending = False
         session.run(self.command, step=f"handler {self.name}")
 
     @classmethod

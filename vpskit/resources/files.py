@@ -13,6 +13,13 @@ from .base import Outcome, Resource
 BACKUP_ROOT = "/var/backups/vpskit"
 
 
+SYSTEMD_DIRS = ("/etc/systemd/", "/lib/systemd/", "/usr/lib/systemd/", "/run/systemd/")
+
+
+def is_unit_path(path: str) -> bool:
+    return path.startswith(SYSTEMD_DIRS)
+
+
 def write_file_command(path: str, owner: str, group: str, mode: str, validate: str | None = None,
                        backup: bool = True, before: str = "") -> str:
     """Shell that writes stdin to a temp file beside `path`, validates it, backs up the old file, renames."""
@@ -35,6 +42,8 @@ def write_file_command(path: str, owner: str, group: str, mode: str, validate: s
     if backup:
         lines.append(f'if [ -f "$p" ]; then mkdir -p {BACKUP_ROOT}"$d" && cp -p "$p" {BACKUP_ROOT}"$p"; fi')
     lines += ['mv -f "$tmp" "$p"', "trap - EXIT"]
+    if is_unit_path(path):  # systemd must see the new unit before anything starts it
+        lines.append("systemctl daemon-reload")
     return "\n".join(line for line in lines if line)
 
 
@@ -85,14 +94,13 @@ class _FileLike(Resource):
         else:
             session.run(f"chown {q(self.owner)}:{q(self.group)} {q(self.path)} && chmod {q(self.mode)} {q(self.path)}",
                         step=self.title)
-        if self.path.startswith(("/etc/systemd/", "/lib/systemd/", "/usr/lib/systemd/")):
-            session.daemon_reload_pending = True
 
     def before_write(self) -> str:
         return ""
 
     def invalidate(self, facts) -> None:
-        facts.invalidate(paths=[self.path])
+        unit_file = is_unit_path(self.path)
+        facts.invalidate(lambda key: unit_file and key[0] == "ServiceFact", paths=[self.path])
 
 
 def raise_conflict(session, step: str, reason: str) -> None:
@@ -134,7 +142,8 @@ class File(_FileLike):
 
     def apply(self, session, outcome: Outcome) -> None:
         if outcome.plan and outcome.plan[0] == "remove":
-            session.run(f"rm -f {q(self.path)}", step=self.title)
+            reload = " && systemctl daemon-reload" if is_unit_path(self.path) else ""
+            session.run(f"rm -f {q(self.path)}{reload}", step=self.title)
             return
         super().apply(session, outcome)
 

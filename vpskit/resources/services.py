@@ -43,7 +43,8 @@ class Service(Resource):
             else:
                 ok.append(f"not enabled ({file_state or 'unknown'})")
         active = state["ActiveState"] in ("active", "reloading", "activating")
-        if self.running is True and not active and state["ConditionResult"] == "no" and not actions:
+        condition_failed = state["ConditionResult"] == "no" and state.get("ConditionTimestampMonotonic", "0") not in ("", "0")
+        if self.running is True and not active and condition_failed and not actions:
             return Outcome.skip(f"{self.unit} does not start here: its start condition fails "
                                 "(e.g. ConditionVirtualization in a container)")
         if self.running is True:
@@ -58,11 +59,7 @@ class Service(Resource):
         if outcome.plan == "missing":
             from ..errors import RemoteError
             raise RemoteError(session.name, self.title, f"unit {self.unit} does not exist")
-        commands = []
-        if session.daemon_reload_pending:
-            commands.append("systemctl daemon-reload")
-            session.daemon_reload_pending = False
-        commands += [f"systemctl {action} {q(self.unit)}" for action in outcome.plan]
+        commands = [f"systemctl {action} {q(self.unit)}" for action in outcome.plan]
         session.run(" && ".join(commands), step=self.title, timeout=300)
 
     def invalidate(self, facts) -> None:

@@ -1,0 +1,64 @@
+"""Running resources and commands on lab hosts from tests, through vpskit's own runner."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from vpskit.connection import CommandResult, Connection, Target
+from vpskit.inventory import load_inventory
+from vpskit.inventory.model import Host, Var
+from vpskit.report import Reporter
+from vpskit.results import HostResult
+from vpskit.roles import RolePlan
+from vpskit.runner import RunOptions, run
+
+
+class PlanRole:
+    """A role made of resources given by the test."""
+
+    def __init__(self, name: str, resources, handlers=()):
+        self.name = name
+        self._plan = RolePlan(name, list(resources), list(handlers))
+
+    def plan(self, host_vars):
+        return self._plan
+
+
+def lab_host(lab, name: str, **extra) -> Host:
+    state = lab.load_state()
+    address = state.hosts[name].address
+    values = {"vpskit_host": address, "vpskit_user": "root", "vpskit_ssh_key": str(lab.key_path),
+              "vpskit_known_hosts": str(lab.known_hosts_path), **extra}
+    return Host(name, ["lab"], {k: Var(v, "test") for k, v in values.items()})
+
+
+def apply(hosts: list[Host], resources, check: bool = False, handlers=(), forks: int = 10) -> list[HostResult]:
+    stream = io.StringIO()
+    return run(hosts, [PlanRole("test", resources, handlers)], RunOptions(check=check, forks=forks), Reporter(stream=stream))
+
+
+def apply_one(host: Host, resources, check: bool = False, handlers=()) -> HostResult:
+    return apply([host], resources, check, handlers)[0]
+
+
+def sh(lab, name: str, command: str) -> CommandResult:
+    """Runs a command on a lab host as root (test plumbing, separate from the run under test)."""
+    address = lab.load_state().hosts[name].address
+    target = Target(name, address, key_file=str(lab.key_path), known_hosts=[str(lab.known_hosts_path)])
+    with Connection(target) as conn:
+        return conn.run(command)
+
+
+# a fingerprint of what an operator would call "the host's state", to prove check mode touches nothing
+STATE_DUMP = (
+    "find /etc /root /home /usr/local /var/spool/cron /var/lib/vpskit /var/backups/vpskit -xdev "
+    "\\( -type f -o -type l -o -type d \\) -printf '%p %U %G %m %y %s\\n' 2>/dev/null | sort; "
+    "find /etc /root /home /usr/local -xdev -type f -exec sha256sum {} + 2>/dev/null | sort; "
+    "sha256sum /var/lib/dpkg/status; systemctl list-unit-files --no-legend --plain | sort; "
+    "systemctl list-units --no-legend --plain --state=active | awk '{print $1}' | sort; sysctl -a 2>/dev/null | sort"
+)
+
+
+def summary(result: HostResult) -> dict:
+    return {s: result.count(s) for s in ("ok", "changed", "failed", "skipped")}

@@ -1,0 +1,140 @@
+"""Inventory loading: merge precedence, Ansible names, secrets, and every error with file and line."""
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from vpskit.errors import InventoryError
+from vpskit.inventory import load_inventory
+from vpskit.inventory.model import Var
+from vpskit.secrets import Secret
+
+DEFAULTS = {
+    "base_timezone": Var("Etc/UTC", "default"),
+    "base_packages": Var(["curl"], "default"),
+    "base_timesync": Var(True, "default"),
+    "base_apt_cache_valid_time": Var(3600, "default"),
+}
+PREFIXES = {"base"}
+
+
+def write(root: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip("\n"))
+    return root / "hosts.yml"
+
+
+HOSTS = """
+all:
+  vars:
+    base_timezone: Europe/Paris
+  children:
+    web:
+      vars:
+        base_timezone: Europe/Berlin
+      hosts:
+        web1:
+          ansible_host: 192.0.2.1
+          ansible_port: 2222
+        web2:
+    db:
+      children:
+        db_primary:
+          hosts:
+            db1:
+              vpskit_host: 192.0.2.9
+"""
+
+
+def load(tmp_path, files, overrides=None):
+    return load_inventory(write(tmp_path, files), DEFAULTS, PREFIXES, overrides)
+
+
+def test_precedence_defaults_groups_hosts_set(tmp_path):
+    inv = load(tmp_path, {
+        "hosts.yml": HOSTS,
+        "group_vars/all.yml": "base_apt_cache_valid_time: 60\n",
+        "group_vars/web.yml": "base_timezone: Asia/Tokyo\n",
+        "group_vars/db/main.yml": "base_timezone: America/Lima\n",
+        "group_vars/db_primary.yml": "base_timezone: Africa/Cairo\n",
+        "host_vars/web2.yml": "base_timezone: Australia/Perth\n",
+    }, overrides=["base_timesync=false"])
+    web1, web2, db1 = inv.hosts["web1"], inv.hosts["web2"], inv.hosts["db1"]
+    assert web1.get("base_timezone") == "Asia/Tokyo"  # group_vars file beats inline group vars
+    assert web1.vars["base_timezone"].source.endswith("group_vars/web.yml:1")
+    assert web2.get("base_timezone") == "Australia/Perth"  # host_vars beat groups
+    assert db1.get("base_timezone") == "Africa/Cairo"  # child group beats parent
+    assert web1.get("base_apt_cache_valid_time") == 60
+    assert web1.get("base_packages") == ["curl"]  # role default
+    assert web1.get("base_timesync") is False and web1.vars["base_timesync"].source == "--set"
+    assert db1.groups == ["db", "db_primary"]
+
+
+def test_ansible_connection_names_are_accepted(tmp_path):
+    web1 = load(tmp_path, {"hosts.yml": HOSTS}).hosts["web1"]
+    assert web1.get("vpskit_host") == "192.0.2.1" and web1.get("vpskit_port") == 2222
+
+
+def test_limit_by_group_and_host(tmp_path):
+    inv = load(tmp_path, {"hosts.yml": HOSTS})
+    assert [h.name for h in inv.select("db,web1")] == ["db1", "web1"]
+    with pytest.raises(InventoryError, match="matches no host or group"):
+        inv.select("nope")
+
+
+@pytest.mark.parametrize("files,message,where", [
+    ({"hosts.yml": "all:\n  hosts:\n    a:\n      base_timezon: UTC\n"},
+     "did you mean 'base_timezone'", "hosts.yml:4"),
+    ({"hosts.yml": "all:\n  hosts:\n    a:\n      base_apt_cache_valid_time: soon\n"},
+     "must be an integer, got a string", "hosts.yml:4"),
+    ({"hosts.yml": "all:\n  hosts:\n    a:\n      base_timesync: 1\n"},
+     "must be a boolean", "hosts.yml:4"),
+    ({"hosts.yml": "all:\n  hosts:\n    a:\n      ansible_port: ssh\n"},
+     "ansible_port must be an integer", "hosts.yml:4"),
+    ({"hosts.yml": "all:\n  hosts:\n    a:\n  bad: [\n"}, "YAML syntax error", "hosts.yml:"),
+    ({"hosts.yml": "all:\n  hosts:\n    a:\n  hostz:\n    b:\n"}, "unknown key 'hostz'", "hosts.yml:4"),
+    ({"hosts.yml": "all:\n  hosts:\n    a:\n    a:\n"}, "duplicate key 'a'", "hosts.yml:4"),
+    ({"hosts.yml": "all:\n  hosts:\n    a:\n", "group_vars/all.yml": "x: 1\nbase_frobnicate: 2\n"},
+     "role 'base' has no such setting", "group_vars/all.yml:2"),
+    ({"hosts.yml": "all:\n  hosts:\n    a:\n", "host_vars/a.yml": "vpskit_prot: 22\n"},
+     "did you mean 'vpskit_port'", "host_vars/a.yml:1"),
+    ({"hosts.yml": "all:\n  hosts:\n    a:\n      pw: !env VPSKIT_TEST_SURELY_UNSET\n"},
+     "VPSKIT_TEST_SURELY_UNSET is not set", "hosts.yml:4"),
+    ({"hosts.yml": "all:\n  hosts:\n    a:\n      pw: !file missing-secret\n"}, "cannot read", "hosts.yml:4"),
+    ({"hosts.yml": "all:\n  children:\n    g:\n"}, "defines no hosts", "hosts.yml"),
+    ({"hosts.yml": "- a\n- b\n"}, "must be a mapping", "hosts.yml:1"),
+])
+def test_errors_name_file_and_line(tmp_path, files, message, where):
+    with pytest.raises(InventoryError) as info:
+        load(tmp_path, files)
+    text = str(info.value)
+    assert message in text
+    assert where in text
+
+
+def test_set_is_validated_too(tmp_path):
+    with pytest.raises(InventoryError, match="--set.*must be an integer|must be an integer"):
+        load(tmp_path, {"hosts.yml": HOSTS}, overrides=["base_apt_cache_valid_time=abc"])
+    with pytest.raises(InventoryError, match="expected key=value"):
+        load(tmp_path, {"hosts.yml": HOSTS}, overrides=["novalue"])
+
+
+def test_secrets_from_env_and_file(tmp_path, monkeypatch):
+    monkeypatch.setenv("VPSKIT_TEST_TOKEN", "tok-123456")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "pw").write_text("hunter2-long\n")
+    inv = load(tmp_path / "inv", {"hosts.yml": f"all:\n  hosts:\n    a:\n      api: !env VPSKIT_TEST_TOKEN\n"
+                                               f"      db_pass: !file {outside / 'pw'}\n"})
+    a = inv.hosts["a"]
+    assert isinstance(a.get("api"), Secret) and a.get("api") == "tok-123456"
+    assert a.get("db_pass") == "hunter2-long"
+    assert "tok-123456" not in repr(a.get("api"))
+
+
+def test_relative_key_paths_resolve_against_the_inventory(tmp_path):
+    inv = load(tmp_path, {"hosts.yml": "all:\n  hosts:\n    a:\n      vpskit_ssh_key: keys/id\n"})
+    assert inv.hosts["a"].get("vpskit_ssh_key") == str((tmp_path / "keys/id").resolve())
