@@ -56,7 +56,7 @@ STATE_DUMP = (
     "\\( -type f -o -type l -o -type d \\) -printf '%p %U %G %m %y %s\\n' 2>/dev/null | sort; "
     "find /etc /root /home /usr/local -xdev -type f -exec sha256sum {} + 2>/dev/null | sort; "
     "sha256sum /var/lib/dpkg/status; systemctl list-unit-files --no-legend --plain | sort; "
-    "systemctl list-units --no-legend --plain --state=active | awk '{print $1}' | sort; sysctl -a 2>/dev/null | sort"
+    "systemctl list-units --no-legend --plain --state=active | awk '{print $1}' | sort; sysctl -a --pattern '^net[.]ipv4[.](conf[.](all|default)|tcp_syncookies)' 2>/dev/null | sort"
 )
 
 

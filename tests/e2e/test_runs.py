@@ -1,0 +1,132 @@
+"""Whole runs on lab hosts: check mode touches nothing, hosts in parallel, failures isolated, host keys strict."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from vpskit.resources import CronJob, Directory, File, Packages, Service, Sysctl, User
+from vpskit.errors import HostKeyError
+from tests.e2e.helpers import STATE_DUMP, apply, apply_one, lab_host, sh, summary
+from vpskit.inventory.model import Var
+from vpskit.paths import PROJECT_ROOT
+
+
+def small_plan(tag: str) -> list:
+    return [
+        Packages(["tree"]),
+        Directory(f"/srv/{tag}"),
+        File(f"/srv/{tag}/hello.txt", content=f"hello from {tag}\n"),
+        File("/etc/systemd/system/runs-e2e.service",
+             content="[Service]\nExecStart=/bin/sleep infinity\n[Install]\nWantedBy=multi-user.target\n"),
+        Service("runs-e2e.service"),
+        User("runsuser", groups=["sudo"]),
+        Sysctl({"net.ipv4.conf.all.send_redirects": 0}, path="/etc/sysctl.d/91-runs.conf"),
+        CronJob("runs", "@hourly", "/bin/true"),
+    ]
+
+
+def test_check_mode_leaves_the_host_byte_for_byte_unchanged(lab):
+    host = lab_host(lab, "test2")
+    before = sh(lab, "test2", STATE_DUMP).stdout
+    result = apply_one(host, small_plan("check"), check=True)
+    after = sh(lab, "test2", STATE_DUMP).stdout
+    assert result.error is None
+    assert summary(result)["changed"] == len(small_plan("check"))
+    assert before == after
+    assert result.commands == 1  # nothing but the fact batch
+
+
+def test_hosts_run_in_parallel_and_converge(lab):
+    hosts = [lab_host(lab, n) for n in ("test1", "test2", "test3")]
+    first = apply(hosts, small_plan("par"))
+    assert [r.error for r in first] == [None, None, None]
+    assert all(summary(r)["changed"] == len(small_plan("par")) for r in first)
+    second = apply(hosts, small_plan("par"))
+    assert all(summary(r)["changed"] == 0 and r.commands == 1 for r in second)
+
+
+def test_an_unreachable_host_fails_alone(lab):
+    hosts = [lab_host(lab, n) for n in ("test1", "test3")]
+    ghost = lab_host(lab, "test2", vpskit_connect_timeout=2, vpskit_connect_retries=0)
+    ghost.name = "ghost"
+    ghost.vars["vpskit_host"] = Var(f"{lab.subnet_prefix}.250", "test")  # on the lab bridge, nobody home
+    results = {r.name: r for r in apply([hosts[0], ghost, hosts[1]], [File("/srv/alone.txt", content="x\n")])}
+    assert results["ghost"].unreachable and "cannot connect" in results["ghost"].error
+    assert results["test1"].error is None and results["test3"].error is None
+    assert sh(lab, "test3", "cat /srv/alone.txt").stdout == "x\n"
+
+
+def test_unknown_host_key_is_refused_unless_trusted(lab, tmp_path):
+    known = tmp_path / "known_hosts"
+    known.write_text("")
+    host = lab_host(lab, "test3", vpskit_known_hosts=str(known))
+    refused = apply_one(host, [File("/srv/trust.txt", content="t\n")])
+    assert refused.unreachable and "not in known_hosts" in refused.error and "--trust-new-hosts" in refused.error
+    assert sh(lab, "test3", "test -e /srv/trust.txt; echo $?").stdout.strip() == "1"
+    from vpskit.runner import RunOptions, run
+    from vpskit.report import Reporter
+    from tests.e2e.helpers import PlanRole
+    import io
+    trusted = run([host], [PlanRole("t", [File("/srv/trust.txt", content="t\n")])],
+                  RunOptions(trust_new_hosts=True), Reporter(stream=io.StringIO()))[0]
+    assert trusted.error is None
+    assert lab.load_state().hosts["test3"].address in known.read_text()
+    assert apply_one(host, [File("/srv/trust.txt", content="t\n")]).error is None  # now known, no flag needed
+
+
+def test_a_changed_host_key_is_refused(lab, tmp_path):
+    other_key = (lab.state_dir / "test1.hostkey").read_text().split(" ", 1)[1]
+    address = lab.load_state().hosts["test3"].address
+    known = tmp_path / "known_hosts"
+    known.write_text(f"{address} {other_key}")
+    result = apply_one(lab_host(lab, "test3", vpskit_known_hosts=str(known)), [File("/srv/k.txt", content="k\n")])
+    assert result.unreachable and "does not match known_hosts" in result.error
+
+
+def invoke(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "invoke", *args], cwd=PROJECT_ROOT, capture_output=True, text=True)
+
+
+def test_cli_bootstrap_check_drift_and_json(lab, lab_inventory, tmp_path):
+    inv = str(lab_inventory)
+    first = invoke("bootstrap", "-i", inv, "--limit", "test1")
+    assert first.returncode == 0, first.stdout + first.stderr
+    report = tmp_path / "r.json"
+    second = invoke("bootstrap", "-i", inv, "--json", str(report))
+    assert second.returncode == 0, second.stdout + second.stderr
+    data = json.loads(report.read_text())
+    test1 = data["hosts"]["test1"]
+    assert test1["summary"]["changed"] == 0 and test1["commands"] == 1 and test1["fact_batches"] == 1
+    assert invoke("check", "-i", inv, "--limit", "test1").returncode == 0
+    sh(lab, "test1", "rm /etc/timezone")
+    drift = invoke("check", "-i", inv, "--limit", "test1")
+    assert drift.returncode == 2 and "would change" in drift.stdout
+    assert sh(lab, "test1", "test -e /etc/timezone; echo $?").stdout.strip() == "1"  # check changed nothing
+    assert invoke("bootstrap", "-i", inv, "--limit", "test1").returncode == 0
+    assert invoke("check", "-i", inv, "--limit", "test1").returncode == 0
+
+
+def test_cli_masks_secrets_in_diffs_and_inventory(lab, lab_inventory, tmp_path, monkeypatch):
+    secret = "s3cr3t-value-for-e2e"
+    env = {"VPSKIT_E2E_SECRET": secret}
+    inv_dir = tmp_path / "inv"
+    inv_dir.mkdir()
+    (inv_dir / "hosts.yml").write_text(lab_inventory.read_text().replace(
+        "vpskit_user: root", "vpskit_user: root\n        backup_password: !env VPSKIT_E2E_SECRET"))
+    import os
+    shown = subprocess.run([sys.executable, "-m", "invoke", "inventory", "-i", str(inv_dir / "hosts.yml")],
+                           cwd=PROJECT_ROOT, capture_output=True, text=True, env={**os.environ, **env})
+    assert shown.returncode == 0, shown.stderr
+    assert "backup_password" in shown.stdout and secret not in shown.stdout
+
+
+def test_bad_inventory_changes_nothing(lab, tmp_path):
+    bad = tmp_path / "hosts.yml"
+    bad.write_text("all:\n  hosts:\n    test1:\n      base_timezon: Europe/Paris\n")
+    result = invoke("bootstrap", "-i", str(bad))
+    assert result.returncode == 1
+    assert "hosts.yml:4: unknown variable 'base_timezon'; did you mean 'base_timezone'?" in result.stderr
