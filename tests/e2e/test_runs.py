@@ -44,7 +44,8 @@ def test_hosts_run_in_parallel_and_converge(lab):
     hosts = [lab_host(lab, n) for n in ("test1", "test2", "test3")]
     first = apply(hosts, small_plan("par"))
     assert [r.error for r in first] == [None, None, None]
-    assert all(summary(r)["changed"] == len(small_plan("par")) for r in first)
+    # everything but the package (test1 may have it from other tests) is new on every host
+    assert all(s.status == "changed" for r in first for s in r.steps if not s.title.startswith("packages"))
     second = apply(hosts, small_plan("par"))
     assert all(summary(r)["changed"] == 0 and r.commands == 1 for r in second)
 
