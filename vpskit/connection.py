@@ -38,6 +38,12 @@ class Target:
     connect_timeout: float = 10.0
     connect_retries: int = 2
     trust_new_hosts: bool = False
+    # other (user, port) logins to try when the first is refused, e.g. the admin user once root login is off
+    fallbacks: list[tuple[str, int]] = field(default_factory=list)
+
+    def logins(self) -> list[tuple[str, int]]:
+        result = [(self.user, self.port)]
+        return result + [f for f in self.fallbacks if f not in result]
 
 
 @dataclass
@@ -53,10 +59,21 @@ class CommandResult:
         return self.rc == 0
 
 
+def _known_on_another_port(client, hostname: str, key) -> bool:
+    """True when the same key is known for this address without a port (vpskit moved sshd's port itself)."""
+    if not hostname.startswith("["):
+        return False
+    bare = hostname[1:].rsplit("]:", 1)[0]
+    known = client.get_host_keys().lookup(bare) or {}
+    return known.get(key.get_name()) == key
+
+
 class _RejectUnknownHost(paramiko.MissingHostKeyPolicy):
     """Refuses hosts absent from known_hosts, naming the fingerprint and the way to trust it."""
 
     def missing_host_key(self, client, hostname, key):
+        if _known_on_another_port(client, hostname, key):
+            return
         raise HostKeyError(
             f"host key of {hostname} is not in known_hosts "
             f"({key.get_name()} {key.fingerprint}); verify it, then rerun with --trust-new-hosts to record it"
@@ -70,6 +87,8 @@ class _TrustAndRecord(paramiko.MissingHostKeyPolicy):
         self.path = path
 
     def missing_host_key(self, client, hostname, key):
+        if _known_on_another_port(client, hostname, key):
+            return
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         with open(self.path, "a", encoding="ascii") as fh:
             fh.write(f"{hostname} {key.get_name()} {key.get_base64()}\n")
@@ -96,47 +115,56 @@ class Connection:
     def __init__(self, target: Target):
         self.target = target
         self._fabric: FabricConnection | None = None
+        self.user, self.port = target.user, target.port
         self.connections_opened = 0
         self.commands_run = 0
 
     # -- opening -----------------------------------------------------------------------------
     def open(self) -> None:
+        """Connects with the first login that works; transient failures are retried with backoff."""
         if self._fabric is not None:
             return
         attempts = max(1, self.target.connect_retries + 1)
         delay = 1.0
         for attempt in range(1, attempts + 1):
-            try:
-                self._fabric = self._connect_once()
-                self.connections_opened += 1
-                return
-            except HostKeyError:
-                raise
-            except BadHostKeyException as exc:
-                raise HostKeyError(
-                    f"host key of {exc.hostname} does not match known_hosts "
-                    f"(offered {exc.key.get_name()} {exc.key.fingerprint}): refusing to connect; "
-                    "if the host was rebuilt, remove its old line from known_hosts"
-                ) from None
-            except AuthenticationException as exc:
-                raise ConnectError(
-                    f"authentication as {self.target.user}@{self.target.address}:{self.target.port} failed: {exc}"
-                ) from None
-            except Exception as exc:  # noqa: BLE001 - classified below
-                if not _is_transient(exc) or attempt == attempts:
-                    raise ConnectError(self._describe_failure(exc)) from None
-                time.sleep(delay)
-                delay *= 2
+            refused: list[str] = []
+            transient: Exception | None = None
+            for user, port in self.target.logins():
+                try:
+                    self._fabric = self._connect_once(user, port)
+                    self.user, self.port = user, port
+                    self.connections_opened += 1
+                    return
+                except HostKeyError:
+                    raise
+                except BadHostKeyException as exc:
+                    raise HostKeyError(
+                        f"host key of {exc.hostname} does not match known_hosts "
+                        f"(offered {exc.key.get_name()} {exc.key.fingerprint}): refusing to connect; "
+                        "if the host was rebuilt, remove its old line from known_hosts"
+                    ) from None
+                except AuthenticationException as exc:
+                    refused.append(f"{user}@{self.target.address}:{port} ({exc})")
+                except Exception as exc:  # noqa: BLE001 - classified below
+                    if not _is_transient(exc):
+                        raise ConnectError(self._describe_failure(exc, user, port)) from None
+                    transient = exc
+            if transient is None:
+                raise ConnectError("authentication failed for " + "; ".join(refused))
+            if attempt == attempts:
+                raise ConnectError(self._describe_failure(transient, *self.target.logins()[-1]))
+            time.sleep(delay)
+            delay *= 2
 
-    def _describe_failure(self, exc: Exception) -> str:
+    def _describe_failure(self, exc: Exception, user: str, port: int) -> str:
         t = self.target
         text = str(exc) or type(exc).__name__
         hint = ""
         if "banner" in text.lower() or isinstance(exc, EOFError):
             hint = " (sshd dropped the connection early; OpenSSH >= 9.8 may be penalising this source address after failed attempts: wait and retry)"
-        return f"cannot connect to {t.user}@{t.address}:{t.port} after {t.connect_retries + 1} attempts: {text}{hint}"
+        return f"cannot connect to {user}@{t.address}:{port} after {t.connect_retries + 1} attempts: {text}{hint}"
 
-    def _connect_once(self) -> FabricConnection:
+    def _connect_once(self, user: str, port: int) -> FabricConnection:
         t = self.target
         connect_kwargs = {
             "allow_agent": t.key_file is None,
@@ -148,7 +176,7 @@ class Connection:
             connect_kwargs["key_filename"] = [os.path.expanduser(t.key_file)]
         config = Config(overrides={"load_ssh_configs": False})
         conn = FabricConnection(
-            host=t.address, user=t.user, port=t.port, config=config,
+            host=t.address, user=user, port=port, config=config,
             connect_timeout=t.connect_timeout, connect_kwargs=connect_kwargs,
         )
         client = conn.client
@@ -171,7 +199,7 @@ class Connection:
         """Runs one shell command (as root unless sudo=False); one round trip."""
         self.open()
         if sudo:
-            command = sudo_wrap(command, self.target.user)
+            command = sudo_wrap(command, self.user)
         self.commands_run += 1
         channel = self._fabric.transport.open_session()
         try:
@@ -184,8 +212,8 @@ class Connection:
         finally:
             channel.close()
         result = CommandResult(rc, stdout.decode("utf-8", "replace"), stderr.decode("utf-8", "replace"))
-        if sudo and self.target.user != "root" and result.rc == 1 and "sudo: a password is required" in result.stderr:
-            raise ConnectError(f"{self.target.user} needs passwordless sudo (NOPASSWD) for vpskit to act as root")
+        if sudo and self.user != "root" and result.rc == 1 and "sudo: a password is required" in result.stderr:
+            raise ConnectError(f"{self.user} needs passwordless sudo (NOPASSWD) for vpskit to act as root")
         return result
 
     def close(self) -> None:

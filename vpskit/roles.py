@@ -6,6 +6,7 @@ import importlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .confirm import Confirm
 from .errors import VpskitError
 from .inventory.model import Var
 from .inventory.yamlfile import load_yaml
@@ -20,6 +21,10 @@ class RolePlan:
     role: str
     resources: list[Resource]
     handlers: list[Handler] = field(default_factory=list)
+    # commit-confirmed: resources marked guarded are reverted unless a fresh login works afterwards
+    confirm: "Confirm | None" = None
+    # which login the fresh connection proves: "final" (admin user, managed port) or "current"
+    verify_login: str = "current"
 
 
 @dataclass

@@ -6,8 +6,9 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+from .confirm import Guard
 from .connection import Connection, Target
-from .errors import ConnectError, VpskitError
+from .errors import ConnectError, RemoteError, VpskitError
 from .gather import has_all
 from .inventory.model import Host
 from .results import HostResult, StepResult
@@ -24,14 +25,25 @@ class RunOptions:
     trust_new_hosts: bool = False
 
 
-def target_for(host: Host, trust_new_hosts: bool = False) -> Target:
+def logins_for(host: Host) -> list[tuple[str, int]]:
+    """Logins to try, hardened first: the admin user on the managed SSH port, then the inventory's login."""
+    user, port = str(host.get("vpskit_user", "root")), int(host.get("vpskit_port", 22))
+    admin, ssh_port = host.get("users_admin_name"), int(host.get("ssh_port", port))
+    logins = [(admin, ssh_port), (admin, port)] if admin and admin != user else []
+    logins += [(user, ssh_port), (user, port)]
+    return list(dict.fromkeys(logins))
+
+
+def target_for(host: Host, trust_new_hosts: bool = False, logins: list[tuple[str, int]] | None = None) -> Target:
     """Connection settings of a host from its merged variables."""
     known_hosts = [p for p in (host.get("vpskit_known_hosts"), "~/.ssh/known_hosts") if p]
+    (user, port), *fallbacks = logins or logins_for(host)
     return Target(
         name=host.name,
         address=str(host.get("vpskit_host", host.name)),
-        port=int(host.get("vpskit_port", 22)),
-        user=str(host.get("vpskit_user", "root")),
+        port=port,
+        user=user,
+        fallbacks=fallbacks,
         key_file=host.get("vpskit_ssh_key"),
         known_hosts=known_hosts,
         connect_timeout=float(host.get("vpskit_connect_timeout", 10)),
@@ -58,8 +70,9 @@ class HostRun:
         connection = Connection(target_for(self.host, self.options.trust_new_hosts))
         session = HostSession(self.host.name, connection, self.options.check, self.masker)
         try:
-            plans = self._plans()
             connection.open()
+            runtime = {"vpskit_login_user": connection.user, "vpskit_login_port": connection.port}
+            plans = self._plans(runtime)
             self._run_plans(session, plans)
         except ConnectError as exc:
             self.result.unreachable = True
@@ -78,11 +91,12 @@ class HostRun:
         self.reporter.host_done(self.result)
         return self.result
 
-    def _plans(self) -> list[RolePlan]:
+    def _plans(self, runtime: dict) -> list[RolePlan]:
         plans = []
+        values = {**self.host.values, **runtime}
         for role in self.roles:
             try:
-                plans.append(role.plan(self.host.values))
+                plans.append(role.plan(values))
             except VpskitError as exc:
                 raise VpskitError(f"{self.host.name}: planning role {role.name}: {exc}") from None
             except (ValueError, KeyError, TypeError) as exc:
@@ -94,15 +108,44 @@ class HostRun:
         position = 0
         for plan in plans:
             notified: list[str] = []
-            for resource in plan.resources:
-                if not has_all(session.facts, resource.facts()):
-                    # one round trip for everything still unknown from here to the end of the plan
-                    session.facts.ensure(f for _p, r in steps[position:] for f in r.facts())
-                position += 1
-                self._step(session, plan.role, resource, notified)
-            self._handlers(session, plan, notified)
+            guard = self._guard(session, plan)
+            try:
+                for resource in plan.resources:
+                    if not has_all(session.facts, resource.facts()):
+                        # one round trip for everything still unknown from here to the end of the plan
+                        session.facts.ensure(f for _p, r in steps[position:] for f in r.facts())
+                    position += 1
+                    self._step(session, plan.role, resource, notified, guard)
+                self._handlers(session, plan, notified)
+                if guard and guard.armed:
+                    guard.verify(self._verify_target(session, plan))
+                    guard.disarm()
+                    self.record(plan.role, "fresh login confirmed", "ok",
+                                "a new SSH connection works after the changes; automatic revert cancelled")
+            except VpskitError as exc:
+                if guard and guard.armed:
+                    note = guard.rollback()
+                    session.facts.invalidate()
+                    self.record(plan.role, "revert", "changed" if not guard.armed else "failed", note)
+                    raise RemoteError(self.host.name, f"role {plan.role}", f"{exc}; {note}") from None
+                raise
 
-    def _step(self, session: HostSession, role: str, resource, notified: list[str]) -> None:
+    def _guard(self, session: HostSession, plan: RolePlan) -> Guard | None:
+        if plan.confirm is None or self.options.check:
+            return None
+        paths = [p for r in plan.resources if r.guarded for p in r.paths()]
+        return Guard(plan.confirm, paths, session, plan.role)
+
+    def _verify_target(self, session: HostSession, plan: RolePlan) -> Target:
+        if plan.verify_login == "final":
+            login = logins_for(self.host)[0]
+        else:
+            login = (session.connection.user, session.connection.port)
+        target = target_for(self.host, self.options.trust_new_hosts, logins=[login])
+        target.connect_retries = 0
+        return target
+
+    def _step(self, session: HostSession, role: str, resource, notified: list[str], guard: Guard | None) -> None:
         try:
             outcome = resource.check(session.facts)
             if outcome.skipped:
@@ -112,6 +155,8 @@ class HostRun:
                 self.record(role, resource.title, "ok", outcome.reason)
                 return
             if not self.options.check:
+                if guard and resource.guarded and not guard.armed:
+                    guard.arm()
                 resource.apply(session, outcome)
                 resource.invalidate(session.facts)
             diff = "(diff hidden: secret content)\n" if (resource.secret and outcome.diff) else outcome.diff

@@ -34,11 +34,18 @@ class Resource:
     """A desired state on a host. Subclasses declare facts, compare them, and apply the difference."""
 
     kind = "resource"
+    # set by roles whose changes are commit-confirmed (see vpskit/confirm.py)
+    guarded = False
 
     def __init__(self, name: str, notify: tuple[str, ...] | list[str] = (), secret: bool = False):
         self.name = name
         self.notify = tuple(notify)
         self.secret = secret
+
+    def paths(self) -> list[str]:
+        """Files this resource may change (snapshotted before commit-confirmed changes)."""
+        path = getattr(self, "path", None)
+        return [path] if path else []
 
     @property
     def title(self) -> str:
