@@ -76,10 +76,18 @@ class Guard:
                               f"as root: {result.stderr.strip()[:300]}")
 
     def disarm(self) -> None:
+        """Cancels the revert; fails if the timer already fired (confirmation came too late)."""
         d = f"{ROLLBACK_ROOT}/{self.ident}"
-        self.session.run(f"systemctl stop vpskit-rollback-{self.ident}.timer 2>/dev/null; rm -rf {d}",
-                         step=f"{self.role}: cancel automatic revert")
+        result = self.session.run(
+            f"systemctl stop vpskit-rollback-{self.ident}.timer 2>/dev/null; "
+            f"if [ -f {d}/restored ]; then exit 3; fi; rm -rf {d}",
+            step=f"{self.role}: cancel automatic revert", check=False)
         self.armed = False
+        if result.rc == 3:
+            raise VpskitError(f"the host reverted the change by itself: confirmation took longer than "
+                              f"{self.confirm.timeout}s (raise the role's confirm timeout)")
+        if not result.ok:
+            raise RemoteError(self.session.name, f"{self.role}: cancel automatic revert", result.stderr.strip())
 
     def rollback(self) -> str:
         """Restores the snapshot now over the open session; returns a note for the error message."""

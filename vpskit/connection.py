@@ -216,6 +216,14 @@ class Connection:
             raise ConnectError(f"{self.user} needs passwordless sudo (NOPASSWD) for vpskit to act as root")
         return result
 
+    def local_address(self) -> str | None:
+        """Our address on the path to the host (what the host sees, unless there is NAT in between)."""
+        self.open()
+        try:
+            return self._fabric.transport.sock.getsockname()[0]
+        except (AttributeError, OSError):
+            return None
+
     def close(self) -> None:
         if self._fabric is not None:
             self._fabric.close()
@@ -248,3 +256,14 @@ def _drain(channel, timeout: float | None) -> tuple[bytes, bytes]:
         if not got:
             select.select([channel], [], [], 0.2)
     return bytes(out), bytes(err)
+
+
+def client_algorithms() -> dict[str, set[str]]:
+    """What vpskit's SSH client can negotiate, so hardening never leaves it without a common algorithm."""
+    transport = paramiko.Transport
+    return {
+        "kex": set(transport._preferred_kex),
+        "ciphers": set(transport._preferred_ciphers),
+        "macs": set(transport._preferred_macs),
+        "host_keys": set(transport._preferred_keys),
+    }

@@ -11,6 +11,7 @@ from .connection import Connection, Target
 from .errors import ConnectError, RemoteError, VpskitError
 from .gather import has_all
 from .inventory.model import Host
+from .resources.base import Outcome
 from .results import HostResult, StepResult
 from .roles import Role, RolePlan
 from .secrets import Masker, collect_secrets
@@ -71,7 +72,8 @@ class HostRun:
         session = HostSession(self.host.name, connection, self.options.check, self.masker)
         try:
             connection.open()
-            runtime = {"vpskit_login_user": connection.user, "vpskit_login_port": connection.port}
+            runtime = {"vpskit_login_user": connection.user, "vpskit_login_port": connection.port,
+                       "vpskit_controller_address": connection.local_address()}
             plans = self._plans(runtime)
             self._run_plans(session, plans)
         except ConnectError as exc:
@@ -111,9 +113,9 @@ class HostRun:
             guard = self._guard(session, plan)
             try:
                 for resource in plan.resources:
-                    if not has_all(session.facts, resource.facts()):
+                    if not has_all(session.facts, resource.all_facts()):
                         # one round trip for everything still unknown from here to the end of the plan
-                        session.facts.ensure(f for _p, r in steps[position:] for f in r.facts())
+                        session.facts.ensure(f for _p, r in steps[position:] for f in r.all_facts())
                     position += 1
                     self._step(session, plan.role, resource, notified, guard)
                 self._handlers(session, plan, notified)
@@ -142,12 +144,15 @@ class HostRun:
         else:
             login = (session.connection.user, session.connection.port)
         target = target_for(self.host, self.options.trust_new_hosts, logins=[login])
-        target.connect_retries = 0
+        # sshd re-executes on reload, so the port is briefly closed: retry a little, well inside the revert timer
+        target.connect_retries = 3
+        target.connect_timeout = min(target.connect_timeout, 8)
         return target
 
     def _step(self, session: HostSession, role: str, resource, notified: list[str], guard: Guard | None) -> None:
         try:
-            outcome = resource.check(session.facts)
+            skip = resource.skip_reason(session.facts)
+            outcome = Outcome.skip(skip) if skip else resource.check(session.facts)
             if outcome.skipped:
                 self.record(role, resource.title, "skipped", outcome.reason)
                 return

@@ -1,15 +1,18 @@
-"""base role: fresh package lists, essential packages, time zone, host name and time sync."""
+"""base role: fresh package lists, essential packages, time zone, host name, time sync, security updates."""
 
 from vpskit.facts.base import q
-from vpskit.resources import AptCache, Command, Packages, Service
+from vpskit.resources import AptCache, Command, File, Packages, Service
 from vpskit.roles import RolePlan
+from vpskit.templating import render
 
 
 def plan(v: dict) -> RolePlan:
     tz = v["base_timezone"]
     resources = [
         AptCache(valid_time=v["base_apt_cache_valid_time"]),
-        Packages(v["base_packages"] + (["systemd-timesyncd"] if v["base_timesync"] else []),
+        # one apt transaction for everything this role installs
+        Packages(v["base_packages"] + (["systemd-timesyncd"] if v["base_timesync"] else [])
+                 + (["unattended-upgrades"] if v["base_unattended_upgrades"] else []),
                  cache_valid_time=v["base_apt_cache_valid_time"]),
         Command(
             f"test -e /usr/share/zoneinfo/{q(tz)} && ln -sfn /usr/share/zoneinfo/{q(tz)} /etc/localtime "
@@ -28,4 +31,11 @@ def plan(v: dict) -> RolePlan:
         ))
     if v["base_timesync"]:
         resources.append(Service("systemd-timesyncd", enabled=True, running=True))
+    if v["base_unattended_upgrades"]:
+        resources += [
+            File("/etc/apt/apt.conf.d/20auto-upgrades", content=render("base/20auto-upgrades.j2", v)),
+            File("/etc/apt/apt.conf.d/52vpskit-unattended-upgrades",
+                 content=render("base/52vpskit-unattended-upgrades.j2", v)),
+            Service("unattended-upgrades", enabled=True, running=True),
+        ]
     return RolePlan("base", resources)

@@ -15,7 +15,8 @@ class HostInfoFact(Fact):
             ". /etc/os-release 2>/dev/null; echo \"id=$ID\"; echo \"version_id=$VERSION_ID\"; "
             "echo \"codename=$VERSION_CODENAME\"; echo \"kernel=$(uname -r)\"; echo \"arch=$(uname -m)\"; "
             "echo \"openssh=$(ssh -V 2>&1 | head -1)\"; echo \"virt=$(systemd-detect-virt 2>/dev/null || echo none)\"; "
-            "echo \"hostname=$(hostname)\"; echo \"init=$(ps -p 1 -o comm= 2>/dev/null)\""
+            "echo \"hostname=$(hostname)\"; echo \"init=$(ps -p 1 -o comm= 2>/dev/null)\"; "
+            "echo \"ssh_client=${SSH_CONNECTION%% *}\""
         )
 
     def parse(self, output: str, rc: int) -> dict:

@@ -42,6 +42,22 @@ class Resource:
         self.notify = tuple(notify)
         self.secret = secret
 
+    conditions: tuple = ()
+
+    def when(self, fact: Fact, predicate, reason: str) -> "Resource":
+        """Skip this resource (with `reason`) unless predicate(fact value) holds on the host."""
+        self.conditions = (*self.conditions, (fact, predicate, reason))
+        return self
+
+    def all_facts(self) -> list[Fact]:
+        return self.facts() + [fact for fact, _p, _r in self.conditions]
+
+    def skip_reason(self, facts) -> str | None:
+        for fact, predicate, reason in self.conditions:
+            if not predicate(facts.get(fact)):
+                return reason
+        return None
+
     def paths(self) -> list[str]:
         """Files this resource may change (snapshotted before commit-confirmed changes)."""
         path = getattr(self, "path", None)

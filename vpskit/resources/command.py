@@ -26,9 +26,10 @@ class Command(Resource):
 
     def check(self, facts) -> Outcome:
         if facts.get(self._probe()) == 0:
-            return Outcome.ok(f"{self.creates} exists" if self.creates else f"`{self.unless}` succeeds")
-        return Outcome.change(f"run `{self.command}`"
-                              + (f" ({self.creates} missing)" if self.creates else f" (`{self.unless}` fails)"))
+            return Outcome.ok(f"already done: {self.creates} exists" if self.creates
+                              else "already done: its `unless` check succeeds")
+        return Outcome.change(f"run `{self.command}`" + (f" ({self.creates} is missing)" if self.creates
+                                                          else " (its `unless` check fails)"))
 
     def apply(self, session, outcome) -> None:
         session.run(self.command, step=self.title, timeout=1800)

@@ -272,3 +272,4 @@ class Block(_EditedFile):
 
     def edit(self, text: str) -> str:
         return edit_block(text, self.block, self.marker, self.present)
+

@@ -39,18 +39,23 @@ class Sysctl(Resource):
         live = facts.get(SysctlFact(*self.settings))
         content = render_sysctl(self.settings).encode()
         write = file_state.content != content
-        drifted, skipped = {}, []
+        drifted, missing, readonly = {}, [], []
         for key, value in sorted(self.settings.items()):
             state = live.get(key, {"access": "missing", "value": ""})
             if state["access"] == "missing":
-                skipped.append(f"{key} (not present in this kernel)")
+                missing.append(key)
             elif state["value"] == _value(value):
                 continue
             elif state["access"] == "ro":
-                skipped.append(f"{key} (read-only /proc/sys here, as in a container)")
+                readonly.append(key)
             else:
                 drifted[key] = (state["value"], _value(value))
-        skip_note = f"; skipped {', '.join(skipped)}" if skipped else ""
+        skipped = missing + readonly
+        skip_note = ""
+        if readonly:
+            skip_note += f"; skipped {len(readonly)} this host may not set (read-only /proc/sys, as in a container): {', '.join(readonly)}"
+        if missing:
+            skip_note += f"; skipped {len(missing)} this kernel lacks: {', '.join(missing)}"
         if not write and not drifted:
             return Outcome.ok(f"{len(self.settings) - len(skipped)} setting(s) in place{skip_note}")
         parts = ([f"write {self.path}"] if write else []) + [f"{k} {old} → {new}" for k, (old, new) in drifted.items()]

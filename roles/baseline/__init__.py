@@ -1,0 +1,35 @@
+"""baseline role: stricter login.defs, legal banners, module blacklist, no core dumps, audit tooling."""
+
+from vpskit.facts import HostInfoFact
+from vpskit.resources import Command, File, Line, Packages, Service
+from vpskit.roles import RolePlan
+
+
+def plan(v: dict) -> RolePlan:
+    packages = list(v["baseline_packages"]) + (["aide", "aide-common"] if v["baseline_aide"] else [])
+    banner = v["baseline_banner"].rstrip("\n") + "\n"
+    resources = [Packages(packages)]
+    resources += [Line("/etc/login.defs", f"{key} {value}", regexp=rf"^\s*#?\s*{key}\s") for key, value in
+                  v["baseline_login_defs"].items()]
+    resources += [File("/etc/issue", content=banner), File("/etc/issue.net", content=banner)]
+    modules = v["baseline_blacklisted_modules"]
+    if modules:
+        lines = ["# Managed by vpskit: modules a VPS never needs."]
+        lines += [f"blacklist {m}\ninstall {m} /bin/false" for m in modules]
+        resources.append(File("/etc/modprobe.d/vpskit-blacklist.conf", content="\n".join(lines) + "\n"))
+    if v["baseline_disable_core_dumps"]:
+        resources += [
+            File("/etc/security/limits.d/vpskit-coredump.conf", content="# Managed by vpskit\n* hard core 0\n* soft core 0\n"),
+            File("/etc/systemd/coredump.conf.d/vpskit.conf", content="[Coredump]\nStorage=none\nProcessSizeMax=0\n"),
+        ]
+    if "acct" in packages:
+        resources.append(Service("acct", enabled=True, running=True).when(
+            HostInfoFact(), lambda info: not info["container"],
+            "process accounting needs the host kernel; a container may not switch it on"))
+    if "sysstat" in packages:
+        resources += [Line("/etc/default/sysstat", 'ENABLED="true"', regexp=r"^ENABLED="),
+                      Service("sysstat", enabled=True, running=True)]
+    if v["baseline_aide"]:
+        resources.append(Command("aideinit -y -f >/dev/null", creates="/var/lib/aide/aide.db",
+                                 name="initial AIDE database"))
+    return RolePlan("baseline", resources)

@@ -1,0 +1,33 @@
+"""fail2ban role: the sshd jail on the real SSH port, read from the journal, banning through ufw."""
+
+from vpskit.facts import HostInfoFact
+from vpskit.resources import File, Handler, Packages, Service
+from vpskit.roles import RolePlan
+from vpskit.templating import render
+
+JAIL = "/etc/fail2ban/jail.d/00-vpskit.local"
+
+
+def ignore_list(v: dict, operator_address: str | None) -> list[str]:
+    """Loopback, the declared addresses, and (unless turned off) the operator's address. Pure."""
+    addresses = ["127.0.0.1/8", "::1", *v["fail2ban_ignoreip"]]
+    if v["fail2ban_ignore_operator"] and operator_address:
+        addresses.append(operator_address)
+    return list(dict.fromkeys(addresses))
+
+
+def plan(v: dict) -> RolePlan:
+    if not v["fail2ban_enabled"]:
+        return RolePlan("fail2ban", [])
+
+    def jail(facts) -> str:
+        # the address sshd saw (root logins), else the address we connect from
+        operator = facts.get(HostInfoFact()).get("ssh_client") or v.get("vpskit_controller_address")
+        return render("fail2ban/00-vpskit.local.j2", {**v, "ignoreip": ignore_list(v, operator)})
+
+    return RolePlan("fail2ban", [
+        # python3-systemd lets fail2ban read the journal (Debian 12 has no auth.log without rsyslog)
+        Packages(["fail2ban", "python3-systemd"]),
+        File(JAIL, content=jail, needs=[HostInfoFact()], notify=["restart fail2ban"]),
+        Service("fail2ban", enabled=True, running=True),
+    ], [Handler("restart fail2ban", "fail2ban-client -t >/dev/null && systemctl restart fail2ban")])

@@ -1,0 +1,59 @@
+"""firewall role: ufw rules tagged "vpskit", default deny incoming, enabled commit-confirmed."""
+
+from vpskit.confirm import Confirm
+from vpskit.errors import VpskitError
+from vpskit.facts.ufw import UfwRule
+from vpskit.resources import File, Line, Packages
+from vpskit.resources.ufw import UfwPolicy, UfwRules
+from vpskit.roles import RolePlan
+
+TAG = "vpskit"
+UFW_FILES = ["/etc/ufw/user.rules", "/etc/ufw/user6.rules", "/etc/default/ufw", "/etc/ufw/ufw.conf"]
+RESTORE = "if grep -q '^ENABLED=yes' /etc/ufw/ufw.conf; then ufw reload; else ufw --force disable; fi"
+OWN_SYSCTL = "/etc/ufw/vpskit-sysctl.conf"
+POLICIES = {"deny", "allow", "reject"}
+
+
+def declared_rules(v: dict) -> list[UfwRule]:
+    """The SSH rule(s) first, then the inventory's allows; each entry validated with a clear message."""
+    ssh_action = "limit" if v["firewall_ssh_limit"] else "allow"
+    ports = [v.get("ssh_port", 22), v.get("vpskit_login_port", 22)]
+    rules = [UfwRule(ssh_action, "tcp", str(p), "any", f"{TAG}: ssh") for p in dict.fromkeys(ports)]
+    for index, entry in enumerate(v["firewall_allow"]):
+        where = f"firewall_allow[{index}]"
+        if not isinstance(entry, dict) or "port" not in entry:
+            raise VpskitError(f"{where} must be a mapping with at least a port, e.g. {{port: 443}}")
+        unknown = set(entry) - {"port", "proto", "from", "comment"}
+        if unknown:
+            raise VpskitError(f"{where}: unknown key(s) {', '.join(sorted(unknown))} (port, proto, from, comment)")
+        port, proto = str(entry["port"]), entry.get("proto", "tcp")
+        if proto not in ("tcp", "udp"):
+            raise VpskitError(f"{where}: proto must be tcp or udp, not {proto!r}")
+        if not all(p.isdigit() and 0 < int(p) < 65536 for p in port.split(":")):
+            raise VpskitError(f"{where}: port {port!r} is not a port or a range like 30000:32767")
+        sources = entry.get("from", "any")
+        for source in sources if isinstance(sources, list) else [sources]:
+            comment = f"{TAG}: {entry.get('comment', f'{port}/{proto}')}"
+            rules.append(UfwRule("allow", proto, port, str(source), comment))
+    return rules
+
+
+def plan(v: dict) -> RolePlan:
+    if not v["firewall_enabled"]:
+        return RolePlan("firewall", [])
+    for key in ("firewall_incoming", "firewall_outgoing", "firewall_routed"):
+        if v[key] not in POLICIES:
+            raise VpskitError(f"{key} must be deny, allow or reject, not {v[key]!r}")
+    rules = UfwRules(declared_rules(v), tag=TAG)
+    ipt_sysctl = File(OWN_SYSCTL, content="# Managed by vpskit: kernel parameters are set by the sysctl role,\n"
+                                          "# so ufw does not override them when it starts.\n")
+    own_sysctl = Line("/etc/default/ufw", f"IPT_SYSCTL={OWN_SYSCTL}", regexp=r"^IPT_SYSCTL=")
+    policy = UfwPolicy(v["firewall_incoming"], v["firewall_outgoing"], v["firewall_routed"], v["firewall_logging"])
+    for resource in (rules, own_sysctl, policy):
+        resource.guarded = True
+    rules.paths = policy.paths = lambda: UFW_FILES
+    return RolePlan(
+        "firewall", [Packages(["ufw"]), ipt_sysctl, rules, own_sysctl, policy],
+        confirm=Confirm(restore=RESTORE, timeout=v["firewall_confirm_timeout"]),
+        verify_login="current",
+    )

@@ -1,0 +1,85 @@
+"""ssh role: key-only sshd with modern crypto in a first-sorting drop-in, applied commit-confirmed."""
+
+from vpskit.confirm import Confirm
+from vpskit.connection import client_algorithms
+from vpskit.errors import VpskitError
+from vpskit.facts import HostInfoFact
+from vpskit.resources import Command, File, Handler
+from vpskit.roles import RolePlan
+from vpskit.templating import render
+
+from .crypto import choose
+
+DROP_IN = "/etc/ssh/sshd_config.d/00-vpskit-hardening.conf"
+SOCKET_DROP_IN = "/etc/systemd/system/ssh.socket.d/00-vpskit-port.conf"
+RSA_KEY = "/etc/ssh/ssh_host_rsa_key"
+ECDSA_KEYS = ["/etc/ssh/ssh_host_ecdsa_key", "/etc/ssh/ssh_host_ecdsa_key.pub"]
+# sshd is checked as a whole before it reloads; socket-activated sshd (Ubuntu ≥ 22.10) moves port via the socket
+RELOAD = ("sshd -t && if systemctl is-active -q ssh.socket; then systemctl daemon-reload && "
+          "systemctl restart ssh.socket; else systemctl reload ssh; fi")
+RESTORE = ("systemctl daemon-reload; if systemctl is-active -q ssh.socket; then systemctl restart ssh.socket; "
+           "else systemctl reload ssh || systemctl restart ssh; fi")
+
+
+def moduli_filter(min_bits: int) -> Command:
+    """Drops group-exchange moduli below min_bits (the file stores size minus one) on the host itself."""
+    weak = f"awk '$1 !~ /^#/ && NF >= 7 && $5 + 1 < {int(min_bits)}' /etc/ssh/moduli"
+    command = Command(
+        f"awk '$1 ~ /^#/ || NF < 7 || $5 + 1 >= {int(min_bits)}' /etc/ssh/moduli > /etc/ssh/moduli.vpskit-new "
+        "&& chmod 644 /etc/ssh/moduli.vpskit-new && mv /etc/ssh/moduli.vpskit-new /etc/ssh/moduli",
+        unless=f"! {weak} | grep -q .",
+        name=f"/etc/ssh/moduli without moduli under {min_bits} bits", notify=["reload sshd"],
+    )
+    command.path = "/etc/ssh/moduli"
+    return command
+
+
+def allowed_users(v: dict) -> list[str]:
+    """AllowUsers always holds the admin and the login vpskit uses, so the operator cannot be shut out."""
+    if not v["ssh_allow_users"]:
+        return []
+    users = list(v["ssh_allow_users"]) + [v.get("users_admin_name"), v.get("vpskit_login_user")]
+    users = [u for u in users if u and not (u == "root" and v["ssh_permit_root_login"] == "no")]
+    return list(dict.fromkeys(users))
+
+
+def check_root_login(v: dict) -> None:
+    if v["ssh_permit_root_login"] not in ("no", "prohibit-password", "yes"):
+        raise VpskitError(f"ssh_permit_root_login must be no, prohibit-password or yes, not {v['ssh_permit_root_login']!r}")
+    if v["ssh_permit_root_login"] == "no" and not v.get("users_admin_name") and v.get("vpskit_user", "root") == "root":
+        raise VpskitError("ssh_permit_root_login: no with no admin user (users_admin_name) would lock vpskit out")
+
+
+def plan(v: dict) -> RolePlan:
+    check_root_login(v)
+
+    def drop_in(facts) -> str:
+        crypto = choose(facts.get(HostInfoFact())["openssh_version"], client_algorithms())
+        return render("ssh/00-vpskit-hardening.conf.j2", {**v, "crypto": crypto, "allow_users": allowed_users(v)})
+
+    notify = ["reload sshd"]
+    resources = [
+        File(DROP_IN, content=drop_in, needs=[HostInfoFact()], mode="0600", validate="sshd -t -f %s", notify=notify),
+        moduli_filter(v["ssh_moduli_min_bits"]),
+    ]
+    if v["ssh_port"] != 22:
+        resources.append(File(SOCKET_DROP_IN, content=f"[Socket]\nListenStream=\nListenStream={v['ssh_port']}\n",
+                              notify=notify))
+    else:
+        resources.append(File(SOCKET_DROP_IN, state="absent", notify=notify))
+    if v["ssh_remove_weak_host_keys"]:
+        resources += [File(path, state="absent", notify=notify) for path in ECDSA_KEYS]
+        rsa = Command(
+            f"rm -f {RSA_KEY} {RSA_KEY}.pub && ssh-keygen -q -t rsa -b 4096 -N '' -f {RSA_KEY}",
+            unless=f"[ \"$(ssh-keygen -l -f {RSA_KEY}.pub | cut -d' ' -f1)\" -ge 3072 ]",
+            name="RSA host key of at least 3072 bits", notify=notify,
+        )
+        rsa.path = RSA_KEY
+        resources.append(rsa)
+    for resource in resources:
+        resource.guarded = True
+    return RolePlan(
+        "ssh", resources, [Handler("reload sshd", RELOAD)],
+        confirm=Confirm(paths=[f"{RSA_KEY}.pub"], restore=RESTORE, timeout=v["ssh_confirm_timeout"]),
+        verify_login="final",
+    )

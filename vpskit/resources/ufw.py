@@ -1,0 +1,95 @@
+"""ufw: tagged rules (undeclared tagged rules removed, others left alone), default policies, enabled."""
+
+from __future__ import annotations
+
+from ..facts.base import q
+from ..facts.ufw import UfwFact, UfwRule
+from .base import Outcome, Resource
+
+
+def rule_changes(live: list[UfwRule], wanted: list[UfwRule], tag: str) -> tuple[list[UfwRule], list[UfwRule]]:
+    """(rules to add, tagged rules to delete). Rules without our tag are never touched. Pure."""
+    add = [r for r in wanted if r not in live]
+    delete = [r for r in live if r.comment.startswith(tag) and r not in wanted]
+    return add, delete
+
+
+class UfwRules(Resource):
+    kind = "ufw-rules"
+
+    def __init__(self, rules: list[UfwRule], tag: str = "vpskit", **kwargs):
+        super().__init__(kwargs.pop("name", f"{len(rules)} tagged rule(s)"), **kwargs)
+        self.rules, self.tag = sorted(set(rules)), tag
+        for rule in self.rules:
+            if not rule.comment.startswith(tag):
+                raise ValueError(f"ufw rule {rule.label()}: comment must start with {tag!r} so vpskit can manage it")
+
+    def facts(self):
+        return [UfwFact()]
+
+    def check(self, facts) -> Outcome:
+        state = facts.get(UfwFact())
+        if not state["installed"]:
+            return Outcome.change("ufw is not installed", plan="missing")
+        add, delete = rule_changes(state["rules"], self.rules, self.tag)
+        if not add and not delete:
+            untagged = sum(1 for r in state["rules"] if not r.comment.startswith(self.tag))
+            return Outcome.ok(f"{len(self.rules)} tagged rule(s) as declared"
+                              + (f"; {untagged} untagged rule(s) left alone" if untagged else ""))
+        parts = [f"add {r.label()}" for r in add] + [f"delete {r.label()}" for r in delete]
+        return Outcome.change("; ".join(parts), plan=(add, delete))
+
+    def apply(self, session, outcome) -> None:
+        if outcome.plan == "missing":
+            from ..errors import RemoteError
+            raise RemoteError(session.name, self.title, "ufw is not installed")
+        add, delete = outcome.plan
+        # additions first, so the SSH rule exists before any other rule goes
+        commands = [f"ufw {r.spec()} comment {q(r.comment)}" for r in add]
+        commands += [f"ufw delete {r.spec()}" for r in delete]
+        session.run(" && ".join(f"{c} >/dev/null" for c in commands), step=self.title)
+
+
+class UfwPolicy(Resource):
+    """Default policies, logging level, and ufw enabled (after the rules, so SSH is allowed first)."""
+
+    kind = "ufw"
+
+    def __init__(self, incoming: str = "deny", outgoing: str = "allow", routed: str = "deny", logging: str = "low",
+                 enabled: bool = True, **kwargs):
+        super().__init__(kwargs.pop("name", "policies and state"), **kwargs)
+        self.policies = {"incoming": incoming, "outgoing": outgoing, "routed": routed}
+        self.logging, self.enabled = logging, enabled
+
+    def facts(self):
+        return [UfwFact()]
+
+    def check(self, facts) -> Outcome:
+        state = facts.get(UfwFact())
+        if not state["installed"]:
+            return Outcome.change("ufw is not installed", plan="missing")
+        commands, parts = [], []
+        for direction, policy in self.policies.items():
+            if state["policies"].get(direction) != policy:
+                commands.append(f"ufw default {policy} {direction}")
+                parts.append(f"{direction} {state['policies'].get(direction)} → {policy}")
+        if state["logging"] != self.logging:
+            commands.append(f"ufw logging {self.logging}")
+            parts.append(f"logging {state['logging']} → {self.logging}")
+        if self.enabled and not (state["active"] and state["enabled"]):
+            commands.append("ufw --force enable")
+            parts.append("enable ufw")
+        elif not self.enabled and (state["active"] or state["enabled"]):
+            commands.append("ufw --force disable")
+            parts.append("disable ufw")
+        if not commands:
+            return Outcome.ok(f"{'active' if state['active'] else 'inactive'}; incoming {self.policies['incoming']}, "
+                              f"outgoing {self.policies['outgoing']}, routed {self.policies['routed']}; "
+                              f"logging {self.logging}")
+        return Outcome.change("; ".join(parts), plan=commands)
+
+    def apply(self, session, outcome) -> None:
+        if outcome.plan == "missing":
+            from ..errors import RemoteError
+            raise RemoteError(session.name, self.title, "ufw is not installed")
+        session.run(" && ".join(f"{c} >/dev/null" for c in outcome.plan), step=self.title)
