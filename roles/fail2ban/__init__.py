@@ -5,7 +5,8 @@ from vpskit.resources import File, Handler, Packages, Service
 from vpskit.roles import RolePlan
 from vpskit.templating import render
 
-JAIL = "/etc/fail2ban/jail.d/00-vpskit.local"
+# jail.local is the file fail2ban reads after the packaged jail.conf and jail.d/*.conf
+JAIL = "/etc/fail2ban/jail.local"
 
 
 def ignore_list(v: dict, operator_address: str | None) -> list[str]:
@@ -23,7 +24,7 @@ def plan(v: dict) -> RolePlan:
     def jail(facts) -> str:
         # the address sshd saw (root logins), else the address we connect from
         operator = facts.get(HostInfoFact()).get("ssh_client") or v.get("vpskit_controller_address")
-        return render("fail2ban/00-vpskit.local.j2", {**v, "ignoreip": ignore_list(v, operator)})
+        return render("fail2ban/jail.local.j2", {**v, "ignoreip": ignore_list(v, operator)})
 
     return RolePlan("fail2ban", [
         # python3-systemd lets fail2ban read the journal (Debian 12 has no auth.log without rsyslog)

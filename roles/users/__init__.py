@@ -5,7 +5,7 @@ import re
 from pathlib import Path
 
 from vpskit.errors import VpskitError
-from vpskit.resources import AuthorizedKeys, File, Packages, User
+from vpskit.resources import AuthorizedKeys, File, Packages, Permissions, User
 from vpskit.roles import RolePlan
 
 NAME = re.compile(r"^[a-z_][a-z0-9_-]{0,31}$")
@@ -35,6 +35,7 @@ def plan(v: dict) -> RolePlan:
     return RolePlan("users", [
         Packages(["sudo"]),
         User(name, shell=v["users_admin_shell"], groups=v["users_admin_groups"]),
+        Permissions(f"/home/{name}", "0750", owner=name),
         AuthorizedKeys(name, admin_keys(v), exclusive=v["users_admin_keys_exclusive"]),
         File(f"/etc/sudoers.d/vpskit-{name}", content=f"# Managed by vpskit\n{name} ALL=(ALL:ALL) {rule}\n",
              mode="0440", validate="visudo -cf %s"),

@@ -139,8 +139,10 @@ class Lab:
         host_key = machine.prepare(
             rootfs, root, name, f"{address}/24", self.gateway, f"http://{self.gateway}:{proxy.PORT}",
             Path(f"{self.key_path}.pub").read_text(), self.password_path.read_text().strip(),
+            machine.sources_list(mirror, release),
         )
         (self.state_dir / f"{name}.hostkey").write_text(f"{address} {host_key}\n")
+        network.remove_link(network.veth_name(name))  # left behind when an earlier container died
         pid = machine.boot(root, name, self.bridge, self.state_dir / f"{name}.console.log")
         host = LabHost(name, address, release, pid)
         state.hosts[name] = host
@@ -205,6 +207,7 @@ class Lab:
             return
         if host.pid:
             machine.power_off(host.pid, name)
+        network.remove_link(network.veth_name(name))
         shutil.rmtree(self.state_dir / "hosts" / name, ignore_errors=True)
         for suffix in (".hostkey", ".console.log"):
             (self.state_dir / f"{name}{suffix}").unlink(missing_ok=True)

@@ -21,8 +21,15 @@ def _chroot(root: Path, command: str, stdin: str | None = None) -> None:
         raise LabError(f"preparing {root}: `{command}` failed: {result.stderr.strip()}")
 
 
+def sources_list(mirror: str, release: str) -> str:
+    """What a provider's Debian image lists: the release, its updates and the security archive. Pure."""
+    base = mirror.rstrip("/")
+    return (f"deb {base} {release} main\ndeb {base} {release}-updates main\n"
+            f"deb {base}-security {release}-security main\n")
+
+
 def prepare(rootfs_cache: Path, root: Path, name: str, address_cidr: str, gateway: str, proxy_url: str,
-            public_key: str, root_password: str) -> str:
+            public_key: str, root_password: str, sources: str) -> str:
     """Copies the cached rootfs and makes it a distinct fresh VPS; returns its ed25519 host public key."""
     if root.exists():
         shutil.rmtree(root)
@@ -30,7 +37,7 @@ def prepare(rootfs_cache: Path, root: Path, name: str, address_cidr: str, gatewa
     subprocess.run(["cp", "-a", "--reflink=auto", str(rootfs_cache), str(root)], check=True)
     for key in (root / "etc" / "ssh").glob("ssh_host_*"):
         key.unlink()
-    subprocess.run(["ssh-keygen", "-q", "-A", "-f", str(root)], check=True)
+    subprocess.run(["ssh-keygen", "-q", "-A", "-f", str(root)], check=True, capture_output=True)
     (root / "etc" / "hostname").write_text(name + "\n")
     (root / "etc" / "hosts").write_text(f"127.0.0.1 localhost\n127.0.1.1 {name}\n::1 localhost ip6-localhost\n")
     (root / "etc" / "machine-id").write_text("")
@@ -39,6 +46,7 @@ def prepare(rootfs_cache: Path, root: Path, name: str, address_cidr: str, gatewa
     (network / "10-host0.network").write_text(
         f"[Match]\nName=host0\n\n[Network]\nAddress={address_cidr}\nGateway={gateway}\nLinkLocalAddressing=no\n"
     )
+    (root / "etc" / "apt" / "sources.list").write_text(sources)
     (root / "etc" / "apt" / "apt.conf.d" / "01vpskit-lab-proxy").write_text(
         f'Acquire::http::Proxy "{proxy_url}";\nAcquire::https::Proxy "DIRECT";\n'
     )

@@ -32,5 +32,15 @@ def ensure_bridge(name: str, address_cidr: str) -> bool:
 
 
 def remove_bridge(name: str) -> None:
+    remove_link(name)
+
+
+def remove_link(name: str) -> None:
+    """Deletes a network interface if it exists (e.g. a host-side veth left by a container that died)."""
     if bridge_exists(name):
         _ip("link", "del", name)
+
+
+def veth_name(machine: str) -> str:
+    """The host-side interface systemd-nspawn creates for --network-bridge (IFNAMSIZ allows 15 characters)."""
+    return f"vb-{machine}"[:15]

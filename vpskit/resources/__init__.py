@@ -5,12 +5,12 @@ from .apt import AptCache, Packages
 from .command import Command
 from .cron import CronJob
 from .download import Download
-from .files import Block, Directory, File, Line
+from .files import Block, Directory, File, Line, Permissions
 from .services import Service
 from .sysctl import Sysctl
 from .users import AuthorizedKeys, Group, User
 
 __all__ = [
     "Handler", "Outcome", "Resource", "AptCache", "Packages", "Command", "CronJob", "Download", "Block",
-    "Directory", "File", "Line", "Service", "Sysctl", "AuthorizedKeys", "Group", "User",
+    "Directory", "File", "Line", "Permissions", "Service", "Sysctl", "AuthorizedKeys", "Group", "User",
 ]

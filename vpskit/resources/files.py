@@ -273,3 +273,41 @@ class Block(_EditedFile):
     def edit(self, text: str) -> str:
         return edit_block(text, self.block, self.marker, self.present)
 
+
+
+class Permissions(Resource):
+    """An existing file or directory has this mode (and owner/group, when given); content untouched."""
+
+    kind = "permissions"
+
+    def __init__(self, path: str, mode: str, owner: str | None = None, group: str | None = None, **kwargs):
+        super().__init__(kwargs.pop("name", f"{path} {mode}"), **kwargs)
+        self.path, self.mode, self.owner, self.group = path, mode.rjust(4, "0"), owner, group
+
+    def facts(self) -> list[Fact]:
+        return [FileFact(self.path)]
+
+    def check(self, facts) -> Outcome:
+        state = facts.get(FileFact(self.path))
+        if not state.exists or state.kind == "link":
+            return Outcome.skip(f"{self.path} does not exist here")
+        drift = []
+        if state.mode != self.mode:
+            drift.append(f"mode {state.mode} → {self.mode}")
+        if self.owner and state.owner != self.owner:
+            drift.append(f"owner {state.owner} → {self.owner}")
+        if self.group and state.group != self.group:
+            drift.append(f"group {state.group} → {self.group}")
+        if drift:
+            return Outcome.change(f"{self.path}: " + ", ".join(drift))
+        return Outcome.ok(f"{self.path} has mode {self.mode}")
+
+    def apply(self, session, outcome: Outcome) -> None:
+        p = q(self.path)
+        commands = [f"chmod {q(self.mode)} {p}"]
+        if self.owner or self.group:
+            commands.append(f"chown {q(self.owner or '')}{':' + q(self.group) if self.group else ''} {p}")
+        session.run(" && ".join(commands), step=self.title)
+
+    def invalidate(self, facts) -> None:
+        facts.invalidate(paths=[self.path])
