@@ -26,7 +26,8 @@ def plan(v: dict) -> RolePlan:
         resources.append(File("/etc/modprobe.d/vpskit-blacklist.conf", content="\n".join(lines) + "\n"))
     if v["baseline_disable_core_dumps"]:
         resources += [
-            File("/etc/security/limits.d/vpskit-coredump.conf", content="# Managed by vpskit\n* hard core 0\n* soft core 0\n"),
+            File("/etc/security/limits.d/vpskit-coredump.conf", content="# Managed by vpskit (the wildcard does not cover root)\n"
+                                                                         "* hard core 0\n* soft core 0\nroot hard core 0\nroot soft core 0\n"),
             File("/etc/systemd/coredump.conf.d/vpskit.conf", content="[Coredump]\nStorage=none\nProcessSizeMax=0\n"),
         ]
     resources += [Permissions(path, mode) for path, mode in v["baseline_restricted_modes"].items()]

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import io
+import re
+import socket
+import subprocess
+import sys
 from pathlib import Path
+
+import paramiko
 
 from vpskit.connection import CommandResult, Connection, Target
 from vpskit.inventory import load_inventory
 from vpskit.inventory.model import Host, Var
 from vpskit.report import Reporter
 from vpskit.results import HostResult
+from vpskit.paths import PROJECT_ROOT
 from vpskit.roles import RolePlan
 from vpskit.runner import RunOptions, run
 
@@ -42,11 +49,15 @@ def apply_one(host: Host, resources, check: bool = False, handlers=()) -> HostRe
     return apply([host], resources, check, handlers)[0]
 
 
-def sh(lab, name: str, command: str) -> CommandResult:
-    """Runs a command on a lab host as root (test plumbing, separate from the run under test)."""
+def lab_target(lab, name: str, user: str = "root", port: int = 22) -> Target:
     address = lab.load_state().hosts[name].address
-    target = Target(name, address, key_file=str(lab.key_path), known_hosts=[str(lab.known_hosts_path)])
-    with Connection(target) as conn:
+    return Target(name, address, port=port, user=user, key_file=str(lab.key_path),
+                  known_hosts=[str(lab.known_hosts_path)], connect_retries=3)
+
+
+def sh(lab, name: str, command: str, user: str = "root") -> CommandResult:
+    """Runs a command on a lab host as root, logging in as `user` (test plumbing, not the run under test)."""
+    with Connection(lab_target(lab, name, user)) as conn:
         return conn.run(command)
 
 
@@ -62,3 +73,38 @@ STATE_DUMP = (
 
 def summary(result: HostResult) -> dict:
     return {s: result.count(s) for s in ("ok", "changed", "failed", "skipped")}
+
+
+def invoke(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "invoke", *args], cwd=PROJECT_ROOT, capture_output=True, text=True)
+
+
+def lynis_index(lab, name: str, user: str) -> int:
+    out = sh(lab, name, "lynis audit system --quick --no-colors 2>/dev/null | grep -i 'hardening index'", user).stdout
+    return int(re.search(r"index\s*:\s*(\d+)", out).group(1))
+
+
+def password_login(address: str, user: str, password: str) -> str:
+    """A real password attempt: 'accepted', 'refused' (wrong password) or 'not offered' (keys only)."""
+    client = paramiko.SSHClient()
+    client.set_missing_host_key_policy(paramiko.AutoAddPolicy())  # probing only; nothing is run
+    try:
+        client.connect(address, username=user, password=password, look_for_keys=False, allow_agent=False,
+                       timeout=10, banner_timeout=10, auth_timeout=10)
+        return "accepted"
+    except paramiko.BadAuthenticationType:
+        return "not offered"
+    except paramiko.AuthenticationException:
+        return "refused"
+    finally:
+        client.close()
+
+
+def tcp_open(address: str, port: int, source: str | None = None, timeout: float = 3) -> bool:
+    try:
+        sock = socket.create_connection((address, port), timeout=timeout,
+                                        source_address=(source, 0) if source else None)
+        sock.close()
+        return True
+    except OSError:
+        return False

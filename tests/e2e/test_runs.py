@@ -10,7 +10,7 @@ import pytest
 
 from vpskit.resources import CronJob, Directory, File, Packages, Service, Sysctl, User
 from vpskit.errors import HostKeyError
-from tests.e2e.helpers import STATE_DUMP, apply, apply_one, lab_host, sh, summary
+from tests.e2e.helpers import STATE_DUMP, apply, apply_one, invoke, lab_host, sh, summary
 from vpskit.inventory.model import Var
 from vpskit.paths import PROJECT_ROOT
 
@@ -86,10 +86,6 @@ def test_a_changed_host_key_is_refused(lab, tmp_path):
     known.write_text(f"{address} {other_key}")
     result = apply_one(lab_host(lab, "test3", vpskit_known_hosts=str(known)), [File("/srv/k.txt", content="k\n")])
     assert result.unreachable and "does not match known_hosts" in result.error
-
-
-def invoke(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "invoke", *args], cwd=PROJECT_ROOT, capture_output=True, text=True)
 
 
 def test_cli_bootstrap_check_drift_and_json(lab, lab_inventory, tmp_path):
