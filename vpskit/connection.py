@@ -102,6 +102,13 @@ def _is_transient(error: Exception) -> bool:
     return isinstance(error, SSHException) and not isinstance(error, (AuthenticationException, BadHostKeyException))
 
 
+def _short(error: Exception) -> str:
+    text = str(error) or type(error).__name__
+    if "banner" in text.lower() or isinstance(error, EOFError):
+        return "sshd dropped it early, as OpenSSH >= 9.8 does for a source address it penalises"
+    return text
+
+
 def sudo_wrap(command: str, user: str) -> str:
     """Runs a shell command as root: directly for root, through non-interactive sudo otherwise."""
     if user == "root":
@@ -112,8 +119,9 @@ def sudo_wrap(command: str, user: str) -> str:
 class Connection:
     """One SSH connection to a host; opened lazily, reused for every command of a run."""
 
-    def __init__(self, target: Target):
+    def __init__(self, target: Target, on_retry=None):
         self.target = target
+        self.on_retry = on_retry or (lambda message: None)
         self._fabric: FabricConnection | None = None
         self.user, self.port = target.user, target.port
         self.connections_opened = 0
@@ -153,6 +161,7 @@ class Connection:
                 raise ConnectError("authentication failed for " + "; ".join(refused))
             if attempt == attempts:
                 raise ConnectError(self._describe_failure(transient, *self.target.logins()[-1]))
+            self.on_retry(f"connection failed ({_short(transient)}); retrying in {delay:.0f}s")
             time.sleep(delay)
             delay *= 2
 

@@ -50,6 +50,9 @@ class Reporter:
         if self.diff and step.diff:
             self._print(step.diff.rstrip("\n"), None)
 
+    def note(self, host: str, message: str) -> None:
+        self._print(f"{host} | note: {message}", f"[bold]{_esc(host)}[/] [dim]{_esc(message)}[/]")
+
     def host_done(self, result: HostResult) -> None:
         if result.error:
             kind = "UNREACHABLE" if result.unreachable else "FAILED"

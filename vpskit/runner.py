@@ -68,7 +68,8 @@ class HostRun:
 
     def execute(self) -> HostResult:
         started = time.monotonic()
-        connection = Connection(target_for(self.host, self.options.trust_new_hosts))
+        connection = Connection(target_for(self.host, self.options.trust_new_hosts),
+                                on_retry=lambda message: self.reporter.note(self.host.name, message))
         session = HostSession(self.host.name, connection, self.options.check, self.masker)
         try:
             connection.open()

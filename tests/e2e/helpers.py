@@ -7,12 +7,10 @@ import re
 import socket
 import subprocess
 import sys
-from pathlib import Path
 
 import paramiko
 
 from vpskit.connection import CommandResult, Connection, Target
-from vpskit.inventory import load_inventory
 from vpskit.inventory.model import Host, Var
 from vpskit.report import Reporter
 from vpskit.results import HostResult

@@ -116,3 +116,20 @@ def test_killing_the_controller_mid_apply_lets_the_host_revert_itself(lab, harde
         assert ssh_rule_present(watcher)
         assert watcher.run("ls /var/lib/vpskit/rollback/*/restored").ok
     assert sh(lab, HOST, "true", ADMIN).ok  # a fresh login works again
+
+
+def test_moving_ssh_to_another_port_opens_it_first_and_then_closes_the_old_one(lab, hardened, harden_inventory):
+    name = HARDEN_HOSTS["trixie"]
+    move = ("--set", "ssh_port=2222")
+    first = invoke("bootstrap", "-i", str(harden_inventory), "--limit", name, "--quiet", *move)
+    assert first.returncode == 0, first.stdout[-3000:]
+    with Connection(lab_target(lab, name, ADMIN, port=2222)) as conn:
+        assert "port 2222" in conn.run("sshd -T").stdout
+        status = conn.run("ufw status").stdout
+        assert "2222/tcp" in status and "22/tcp " in status  # the old port stays open until nothing uses it
+    second = invoke("bootstrap", "-i", str(harden_inventory), "--limit", name, "--quiet", *move)
+    assert second.returncode == 0, second.stdout[-3000:]
+    with Connection(lab_target(lab, name, ADMIN, port=2222)) as conn:
+        status = conn.run("ufw status").stdout
+        assert "2222/tcp" in status and "22/tcp " not in status
+    assert invoke("check", "-i", str(harden_inventory), "--limit", name, *move).returncode == 0

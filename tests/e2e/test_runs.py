@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import io
 import json
+import os
 import subprocess
 import sys
 
-import pytest
-
-from vpskit.resources import CronJob, Directory, File, Packages, Service, Sysctl, User
-from vpskit.errors import HostKeyError
-from tests.e2e.helpers import STATE_DUMP, apply, apply_one, invoke, lab_host, sh, summary
+from tests.e2e.conftest import ADMIN
+from tests.e2e.helpers import STATE_DUMP, PlanRole, apply, apply_one, invoke, lab_host, sh, summary
 from vpskit.inventory.model import Var
 from vpskit.paths import PROJECT_ROOT
+from vpskit.report import Reporter
+from vpskit.resources import CronJob, Directory, File, Packages, Service, Sysctl, User
+from vpskit.runner import RunOptions, run
 
 
 def small_plan(tag: str) -> list:
@@ -68,10 +70,6 @@ def test_unknown_host_key_is_refused_unless_trusted(lab, tmp_path):
     refused = apply_one(host, [File("/srv/trust.txt", content="t\n")])
     assert refused.unreachable and "not in known_hosts" in refused.error and "--trust-new-hosts" in refused.error
     assert sh(lab, "test3", "test -e /srv/trust.txt; echo $?").stdout.strip() == "1"
-    from vpskit.runner import RunOptions, run
-    from vpskit.report import Reporter
-    from tests.e2e.helpers import PlanRole
-    import io
     trusted = run([host], [PlanRole("t", [File("/srv/trust.txt", content="t\n")])],
                   RunOptions(trust_new_hosts=True), Reporter(stream=io.StringIO()))[0]
     assert trusted.error is None
@@ -93,16 +91,16 @@ def test_cli_bootstrap_check_drift_and_json(lab, lab_inventory, tmp_path):
     first = invoke("bootstrap", "-i", inv, "--limit", "test1")
     assert first.returncode == 0, first.stdout + first.stderr
     report = tmp_path / "r.json"
-    second = invoke("bootstrap", "-i", inv, "--json", str(report))
+    second = invoke("bootstrap", "-i", inv, "--limit", "test1", "--json", str(report))
     assert second.returncode == 0, second.stdout + second.stderr
     data = json.loads(report.read_text())
     test1 = data["hosts"]["test1"]
     assert test1["summary"]["changed"] == 0 and test1["commands"] == 1 and test1["fact_batches"] == 1
     assert invoke("check", "-i", inv, "--limit", "test1").returncode == 0
-    sh(lab, "test1", "rm /etc/timezone")
+    sh(lab, "test1", "rm /etc/timezone", ADMIN)  # bootstrap turned root login off
     drift = invoke("check", "-i", inv, "--limit", "test1")
     assert drift.returncode == 2 and "would change" in drift.stdout
-    assert sh(lab, "test1", "test -e /etc/timezone; echo $?").stdout.strip() == "1"  # check changed nothing
+    assert sh(lab, "test1", "test -e /etc/timezone; echo $?", ADMIN).stdout.strip() == "1"  # check changed nothing
     assert invoke("bootstrap", "-i", inv, "--limit", "test1").returncode == 0
     assert invoke("check", "-i", inv, "--limit", "test1").returncode == 0
 
@@ -114,7 +112,6 @@ def test_cli_masks_secrets_in_diffs_and_inventory(lab, lab_inventory, tmp_path, 
     inv_dir.mkdir()
     (inv_dir / "hosts.yml").write_text(lab_inventory.read_text().replace(
         "vpskit_user: root", "vpskit_user: root\n        backup_password: !env VPSKIT_E2E_SECRET"))
-    import os
     shown = subprocess.run([sys.executable, "-m", "invoke", "inventory", "-i", str(inv_dir / "hosts.yml")],
                            cwd=PROJECT_ROOT, capture_output=True, text=True, env={**os.environ, **env})
     assert shown.returncode == 0, shown.stderr
