@@ -74,11 +74,7 @@ class _FileLike(Resource):
         if (known and state.content != desired) or (not known and state.sha256 != _sha256(desired)):
             diff = content_diff(self.path, state.content, desired, old_known=known)
             return Outcome.change(f"update content of {self.path}", diff, plan=("write", desired))
-        drift = []
-        if state.mode != self.mode:
-            drift.append(f"mode {state.mode} → {self.mode}")
-        if (state.owner, state.group) != (self.owner, self.group):
-            drift.append(f"owner {state.owner}:{state.group} → {self.owner}:{self.group}")
+        drift = attribute_drift(state, self.mode, self.owner, self.group)
         if drift:
             return Outcome.change(f"{self.path}: " + ", ".join(drift), plan=("attrs", None))
         return Outcome.ok(f"{self.path} has the declared content, owner and mode")
@@ -88,19 +84,27 @@ class _FileLike(Resource):
             raise_conflict(session, self.title, outcome.reason)
         action, content = outcome.plan
         if action == "write":
-            cmd = write_file_command(self.path, self.owner, self.group, self.mode, self.validate, self.backup,
-                                     before=self.before_write())
+            cmd = write_file_command(self.path, self.owner, self.group, self.mode, self.validate, self.backup)
             session.run(cmd, step=self.title, stdin=content)
         else:
             session.run(f"chown {q(self.owner)}:{q(self.group)} {q(self.path)} && chmod {q(self.mode)} {q(self.path)}",
                         step=self.title)
 
-    def before_write(self) -> str:
-        return ""
-
     def invalidate(self, facts) -> None:
         unit_file = is_unit_path(self.path)
         facts.invalidate(lambda key: unit_file and key[0] == "ServiceFact", paths=[self.path])
+
+
+def attribute_drift(state: FileState, mode: str | None, owner: str | None, group: str | None) -> list[str]:
+    """What differs in mode, owner and group (None: not managed). Pure."""
+    drift = []
+    if mode and state.mode != mode:
+        drift.append(f"mode {state.mode} → {mode}")
+    if owner and state.owner != owner:
+        drift.append(f"owner {state.owner} → {owner}")
+    if group and state.group != group:
+        drift.append(f"group {state.group} → {group}")
+    return drift
 
 
 def raise_conflict(session, step: str, reason: str) -> None:
@@ -166,11 +170,7 @@ class Directory(Resource):
             return Outcome.change(f"create directory {self.path}")
         if state.kind != "directory":
             return Outcome.change(f"{self.path} is a {state.kind}, expected a directory", plan="conflict")
-        drift = []
-        if state.mode != self.mode:
-            drift.append(f"mode {state.mode} → {self.mode}")
-        if (state.owner, state.group) != (self.owner, self.group):
-            drift.append(f"owner {state.owner}:{state.group} → {self.owner}:{self.group}")
+        drift = attribute_drift(state, self.mode, self.owner, self.group)
         if drift:
             return Outcome.change(f"{self.path}: " + ", ".join(drift))
         return Outcome.ok(f"directory {self.path} exists with the declared owner and mode")
@@ -291,13 +291,7 @@ class Permissions(Resource):
         state = facts.get(FileFact(self.path))
         if not state.exists or state.kind == "link":
             return Outcome.skip(f"{self.path} does not exist here")
-        drift = []
-        if state.mode != self.mode:
-            drift.append(f"mode {state.mode} → {self.mode}")
-        if self.owner and state.owner != self.owner:
-            drift.append(f"owner {state.owner} → {self.owner}")
-        if self.group and state.group != self.group:
-            drift.append(f"group {state.group} → {self.group}")
+        drift = attribute_drift(state, self.mode, self.owner, self.group)
         if drift:
             return Outcome.change(f"{self.path}: " + ", ".join(drift))
         return Outcome.ok(f"{self.path} has mode {self.mode}")

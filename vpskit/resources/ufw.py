@@ -14,6 +14,16 @@ def rule_changes(live: list[UfwRule], wanted: list[UfwRule], tag: str) -> tuple[
     return add, delete
 
 
+def _require_ufw(state: dict) -> Outcome | None:
+    return None if state["installed"] else Outcome.change("ufw is not installed", plan="missing")
+
+
+def _fail_if_missing(session, title: str, outcome: Outcome) -> None:
+    if outcome.plan == "missing":
+        from ..errors import RemoteError
+        raise RemoteError(session.name, title, "ufw is not installed")
+
+
 class UfwRules(Resource):
     kind = "ufw-rules"
 
@@ -29,8 +39,8 @@ class UfwRules(Resource):
 
     def check(self, facts) -> Outcome:
         state = facts.get(UfwFact())
-        if not state["installed"]:
-            return Outcome.change("ufw is not installed", plan="missing")
+        if missing := _require_ufw(state):
+            return missing
         add, delete = rule_changes(state["rules"], self.rules, self.tag)
         if not add and not delete:
             untagged = sum(1 for r in state["rules"] if not r.comment.startswith(self.tag))
@@ -40,9 +50,7 @@ class UfwRules(Resource):
         return Outcome.change("; ".join(parts), plan=(add, delete))
 
     def apply(self, session, outcome) -> None:
-        if outcome.plan == "missing":
-            from ..errors import RemoteError
-            raise RemoteError(session.name, self.title, "ufw is not installed")
+        _fail_if_missing(session, self.title, outcome)
         add, delete = outcome.plan
         # additions first, so the SSH rule exists before any other rule goes
         commands = [f"ufw {r.spec()} comment {q(r.comment)}" for r in add]
@@ -66,8 +74,8 @@ class UfwPolicy(Resource):
 
     def check(self, facts) -> Outcome:
         state = facts.get(UfwFact())
-        if not state["installed"]:
-            return Outcome.change("ufw is not installed", plan="missing")
+        if missing := _require_ufw(state):
+            return missing
         commands, parts = [], []
         for direction, policy in self.policies.items():
             if state["policies"].get(direction) != policy:
@@ -89,7 +97,5 @@ class UfwPolicy(Resource):
         return Outcome.change("; ".join(parts), plan=commands)
 
     def apply(self, session, outcome) -> None:
-        if outcome.plan == "missing":
-            from ..errors import RemoteError
-            raise RemoteError(session.name, self.title, "ufw is not installed")
+        _fail_if_missing(session, self.title, outcome)
         session.run(" && ".join(f"{c} >/dev/null" for c in outcome.plan), step=self.title)
