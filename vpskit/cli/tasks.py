@@ -82,9 +82,23 @@ def inventory(c, inventory=None, limit=None, set_=None, json=False):
             print(f"  {key}: {jsonlib.dumps(var['value'], default=str)}    # {var['source']}")
 
 
+@task(help={"rounds": "repetitions of each measurement (default 3)",
+            "tools": "comma-separated subset of vpskit,pyinfra,ansible"})
+def bench(c, rounds=3, tools=None):
+    """Benchmark vpskit against pyinfra and Ansible on fresh lab hosts; writes benchmarks/results.md."""
+    try:
+        from benchmarks.runner import main
+    except ImportError:
+        fail("the benchmark lives in the repository's benchmarks/ folder: run it from a checkout")
+    try:
+        print(main(int(rounds), tools.split(",") if tools else None))
+    except VpskitError as exc:
+        fail(str(exc))
+
+
 def build_namespace() -> Collection:
     from ..roles import load_roles
-    ns = Collection(bootstrap, check, facts, inventory)
+    ns = Collection(bootstrap, check, facts, inventory, bench)
     for role in load_roles():
         ns.add_task(role_task(role.name, (role.module.__doc__ or role.name).strip().splitlines()[0]))
     ns.add_collection(lab_tasks.namespace(), name="lab")

@@ -1,0 +1,57 @@
+"""Pure helpers for the benchmark: statistics, counts from sshd's journal and tool output, the table."""
+
+from __future__ import annotations
+
+import re
+import statistics
+
+
+def summary(values: list[float]) -> dict:
+    return {"min": min(values), "median": statistics.median(values), "n": len(values)}
+
+
+def count_ssh(journal: str) -> dict:
+    """Connections (accepted logins) and sessions (remote commands) in an sshd journal excerpt."""
+    return {"connections": len(re.findall(r"Accepted publickey for ", journal)),
+            "commands": len(re.findall(r"Starting session: ", journal))}
+
+
+def ansible_changed(output: str) -> int:
+    return sum(int(n) for n in re.findall(r"\bchanged=(\d+)", output))
+
+
+def pyinfra_changed(output: str) -> int:
+    """pyinfra's results table prints per host `Success` / `Changed` columns after the operations."""
+    match = re.findall(r"^\s*\S+\s+(\d+)\s+(\d+)\s+(\d+)\s*$", output, re.M)
+    if match:
+        return sum(int(changed) for _ok, changed, _err in match)
+    return sum(int(n) for n in re.findall(r"\bchanged[=:]\s*(\d+)", output, re.I))
+
+
+def ratio(ours: float, theirs: float) -> str:
+    return f"{ours / theirs:.2f}" if theirs else "-"
+
+
+def table(results: dict, tools: list[str]) -> str:
+    """Markdown: one row per measure, a column per tool, then vpskit's ratio to each other tool."""
+    others = [t for t in tools if t != "vpskit"]
+    header = ["measure", *tools, *[f"vpskit / {t}" for t in others]]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for measure, unit in (("first run, 1 host", "s"), ("no-op, 1 host", "s"), ("no-op, 4 hosts", "s"),
+                          ("no-op, 8 hosts", "s"), ("no-op SSH connections per host", ""),
+                          ("no-op remote commands per host", ""), ("no-op changes reported", ""),
+                          ("controller peak RSS", "MiB")):
+        cells, values = [], {}
+        for tool in tools:
+            stat = results.get(tool, {}).get(measure)
+            if stat is None:
+                cells.append("-")
+                continue
+            values[tool] = stat["median"]
+            if unit == "s":
+                cells.append(f"{stat['median']:.2f} s (min {stat['min']:.2f})")
+            else:
+                cells.append(f"{stat['median']:.0f}{' ' + unit if unit else ''}")
+        ratios = [ratio(values["vpskit"], values[t]) if "vpskit" in values and t in values else "-" for t in others]
+        lines.append("| " + " | ".join([measure, *cells, *ratios]) + " |")
+    return "\n".join(lines) + "\n"

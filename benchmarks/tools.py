@@ -1,0 +1,92 @@
+"""Installing the compared tools in a venv of their own, and running each one as the user would."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from vpskit.paths import PROJECT_ROOT
+
+from . import measure
+
+BENCH_DIR = Path(__file__).parent
+TOOLS_VENV = BENCH_DIR / ".venv-tools"
+REQUIREMENTS = ["ansible", "pyinfra"]
+
+
+def ensure_tools() -> dict[str, str]:
+    """Installs Ansible and pyinfra beside vpskit (not into its venv); returns their versions."""
+    if not (TOOLS_VENV / "bin" / "python").exists():
+        subprocess.run([sys.executable, "-m", "venv", str(TOOLS_VENV)], check=True)
+    subprocess.run([str(TOOLS_VENV / "bin" / "pip"), "install", "-q", *REQUIREMENTS], check=True)
+    versions = {}
+    for name in ("ansible", "ansible-core", "pyinfra"):
+        out = subprocess.run([str(TOOLS_VENV / "bin" / "pip"), "show", name], capture_output=True, text=True).stdout
+        versions[name] = next((l.split(":", 1)[1].strip() for l in out.splitlines() if l.startswith("Version:")), "?")
+    from vpskit import __version__
+    versions["vpskit"] = __version__
+    return versions
+
+
+@dataclass
+class Run:
+    seconds: float
+    peak_rss_mib: float
+    changed: int
+    output: str
+    returncode: int
+
+
+def _timed(argv: list[str], env: dict | None = None, cwd: Path = PROJECT_ROOT) -> tuple[float, float, str, int]:
+    started = time.monotonic()
+    process = subprocess.Popen(argv, cwd=cwd, env={**os.environ, **(env or {})}, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+    output = process.stdout.read()
+    _pid, status, usage = os.wait4(process.pid, 0)
+    seconds = time.monotonic() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    return seconds, usage.ru_maxrss / 1024, output, process.returncode
+
+
+def write_inventories(folder: Path, hosts: list[tuple[str, str]], key: Path, known_hosts: Path) -> None:
+    """The same hosts as a vpskit YAML inventory, an Ansible INI file and a pyinfra inventory module."""
+    folder.mkdir(parents=True, exist_ok=True)
+    lines = ["all:", "  vars:", "    vpskit_user: root", f"    vpskit_ssh_key: {key}",
+             f"    vpskit_known_hosts: {known_hosts}", "  hosts:"]
+    lines += [f"    {name}:\n      vpskit_host: {address}" for name, address in hosts]
+    (folder / "hosts.yml").write_text("\n".join(lines) + "\n")
+    ini = ["[bench]"] + [f"{name} ansible_host={address}" for name, address in hosts]
+    ini += ["", "[bench:vars]", "ansible_user=root", f"ansible_ssh_private_key_file={key}",
+            f"ansible_ssh_common_args='-o UserKnownHostsFile={known_hosts} -o StrictHostKeyChecking=yes'",
+            f"admin_key_file={key}.pub"]
+    (folder / "hosts.ini").write_text("\n".join(ini) + "\n")
+    admin_key = Path(f"{key}.pub").read_text().strip()
+    entries = ", ".join(
+        f"({name!r}, {{'ssh_hostname': {address!r}, 'ssh_user': 'root', 'ssh_key': {str(key)!r}, "
+        f"'ssh_known_hosts_file': {str(known_hosts)!r}, 'ssh_strict_host_key_checking': 'yes', "
+        f"'admin_key': {admin_key!r}}})" for name, address in hosts)
+    (folder / "pyinfra_inventory.py").write_text(f"bench = [{entries}]\n")
+
+
+def run_tool(tool: str, folder: Path) -> Run:
+    if tool == "vpskit":
+        seconds, rss, out, rc = _timed([sys.executable, "-m", "benchmarks.vpskit_profile", str(folder / "hosts.yml")])
+        changed = next((int(l.split('"changed": ')[1].split(",")[0]) for l in out.splitlines() if '"changed"' in l), -1)
+    elif tool == "ansible":
+        seconds, rss, out, rc = _timed(
+            [str(TOOLS_VENV / "bin" / "ansible-playbook"), "-i", str(folder / "hosts.ini"),
+             str(BENCH_DIR / "ansible" / "playbook.yml")],
+            env={"ANSIBLE_CONFIG": str(BENCH_DIR / "ansible" / "ansible.cfg")})
+        changed = measure.ansible_changed(out)
+    elif tool == "pyinfra":
+        seconds, rss, out, rc = _timed(
+            [str(TOOLS_VENV / "bin" / "pyinfra"), "-y", "--parallel", "10", str(folder / "pyinfra_inventory.py"),
+             str(BENCH_DIR / "pyinfra" / "deploy.py")], cwd=folder)
+        changed = measure.pyinfra_changed(out)
+    else:
+        raise ValueError(f"unknown tool {tool}")
+    return Run(seconds, rss, changed, out, rc)
