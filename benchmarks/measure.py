@@ -21,11 +21,9 @@ def ansible_changed(output: str) -> int:
 
 
 def pyinfra_changed(output: str) -> int:
-    """pyinfra's results table prints per host `Success` / `Changed` columns after the operations."""
-    match = re.findall(r"^\s*\S+\s+(\d+)\s+(\d+)\s+(\d+)\s*$", output, re.M)
-    if match:
-        return sum(int(changed) for _ok, changed, _err in match)
-    return sum(int(n) for n in re.findall(r"\bchanged[=:]\s*(\d+)", output, re.I))
+    """pyinfra's results table ends with `Grand total  ops  success  error  no-change`; success = changed."""
+    match = re.search(r"Grand total\s+(\d+)\s+(\d+|-)\s+(\d+|-)\s+(\d+|-)", output)
+    return int(match.group(2)) if match and match.group(2) != "-" else 0
 
 
 def ratio(ours: float, theirs: float) -> str:

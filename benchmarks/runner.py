@@ -59,7 +59,7 @@ class Bench:
 
     def measure_tool(self, tool: str) -> dict:
         names = [f"bench{i}" for i in range(1, FLEET + 1)]
-        first, noop1, rss, ssh, changes = [], [], [], [], []
+        first, rss, ssh, changes = [], [], [], []
         for round_ in range(self.rounds):
             self.fresh(names[:1])
             run = self.run(tool, names[:1])

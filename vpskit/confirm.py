@@ -98,6 +98,3 @@ class Guard:
         except (VpskitError, OSError, EOFError) as exc:
             return f"immediate revert failed ({exc}); the host reverts by itself within {self.confirm.timeout}s"
 
-
-def failure(host: str, role: str, error: Exception, note: str) -> RemoteError:
-    return RemoteError(host, role, f"{error}; {note}")

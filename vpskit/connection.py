@@ -246,24 +246,27 @@ class Connection:
 
 
 def _drain(channel, timeout: float | None) -> tuple[bytes, bytes]:
-    """Reads stdout and stderr together so neither stream can fill and stall the other."""
+    """Reads stdout and stderr together (so neither can fill and stall the other) until EOF and exit status."""
     out, err = bytearray(), bytearray()
     deadline = time.monotonic() + timeout if timeout else None
-    while True:
-        got = False
+
+    def take() -> None:
         while channel.recv_ready():
-            out += channel.recv(65536)
-            got = True
+            out.extend(channel.recv(65536))
         while channel.recv_stderr_ready():
-            err += channel.recv_stderr(65536)
-            got = True
-        if channel.exit_status_ready() and not channel.recv_ready() and not channel.recv_stderr_ready():
-            if channel.closed or channel.eof_received:
-                break
+            err.extend(channel.recv_stderr(65536))
+
+    while not channel.eof_received and not channel.closed:
         if deadline and time.monotonic() > deadline:
             raise TimeoutError(f"remote command did not finish within {timeout:.0f}s")
-        if not got:
-            select.select([channel], [], [], 0.2)
+        # the channel's pipe is readable only while data waits, so this sleeps instead of spinning
+        select.select([channel], [], [], 0.5)
+        take()
+    take()
+    remaining = max(0.0, deadline - time.monotonic()) if deadline else None
+    if not channel.status_event.wait(remaining):
+        raise TimeoutError(f"remote command did not report its exit status within {timeout:.0f}s")
+    take()
     return bytes(out), bytes(err)
 
 

@@ -124,3 +124,10 @@ def test_bad_inventory_changes_nothing(lab, tmp_path):
     result = invoke("bootstrap", "-i", str(bad))
     assert result.returncode == 1
     assert "hosts.yml:4: unknown variable 'base_timezon'; did you mean 'base_timezone'?" in result.stderr
+
+
+def test_facts_task_prints_host_facts_in_one_round_trip(lab, lab_inventory):
+    shown = invoke("facts", "test2", "-i", str(lab_inventory))
+    assert shown.returncode == 0, shown.stderr
+    facts = json.loads(shown.stdout)
+    assert facts["codename"] == "bookworm" and facts["container"] is True and facts["openssh_version"][0] >= 9
