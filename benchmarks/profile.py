@@ -19,10 +19,10 @@ MANAGED = [
 # a fingerprint of the end state, compared between tools (sorted, stable output)
 STATE_COMMAND = " ; ".join([
     "dpkg-query -W -f='${Package} ${db:Status-Abbrev}\\n' " + " ".join(PACKAGES),
-    f"id {ADMIN}", f"sha256sum /home/{ADMIN}/.ssh/authorized_keys",
+    f"id {ADMIN}", f"awk NF /home/{ADMIN}/.ssh/authorized_keys | sort | sha256sum",
     "stat -c '%n %a %U' " + " ".join(path for path, _f, _m in MANAGED),
     "sha256sum " + " ".join(path for path, _f, _m in MANAGED),
-    "ufw status verbose | sed 's/ *#.*//'",
+    "ufw status verbose | sed 's/ *#.*//; s/ *$//'",
     "systemctl is-active fail2ban ssh; systemctl is-enabled fail2ban",
     "sysctl -n net.ipv4.conf.all.rp_filter net.ipv4.conf.all.accept_redirects net.ipv4.conf.all.log_martians",
 ])

@@ -19,7 +19,6 @@ sshd = files.put(name="sshd drop-in", src=str(FILES / "00-bench-sshd.conf"),
 server.shell(name="validate and reload sshd", commands=["sshd -t && systemctl reload ssh"], _if=sshd.did_change)
 sysctl = files.put(name="sysctl file", src=str(FILES / "90-bench-sysctl.conf"), dest="/etc/sysctl.d/90-bench.conf",
                    mode="644")
-server.shell(name="apply sysctl", commands=["sysctl -q -p /etc/sysctl.d/90-bench.conf"], _if=sysctl.did_change)
 jail = files.put(name="fail2ban jail", src=str(FILES / "jail.local"), dest="/etc/fail2ban/jail.local", mode="644")
 files.put(name="cron script", src=str(FILES / "bench-report.sh"), dest="/usr/local/bin/bench-report", mode="755")
 files.put(name="cron entry", src=str(FILES / "bench-report.cron"), dest="/etc/cron.d/bench-report", mode="644")
@@ -35,3 +34,5 @@ if "Status: active" not in status:
     server.shell(name="ufw enable", commands=["ufw --force enable"])
 systemd.service(name="fail2ban running", service="fail2ban", running=True, enabled=True)
 systemd.service(name="restart fail2ban", service="fail2ban", restarted=True, _if=jail.did_change)
+# last, like a handler: enabling ufw applies ufw's own sysctl file, which would undo these settings
+server.shell(name="apply sysctl", commands=["sysctl -q -p /etc/sysctl.d/90-bench.conf"], _if=sysctl.did_change)

@@ -29,7 +29,7 @@ class UfwRules(Resource):
 
     def __init__(self, rules: list[UfwRule], tag: str = "vpskit", **kwargs):
         super().__init__(kwargs.pop("name", f"{len(rules)} tagged rule(s)"), **kwargs)
-        self.rules, self.tag = sorted(set(rules)), tag
+        self.rules, self.tag = list(dict.fromkeys(rules)), tag  # declared order: ufw matches first rule first
         for rule in self.rules:
             if not rule.comment.startswith(tag):
                 raise ValueError(f"ufw rule {rule.label()}: comment must start with {tag!r} so vpskit can manage it")
