@@ -24,7 +24,18 @@ def _fail_if_missing(session, title: str, outcome: Outcome) -> None:
         raise RemoteError(session.name, title, "ufw is not installed")
 
 
-class UfwRules(Resource):
+class _UfwResource(Resource):
+    """Shared by ufw resources: one fact, and a clear failure when ufw is not installed."""
+
+    def facts(self):
+        return [UfwFact()]
+
+    def live(self, facts) -> tuple[dict, Outcome | None]:
+        state = facts.get(UfwFact())
+        return state, _require_ufw(state)
+
+
+class UfwRules(_UfwResource):
     kind = "ufw-rules"
 
     def __init__(self, rules: list[UfwRule], tag: str = "vpskit", **kwargs):
@@ -34,12 +45,9 @@ class UfwRules(Resource):
             if not rule.comment.startswith(tag):
                 raise ValueError(f"ufw rule {rule.label()}: comment must start with {tag!r} so vpskit can manage it")
 
-    def facts(self):
-        return [UfwFact()]
-
     def check(self, facts) -> Outcome:
-        state = facts.get(UfwFact())
-        if missing := _require_ufw(state):
+        state, missing = self.live(facts)
+        if missing:
             return missing
         add, delete = rule_changes(state["rules"], self.rules, self.tag)
         if not add and not delete:
@@ -58,7 +66,7 @@ class UfwRules(Resource):
         session.run(" && ".join(f"{c} >/dev/null" for c in commands), step=self.title)
 
 
-class UfwPolicy(Resource):
+class UfwPolicy(_UfwResource):
     """Default policies, logging level, and ufw enabled (after the rules, so SSH is allowed first)."""
 
     kind = "ufw"
@@ -69,12 +77,9 @@ class UfwPolicy(Resource):
         self.policies = {"incoming": incoming, "outgoing": outgoing, "routed": routed}
         self.logging, self.enabled = logging, enabled
 
-    def facts(self):
-        return [UfwFact()]
-
     def check(self, facts) -> Outcome:
-        state = facts.get(UfwFact())
-        if missing := _require_ufw(state):
+        state, missing = self.live(facts)
+        if missing:
             return missing
         commands, parts = [], []
         for direction, policy in self.policies.items():
