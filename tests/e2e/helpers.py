@@ -7,6 +7,7 @@ import re
 import socket
 import subprocess
 import sys
+import time
 
 import paramiko
 
@@ -96,6 +97,17 @@ def password_login(address: str, user: str, password: str) -> str:
         return "refused"
     finally:
         client.close()
+
+
+def wait_for(predicate, timeout: float, interval: float = 1) -> bool:
+    """Polls `predicate` until it is true or `timeout` seconds have passed; returns its last value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if predicate():
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(interval)
 
 
 def tcp_open(address: str, port: int, source: str | None = None, timeout: float = 3) -> bool:
