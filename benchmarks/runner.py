@@ -120,7 +120,9 @@ def main(rounds: int = 3, tools: list[str] | None = None, log=print) -> str:
         "",
         measure.table(results, tools),
         "Remote commands are counted from sshd's journal (`Starting session`) on the first host during a "
-        "no-op run; on a real VPS each costs a network round trip.",
+        "no-op run; on a real VPS each costs a network round trip. SSH connections are new logins during the "
+        "no-op run: Ansible's 0 means it reused the ControlPersist master connection its previous run left "
+        "open (60 s).",
         "",
     ])
     RESULTS.write_text(text)

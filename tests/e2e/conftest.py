@@ -77,7 +77,7 @@ def harden_inventory(lab, fresh, tmp_path_factory):
         f"    vpskit_ssh_key: {lab.key_path}\n"
         f"    vpskit_known_hosts: {lab.known_hosts_path}\n"
         "    firewall_allow:\n      - {port: 80, comment: http}\n"
-        "    fail2ban_bantime: 20s\n    fail2ban_maxretry: 3\n"
+        "    fail2ban_bantime: 20s\n    fail2ban_maxretry: 3\n    fail2ban_recidive: true\n"
         f"    users_admin_keys:\n      - {keys[0]}\n      - {keys[1]}\n"
         f"  hosts:\n{hosts}"
     )

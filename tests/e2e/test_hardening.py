@@ -152,6 +152,12 @@ def failed_login(target: str, source: str) -> None:
         transport.close()
 
 
+def recidive_failures(lab, name: str) -> int:
+    status = sh(lab, name, "fail2ban-client status recidive", ADMIN).stdout
+    found = re.search(r"Total failed:\s*(\d+)", status)
+    return int(found.group(1)) if found else -1
+
+
 @pytest.mark.parametrize("release", HOSTS)
 def test_fail2ban_bans_a_burst_of_failed_logins_then_lets_go(lab, hardened, attacker, release):
     name = HOSTS[release]
@@ -177,6 +183,8 @@ def test_fail2ban_bans_a_burst_of_failed_logins_then_lets_go(lab, hardened, atta
     assert wait_for(lambda: not tcp_open(address, 22, source=attacker, timeout=1), 15), \
         sh(lab, name, "ufw status", ADMIN).stdout
     assert tcp_open(address, 22)  # the operator is not banned
+    # the recidive jail reads fail2ban's own log of bans and counts this one
+    assert wait_for(lambda: recidive_failures(lab, name) >= 1, 10)
     assert wait_for(lambda: attacker not in status().stdout, 60, interval=2)  # bantime is 20 s
     assert tcp_open(address, 22, source=attacker, timeout=5)
 
