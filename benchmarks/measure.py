@@ -10,6 +10,14 @@ def summary(values: list[float]) -> dict:
     return {"min": min(values), "median": statistics.median(values), "n": len(values)}
 
 
+def busy_seconds(proc_stat: str, ticks_per_second: int = 100) -> float:
+    """CPU time the whole machine has spent not idle, from the `cpu` line of /proc/stat."""
+    fields = [int(v) for v in proc_stat.split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    busy = sum(fields[:8]) - idle  # guest time is already counted in user
+    return busy / ticks_per_second
+
+
 def count_ssh(journal: str) -> dict:
     """Connections (accepted logins) and sessions (remote commands) in an sshd journal excerpt."""
     return {"connections": len(re.findall(r"Accepted publickey for ", journal)),
@@ -38,6 +46,7 @@ def table(results: dict, tools: list[str]) -> str:
     for measure, unit in (("first run, 1 host", "s"), ("no-op, 1 host", "s"), ("no-op, 4 hosts", "s"),
                           ("no-op, 8 hosts", "s"), ("no-op SSH connections per host", ""),
                           ("no-op remote commands per host", ""), ("no-op changes reported", ""),
+                          ("no-op, 8 hosts: controller CPU", "s"), ("no-op, 8 hosts: hosts' CPU", "s"),
                           ("controller peak RSS", "MiB")):
         cells, values = [], {}
         for tool in tools:

@@ -70,11 +70,15 @@ class Bench:
         self.fresh(names[1:])
         self.run(tool, names[1:])  # converge the rest of the fleet (not measured)
         noop = {1: [], 4: [], 8: []}
+        cpu = {"controller": [], "hosts": []}
         for round_ in range(self.rounds):
             for count in (1, 4, 8):
                 since = self.sh(names[0], "date +%s.%N").strip()
                 run = self.run(tool, names[:count])
                 noop[count].append(run.seconds)
+                if count == FLEET:
+                    cpu["controller"].append(run.controller_cpu)
+                    cpu["hosts"].append(max(run.machine_cpu - run.controller_cpu, 0))
                 if count == 1:
                     rss.append(run.peak_rss_mib)
                     changes.append(run.changed)
@@ -92,6 +96,8 @@ class Bench:
             "no-op SSH connections per host": measure.summary([c["connections"] for c in ssh]),
             "no-op remote commands per host": measure.summary([c["commands"] for c in ssh]),
             "no-op changes reported": measure.summary(changes),
+            "no-op, 8 hosts: controller CPU": measure.summary(cpu["controller"]),
+            "no-op, 8 hosts: hosts' CPU": measure.summary(cpu["hosts"]),
             "controller peak RSS": measure.summary(rss),
             "state": states["first"],
         }

@@ -36,20 +36,26 @@ def ensure_tools() -> dict[str, str]:
 class Run:
     seconds: float
     peak_rss_mib: float
-    changed: int
+    controller_cpu: float  # the tool and the processes it waited for (Ansible's ssh clients)
+    machine_cpu: float  # every process on this machine, the lab hosts included
     output: str
     returncode: int
+    changed: int = -1  # as the tool reported it
 
 
-def _timed(argv: list[str], env: dict | None = None, cwd: Path = PROJECT_ROOT) -> tuple[float, float, str, int]:
-    started = time.monotonic()
+def _machine_busy() -> float:
+    return measure.busy_seconds(Path("/proc/stat").read_text(), os.sysconf("SC_CLK_TCK"))
+
+
+def _timed(argv: list[str], env: dict | None = None, cwd: Path = PROJECT_ROOT) -> Run:
+    busy, started = _machine_busy(), time.monotonic()
     process = subprocess.Popen(argv, cwd=cwd, env={**os.environ, **(env or {})}, stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True)
     output = process.stdout.read()
     _pid, status, usage = os.wait4(process.pid, 0)
-    seconds = time.monotonic() - started
-    process.returncode = os.waitstatus_to_exitcode(status)
-    return seconds, usage.ru_maxrss / 1024, output, process.returncode
+    seconds, machine = time.monotonic() - started, _machine_busy() - busy
+    return Run(seconds, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime, machine, output,
+               os.waitstatus_to_exitcode(status))
 
 
 def write_inventories(folder: Path, hosts: list[tuple[str, str]], key: Path, known_hosts: Path) -> None:
@@ -74,19 +80,20 @@ def write_inventories(folder: Path, hosts: list[tuple[str, str]], key: Path, kno
 
 def run_tool(tool: str, folder: Path) -> Run:
     if tool == "vpskit":
-        seconds, rss, out, rc = _timed([sys.executable, "-m", "benchmarks.vpskit_profile", str(folder / "hosts.yml")])
-        changed = next((int(l.split('"changed": ')[1].split(",")[0]) for l in out.splitlines() if '"changed"' in l), -1)
+        run = _timed([sys.executable, "-m", "benchmarks.vpskit_profile", str(folder / "hosts.yml")])
+        run.changed = next((int(l.split('"changed": ')[1].split(",")[0])
+                            for l in run.output.splitlines() if '"changed"' in l), -1)
     elif tool == "ansible":
-        seconds, rss, out, rc = _timed(
+        run = _timed(
             [str(TOOLS_VENV / "bin" / "ansible-playbook"), "-i", str(folder / "hosts.ini"),
              str(BENCH_DIR / "ansible" / "playbook.yml")],
             env={"ANSIBLE_CONFIG": str(BENCH_DIR / "ansible" / "ansible.cfg")})
-        changed = measure.ansible_changed(out)
+        run.changed = measure.ansible_changed(run.output)
     elif tool == "pyinfra":
-        seconds, rss, out, rc = _timed(
+        run = _timed(
             [str(TOOLS_VENV / "bin" / "pyinfra"), "-y", "--parallel", "10", str(folder / "pyinfra_inventory.py"),
              str(BENCH_DIR / "pyinfra" / "deploy.py")], cwd=folder)
-        changed = measure.pyinfra_changed(out)
+        run.changed = measure.pyinfra_changed(run.output)
     else:
         raise ValueError(f"unknown tool {tool}")
-    return Run(seconds, rss, changed, out, rc)
+    return run

@@ -1,6 +1,6 @@
 """The benchmark's pure helpers: counting from sshd's journal and tool output, statistics, the table."""
 
-from benchmarks.measure import ansible_changed, count_ssh, pyinfra_changed, summary, table
+from benchmarks.measure import ansible_changed, busy_seconds, count_ssh, pyinfra_changed, summary, table
 
 
 def test_counts_connections_and_commands_from_the_journal():
@@ -26,3 +26,8 @@ def test_table_has_ratios():
 def test_pyinfra_grand_total():
     assert pyinfra_changed("    Grand total                19      19        -       -           \n") == 19
     assert pyinfra_changed("    Grand total                13      -         -       13          \n") == 0
+
+
+def test_busy_seconds_leaves_out_idle_and_iowait():
+    stat = "cpu  100 5 50 1000 20 3 2 0 0 0\ncpu0 50 2 25 500 10 1 1 0 0 0\n"
+    assert busy_seconds(stat, ticks_per_second=100) == (100 + 5 + 50 + 3 + 2) / 100
