@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 from dataclasses import dataclass
 
 from .base import Fact, q
@@ -27,7 +28,7 @@ class FileState:
 
 
 class FileFact(Fact):
-    """stat + sha256 + base64 content of one path."""
+    """stat and the base64 content of one path (only the sha256 of a large file)."""
 
     def __init__(self, path: str):
         super().__init__(path)
@@ -37,11 +38,12 @@ class FileFact(Fact):
         return self.path
 
     def command(self) -> str:
+        # two programs for a small file (stat, base64): the controller hashes the content itself
         p = q(self.path)
         return (
             f"p={p}; if [ -L \"$p\" ]; then echo link; readlink \"$p\"; "
-            f"elif [ -f \"$p\" ]; then stat -c 'file %U %G %a %s' \"$p\"; sha256sum < \"$p\" | cut -d' ' -f1; "
-            f"if [ \"$(stat -c %s \"$p\")\" -le {CONTENT_LIMIT} ]; then base64 -w0 < \"$p\"; fi; echo; "
+            f"elif [ -f \"$p\" ]; then set -- $(stat -c '%U %G %a %s' \"$p\"); echo \"file $1 $2 $3 $4\"; "
+            f"if [ \"$4\" -le {CONTENT_LIMIT} ]; then echo; base64 -w0 < \"$p\"; else sha256sum < \"$p\"; fi; echo; "
             f"elif [ -d \"$p\" ]; then stat -c 'directory %U %G %a' \"$p\"; "
             f"elif [ -e \"$p\" ]; then echo other; else echo absent; fi"
         )
@@ -57,10 +59,11 @@ class FileFact(Fact):
         if kind == "directory":
             return FileState("directory", head[1], head[2], _mode(head[3]))
         if kind == "file":
-            sha = lines[1].strip() if len(lines) > 1 else None
+            hashed = lines[1].split() if len(lines) > 1 else []
             raw = lines[2].strip() if len(lines) > 2 else ""
             size = int(head[4])
             content = base64.b64decode(raw) if (raw or size == 0) and size <= CONTENT_LIMIT else None
+            sha = hashed[0] if hashed else (hashlib.sha256(content).hexdigest() if content is not None else None)
             return FileState("file", head[1], head[2], _mode(head[3]), size, sha, content)
         return FileState("other")
 

@@ -48,9 +48,9 @@ class UfwFact(Fact):
             "if ! command -v ufw >/dev/null 2>&1; then echo installed=no; exit 0; fi; echo installed=yes; "
             # ufw's chains exist exactly while it is active; asking iptables avoids starting ufw's Python
             "if iptables -n -L ufw-user-input >/dev/null 2>&1; then echo 'Status: active'; "
-            "else echo 'Status: inactive'; fi; grep -h '^DEFAULT_.*_POLICY=\\|^IPT_SYSCTL=' /etc/default/ufw; "
-            "grep -h '^ENABLED=\\|^LOGLEVEL=' /etc/ufw/ufw.conf; "
-            "grep -h '^### tuple ###' /etc/ufw/user.rules /etc/ufw/user6.rules 2>/dev/null; true"
+            "else echo 'Status: inactive'; fi; "
+            "grep -h -e '^DEFAULT_.*_POLICY=' -e '^IPT_SYSCTL=' -e '^ENABLED=' -e '^LOGLEVEL=' -e '^### tuple ###' "
+            "/etc/default/ufw /etc/ufw/ufw.conf /etc/ufw/user.rules /etc/ufw/user6.rules 2>/dev/null; true"
         )
 
     def parse(self, output: str, rc: int) -> dict:

@@ -52,7 +52,8 @@ class AuthorizedKeysFact(Fact):
     def command(self) -> str:
         u = q(self.args[0])
         return (
-            f"h=$(getent passwd {u} | cut -d: -f6); [ -n \"$h\" ] || exit 3; echo \"$h\"; id -gn {u}; "
+            # the home directory is the sixth field of the passwd entry
+            f"h=$(getent passwd {u}) || exit 3; h=${{h#*:*:*:*:*:}}; h=${{h%%:*}}; echo \"$h\"; id -gn {u}; "
             "f=\"$h/.ssh/authorized_keys\"; if [ -f \"$f\" ]; then base64 -w0 < \"$f\"; echo; else echo -; fi"
         )
 
