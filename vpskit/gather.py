@@ -3,18 +3,54 @@
 from __future__ import annotations
 
 import secrets as _random
+from dataclasses import dataclass
 from typing import Callable, Iterable
 
 from .errors import RemoteError
 from .facts.base import Fact
 
 
-def batch_script(facts: list[Fact], nonce: str) -> str:
-    """One shell script that runs every fact command, framing each output with nonce markers."""
+# below this many facts of one class, a command each is cheaper than the class's command for many
+MERGE_FROM = 3
+
+
+@dataclass
+class Section:
+    """One part of a batch: a single fact, or several of one class gathered by one command."""
+
+    facts: list[Fact]
+
+    def command(self) -> str:
+        if len(self.facts) == 1:
+            return self.facts[0].command()
+        return type(self.facts[0]).command_for_many(self.facts)
+
+    def parse(self, output: str, rc: int) -> list:
+        if len(self.facts) == 1:
+            return [self.facts[0].parse(output, rc)]
+        return type(self.facts[0]).parse_many(self.facts, output, rc)
+
+
+def sections_for(facts: list[Fact]) -> list[Section]:
+    """Groups the facts of a class that can gather many at once (every program started costs host CPU)."""
+    by_class: dict[type, list[Fact]] = {}
+    for fact in facts:
+        by_class.setdefault(type(fact), []).append(fact)
+    sections = []
+    for cls, members in by_class.items():
+        if len(members) >= MERGE_FROM and cls.command_for_many(members) is not None:
+            sections.append(Section(members))
+        else:
+            sections.extend(Section([fact]) for fact in members)
+    return sections
+
+
+def batch_script(sections: list[Section], nonce: str) -> str:
+    """One shell script that runs every section's command, framing each output with nonce markers."""
     parts = []
-    for index, fact in enumerate(facts):
+    for index, section in enumerate(sections):
         parts.append(
-            f"echo '@@{nonce} {index} begin'; ( {fact.command()} ) </dev/null 2>/dev/null; rc=$?; "
+            f"echo '@@{nonce} {index} begin'; ( {section.command()} ) </dev/null 2>/dev/null; rc=$?; "
             f"echo; echo \"@@{nonce} {index} end $rc\""
         )
     return "\n".join(parts) + "\n"
@@ -58,20 +94,22 @@ class FactCache:
                 wanted.setdefault(fact.key, fact)
         if not wanted:
             return
-        todo = list(wanted.values())
+        sections = sections_for(list(wanted.values()))
         nonce = _random.token_hex(8)
-        result = self._run(batch_script(todo, nonce))
+        result = self._run(batch_script(sections, nonce))
         try:
-            sections = parse_batch(result.stdout, len(todo), nonce)
+            outputs = parse_batch(result.stdout, len(sections), nonce)
         except ValueError as exc:
             raise RemoteError(self.host_name, "gathering facts", f"{exc}; stderr: {result.stderr.strip()[:500]}") from None
-        for fact, (text, rc) in zip(todo, sections):
+        for section, (text, rc) in zip(sections, outputs):
             try:
-                self._values[fact.key] = fact.parse(text, rc)
+                values = section.parse(text, rc)
             except Exception as exc:  # noqa: BLE001 - a parser bug must name the fact
-                raise RemoteError(self.host_name, f"parsing fact {fact!r}", str(exc)) from None
+                raise RemoteError(self.host_name, f"parsing fact {section.facts!r}", str(exc)) from None
+            for fact, value in zip(section.facts, values, strict=True):
+                self._values[fact.key] = value
         self.batches += 1
-        self.gathered += len(todo)
+        self.gathered += len(wanted)
 
     def has(self, fact: Fact) -> bool:
         return fact.key in self._values

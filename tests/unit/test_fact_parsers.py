@@ -68,10 +68,11 @@ def test_users_and_groups():
 
 def test_sysctl_marks_container_readonly_keys():
     values = parse(SysctlFact("net.ipv4.tcp_syncookies", "kernel.kptr_restrict", "net.ipv4.conf.all.rp_filter",
-                              "kernel.nope"), "sysctl_container")
+                              "kernel.nope", "net.ipv4.ip_local_port_range"), "sysctl_container")
     assert values["kernel.kptr_restrict"]["access"] == "ro"
     assert values["net.ipv4.conf.all.rp_filter"]["access"] == "rw"
     assert values["kernel.nope"]["access"] == "missing"
+    assert values["net.ipv4.ip_local_port_range"]["value"] == "32768 60999"
 
 
 def test_apt_cache_age():

@@ -1,13 +1,14 @@
 """Batching facts into one script and splitting the output back, run through a local shell."""
 
+import hashlib
 import subprocess
 
 import pytest
 
 from vpskit.connection import CommandResult
 from vpskit.errors import RemoteError
-from vpskit.facts import CommandFact, FileFact
-from vpskit.gather import FactCache, batch_script, parse_batch
+from vpskit.facts import CommandFact, FileFact, PackagesFact, ServiceFact
+from vpskit.gather import FactCache, batch_script, parse_batch, sections_for
 
 
 def local_shell(script: str) -> CommandResult:
@@ -19,12 +20,14 @@ def test_batch_round_trip_keeps_outputs_and_exit_codes(tmp_path):
     path = tmp_path / "f.txt"
     path.write_text("line one\n@@ not a marker\n")
     facts = [FileFact(str(path)), CommandFact("exit 3"), CommandFact("true"), FileFact(str(tmp_path / "none"))]
-    result = local_shell(batch_script(facts, "n0nce"))
-    sections = parse_batch(result.stdout, len(facts), "n0nce")
-    assert facts[0].parse(*sections[0]).content == path.read_bytes()
-    assert facts[1].parse(*sections[1]) == 3
-    assert facts[2].parse(*sections[2]) == 0
-    assert facts[3].parse(*sections[3]).kind == "absent"
+    sections = sections_for(facts)
+    result = local_shell(batch_script(sections, "n0nce"))
+    outputs = parse_batch(result.stdout, len(sections), "n0nce")
+    values = {f.key: v for s, out in zip(sections, outputs) for f, v in zip(s.facts, s.parse(*out))}
+    assert values[facts[0].key].content == path.read_bytes()
+    assert values[facts[1].key] == 3
+    assert values[facts[2].key] == 0
+    assert values[facts[3].key].kind == "absent"
 
 
 def test_missing_section_is_an_error():
@@ -54,3 +57,45 @@ def test_broken_output_names_the_host():
     cache = FactCache("web1", lambda s: CommandResult(0, "garbage", "sh: oops"))
     with pytest.raises(RemoteError, match="web1: gathering facts"):
         cache.ensure([CommandFact("true")])
+
+
+def test_facts_of_a_class_are_gathered_together_from_three_on():
+    files = [FileFact(f"/etc/f{i}") for i in range(3)]
+    sections = sections_for([*files, CommandFact("true"), ServiceFact("a"), ServiceFact("b")])
+    assert [len(s.facts) for s in sections] == [3, 1, 1, 1]
+
+
+def test_files_gathered_together_match_files_gathered_one_by_one(tmp_path):
+    (tmp_path / "small").write_text("hello\n")
+    (tmp_path / "empty").write_text("")
+    (tmp_path / "big").write_bytes(b"x" * 300_000)
+    (tmp_path / "link").symlink_to("small")
+    (tmp_path / "dir").mkdir()
+    (tmp_path / "with space").write_text("spaced\n")
+    names = ["small", "empty", "big", "link", "dir", "with space", "missing"]
+    facts = [FileFact(str(tmp_path / n)) for n in names]
+    together = FileFact.parse_many(facts, local_shell(FileFact.command_for_many(facts)).stdout, 0)
+    alone = [f.parse(local_shell(f.command()).stdout, 0) for f in facts]
+    assert together == alone
+    assert [s.kind for s in together] == ["file", "file", "file", "link", "directory", "file", "absent"]
+    assert together[2].content is None and together[2].sha256 == hashlib.sha256(b"x" * 300_000).hexdigest()
+
+
+def test_files_gathered_together_when_none_exists(tmp_path):
+    facts = [FileFact(str(tmp_path / n)) for n in "abc"]
+    together = FileFact.parse_many(facts, local_shell(FileFact.command_for_many(facts)).stdout, 0)
+    assert [s.kind for s in together] == ["absent"] * 3
+
+
+def test_packages_gathered_together_keep_to_their_own_names():
+    output = "curl\tii \t7.88\nufw\tii \t0.36\nvim\tun \t\n"
+    facts = [PackagesFact("curl"), PackagesFact("ufw", "vim"), PackagesFact("less")]
+    assert PackagesFact.parse_many(facts, output, 0) == [{"curl": "7.88"}, {"ufw": "0.36"}, {}]
+
+
+def test_services_gathered_together_split_by_block():
+    output = "LoadState=loaded\nActiveState=active\n\nLoadState=not-found\nActiveState=inactive\n"
+    states = ServiceFact.parse_many([ServiceFact("ssh"), ServiceFact("nope")], output, 0)
+    assert [s["LoadState"] for s in states] == ["loaded", "not-found"]
+    with pytest.raises(ValueError):
+        ServiceFact.parse_many([ServiceFact("ssh")] * 3, output, 0)

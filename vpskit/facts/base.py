@@ -21,6 +21,16 @@ class Fact:
     def parse(self, output: str, rc: int):
         raise NotImplementedError
 
+    @classmethod
+    def command_for_many(cls, facts: list["Fact"]) -> str | None:
+        """One command that gathers all these facts of this class at once; None if the class has none."""
+        return None
+
+    @classmethod
+    def parse_many(cls, facts: list["Fact"], output: str, rc: int) -> list:
+        """The value of each fact, in order, from the output of `command_for_many(facts)`."""
+        raise NotImplementedError
+
     def about_path(self) -> str | None:
         """The filesystem path this fact describes, if any (used to invalidate it after a write)."""
         return None

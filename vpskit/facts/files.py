@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import io
+import tarfile
 from dataclasses import dataclass
 
 from .base import Fact, q
 
 CONTENT_LIMIT = 262144
+CONTENT_MARKER = "@@contents"
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,50 @@ class FileFact(Fact):
             f"elif [ -e \"$p\" ]; then echo other; else echo absent; fi"
         )
 
+    @classmethod
+    def command_for_many(cls, facts: list[FileFact]) -> str:
+        # four programs for any number of paths: find lists them (and hashes large files), find+tar+base64
+        # carry every small regular file's content
+        paths = " ".join(q(f.path) for f in facts)
+        return (
+            f"set -- {paths}; "
+            "find \"$@\" -maxdepth 0 -printf '%y\\t%u\\t%g\\t%m\\t%s\\t%l\\t%p\\n' "
+            f"\\( -type f -size +{CONTENT_LIMIT}c -exec sha256sum -- {{}} + \\) 2>/dev/null; echo {CONTENT_MARKER}; "
+            f"find \"$@\" -maxdepth 0 -type f -size -{CONTENT_LIMIT + 1}c -print0 2>/dev/null | "
+            "tar --create --file=- --blocking-factor=1 --absolute-names --no-recursion --null --files-from=- "
+            "2>/dev/null | base64 -w0"
+        )
+
+    @classmethod
+    def parse_many(cls, facts: list[FileFact], output: str, rc: int) -> list[FileState]:
+        listing, _, encoded = ("\n" + output).partition(f"\n{CONTENT_MARKER}\n")
+        contents = _untar(base64.b64decode(encoded.strip())) if encoded.strip() else {}
+        found, sums = {}, {}
+        for line in listing.split("\n"):
+            if len(line) > 1 and line[1] == "\t":
+                kind, owner, group, mode, size, target, path = line.split("\t", 6)
+                found[path] = (kind, owner, group, _mode(mode), int(size), target)
+            elif line:
+                digest, _, path = line.partition("  ")
+                sums[path] = digest.lstrip("\\")
+        states = []
+        for fact in facts:
+            if fact.path not in found:
+                states.append(FileState("absent"))
+                continue
+            kind, owner, group, mode, size, target = found[fact.path]
+            if kind == "l":
+                states.append(FileState("link", link_target=target))
+            elif kind == "d":
+                states.append(FileState("directory", owner, group, mode))
+            elif kind == "f":
+                content = contents.get(fact.path)
+                sha = hashlib.sha256(content).hexdigest() if content is not None else sums.get(fact.path)
+                states.append(FileState("file", owner, group, mode, size, sha, content))
+            else:
+                states.append(FileState("other"))
+        return states
+
     def parse(self, output: str, rc: int) -> FileState:
         lines = output.split("\n")
         head = lines[0].split()
@@ -66,6 +113,12 @@ class FileFact(Fact):
             sha = hashed[0] if hashed else (hashlib.sha256(content).hexdigest() if content is not None else None)
             return FileState("file", head[1], head[2], _mode(head[3]), size, sha, content)
         return FileState("other")
+
+
+def _untar(data: bytes) -> dict[str, bytes]:
+    with tarfile.open(fileobj=io.BytesIO(data)) as archive:
+        return {m.name if m.name.startswith("/") else "/" + m.name: archive.extractfile(m).read()
+                for m in archive.getmembers() if m.isfile()}
 
 
 def _mode(text: str) -> str:

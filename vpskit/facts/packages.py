@@ -17,6 +17,15 @@ class PackagesFact(Fact):
         names = " ".join(q(n) for n in self.args)
         return f"dpkg-query -W -f='${{Package}}\\t${{db:Status-Abbrev}}\\t${{Version}}\\n' {names} 2>/dev/null; true"
 
+    @classmethod
+    def command_for_many(cls, facts: list[PackagesFact]) -> str:
+        return PackagesFact(*{name for fact in facts for name in fact.args}).command()
+
+    @classmethod
+    def parse_many(cls, facts: list[PackagesFact], output: str, rc: int) -> list[dict[str, str]]:
+        installed = facts[0].parse(output, rc)
+        return [{n: v for n, v in installed.items() if n in fact.args} for fact in facts]
+
     def parse(self, output: str, rc: int) -> dict[str, str]:
         installed = {}
         for line in output.splitlines():

@@ -13,9 +13,11 @@ class HostInfoFact(Fact):
     def command(self) -> str:
         return (
             ". /etc/os-release 2>/dev/null; echo \"id=$ID\"; echo \"version_id=$VERSION_ID\"; "
-            "echo \"codename=$VERSION_CODENAME\"; echo \"kernel=$(uname -r)\"; echo \"arch=$(uname -m)\"; "
-            "echo \"openssh=$(ssh -V 2>&1 | head -1)\"; echo \"virt=$(systemd-detect-virt 2>/dev/null || echo none)\"; "
-            "echo \"hostname=$(hostname)\"; echo \"init=$(ps -p 1 -o comm= 2>/dev/null)\"; "
+            "echo \"codename=$VERSION_CODENAME\"; set -- $(uname -rm); echo \"kernel=$1\"; echo \"arch=$2\"; "
+            "echo \"openssh=$(ssh -V 2>&1)\"; echo \"virt=$(systemd-detect-virt 2>/dev/null || echo none)\"; "
+            # builtins read what hostname and ps would print: each program started costs the host CPU
+            "read -r h < /proc/sys/kernel/hostname; echo \"hostname=$h\"; "
+            "read -r i < /proc/1/comm 2>/dev/null; echo \"init=$i\"; "
             "echo \"ssh_client=${SSH_CONNECTION%% *}\""
         )
 
@@ -37,23 +39,31 @@ class SysctlFact(Fact):
         super().__init__(*sorted(keys))
 
     def command(self) -> str:
+        # shell tests for access, then one grep for every value (a shell `read` of /proc/sys is not safe:
+        # dash reads byte by byte and integer files end after the first byte read that way)
         parts = []
         for key in self.args:
-            path = q("/proc/sys/" + key.replace(".", "/"))
-            parts.append(
-                f"if [ -e {path} ]; then v=$(tr '\\t\\n' '  ' < {path}); "
-                f"if [ -w {path} ]; then w=rw; else w=ro; fi; else v=; w=missing; fi; "
-                f"printf '%s\\t%s\\t%s\\n' {q(key)} \"$w\" \"$v\""
-            )
-        return "; ".join(parts)
+            path = q(_proc_path(key))
+            parts.append(f"if [ ! -e {path} ]; then a=missing; elif [ -w {path} ]; then a=rw; else a=ro; fi; "
+                         f"printf 'access\\t%s\\t%s\\n' {q(key)} \"$a\"")
+        paths = " ".join(q(_proc_path(k)) for k in self.args)
+        return "; ".join(parts) + f"; grep -H '' {paths} 2>/dev/null; true"
 
     def parse(self, output: str, rc: int) -> dict[str, dict]:
-        values = {}
+        access, lines = {}, {}
         for line in output.splitlines():
-            parts = line.split("\t")
-            if len(parts) == 3:
-                values[parts[0]] = {"access": parts[1], "value": " ".join(parts[2].split())}
-        return values
+            if line.startswith("access\t"):
+                _, key, how = line.split("\t", 2)
+                access[key] = how
+            elif line.startswith("/proc/sys/") and ":" in line:
+                path, _, value = line.partition(":")
+                lines.setdefault(path, []).append(value)
+        return {key: {"access": how, "value": " ".join(" ".join(lines.get(_proc_path(key), [])).split())}
+                for key, how in access.items()}
+
+
+def _proc_path(key: str) -> str:
+    return "/proc/sys/" + key.replace(".", "/")
 
 
 class CommandFact(Fact):
