@@ -128,7 +128,8 @@ def main(rounds: int = 3, tools: list[str] | None = None, log=print) -> str:
         "Remote commands are counted from sshd's journal (`Starting session`) on the first host during a "
         "no-op run; on a real VPS each costs a network round trip. SSH connections are new logins during the "
         "no-op run: Ansible's 0 means it reused the ControlPersist master connection its previous run left "
-        "open (60 s).",
+        "open (60 s). Hosts' CPU is everything this machine ran outside the tool's own processes during the "
+        "run: the lab hosts' sshd, shells and programs (for Ansible, a Python module per task on each host).",
         "",
     ])
     RESULTS.write_text(text)
