@@ -100,9 +100,7 @@ class HostRun:
         for role in self.roles:
             try:
                 plans.append(role.plan(values))
-            except VpskitError as exc:
-                raise VpskitError(f"{self.host.name}: planning role {role.name}: {exc}") from None
-            except (ValueError, KeyError, TypeError) as exc:
+            except (VpskitError, ValueError, KeyError, TypeError) as exc:
                 raise VpskitError(f"{self.host.name}: planning role {role.name}: {exc}") from None
         return plans
 

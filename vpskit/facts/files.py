@@ -88,9 +88,7 @@ class FileFact(Fact):
             elif kind == "d":
                 states.append(FileState("directory", owner, group, mode))
             elif kind == "f":
-                content = contents.get(fact.path)
-                sha = hashlib.sha256(content).hexdigest() if content is not None else sums.get(fact.path)
-                states.append(FileState("file", owner, group, mode, size, sha, content))
+                states.append(_regular_file(owner, group, mode, size, sums.get(fact.path), contents.get(fact.path)))
             else:
                 states.append(FileState("other"))
         return states
@@ -110,9 +108,15 @@ class FileFact(Fact):
             raw = lines[2].strip() if len(lines) > 2 else ""
             size = int(head[4])
             content = base64.b64decode(raw) if (raw or size == 0) and size <= CONTENT_LIMIT else None
-            sha = hashed[0] if hashed else (hashlib.sha256(content).hexdigest() if content is not None else None)
-            return FileState("file", head[1], head[2], _mode(head[3]), size, sha, content)
+            return _regular_file(head[1], head[2], _mode(head[3]), size, hashed[0] if hashed else None, content)
         return FileState("other")
+
+
+def _regular_file(owner: str, group: str, mode: str, size: int, digest: str | None,
+                  content: bytes | None) -> FileState:
+    """The host sends a small file's content (hashed here) or only a large file's sha256."""
+    sha = hashlib.sha256(content).hexdigest() if content is not None else digest
+    return FileState("file", owner, group, mode, size, sha, content)
 
 
 def _untar(data: bytes) -> dict[str, bytes]:

@@ -15,8 +15,7 @@ class ServiceFact(Fact):
         super().__init__(unit)
 
     def command(self) -> str:
-        props = " ".join(f"-p {p}" for p in self.PROPERTIES)
-        return f"systemctl show {props} -- {q(self.args[0])}"
+        return self.command_for_many([self])
 
     @classmethod
     def command_for_many(cls, facts: list[ServiceFact]) -> str:
