@@ -32,3 +32,7 @@ class RemoteError(VpskitError):
 
 class LabError(VpskitError):
     """The local lab cannot be built or driven on this machine."""
+
+
+class BlockedError(RemoteError):
+    """A step cannot proceed on the host as it is (a directory where a file belongs, a missing unit)."""

@@ -12,7 +12,7 @@ from rich.table import Table
 
 from .results import STATUSES, HostResult, StepResult
 
-STYLES = {"ok": "green", "changed": "yellow", "failed": "bold red", "skipped": "cyan"}
+STYLES = {"ok": "green", "changed": "yellow", "failed": "bold red", "skipped": "cyan", "blocked": "bold magenta"}
 
 
 class Reporter:

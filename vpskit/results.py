@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-STATUSES = ("ok", "changed", "failed", "skipped")
+STATUSES = ("ok", "changed", "failed", "blocked", "skipped")
 
 
 @dataclass
@@ -30,7 +30,7 @@ class HostResult:
 
     def count(self, status: str) -> int:
         return sum(1 for s in self.steps if s.status == status) + (1 if status == "failed" and self.error and
-                                                                     not any(s.status == "failed" for s in self.steps) else 0)
+                                                                     not any(s.status in ("failed", "blocked") for s in self.steps) else 0)
 
     @property
     def failed(self) -> bool:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from .confirm import Guard
 from .connection import Connection, Target
-from .errors import ConnectError, RemoteError, VpskitError
+from .errors import BlockedError, ConnectError, RemoteError, VpskitError
 from .gather import has_all
 from .inventory.model import Host
 from .resources.base import Outcome
@@ -155,6 +155,12 @@ class HostRun:
             if outcome.skipped:
                 self.record(role, resource.title, "skipped", outcome.reason)
                 return
+            if outcome.blocked:
+                if self.options.check:  # an earlier step that would change may resolve it
+                    self.record(role, resource.title, "changed", f"blocked as the host is now: {outcome.reason}")
+                    return
+                self.record(role, resource.title, "blocked", outcome.reason)
+                raise BlockedError(self.host.name, resource.title, outcome.reason)
             if not outcome.changed:
                 self.record(role, resource.title, "ok", outcome.reason)
                 return
@@ -166,6 +172,8 @@ class HostRun:
             diff = "(diff hidden: secret content)\n" if (resource.secret and outcome.diff) else outcome.diff
             self.record(role, resource.title, "changed", outcome.reason, diff)
             notified += [n for n in resource.notify if n not in notified]
+        except BlockedError:
+            raise
         except VpskitError as exc:
             self.record(role, resource.title, "failed", str(exc))
             raise

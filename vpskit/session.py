@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable
 
 from .connection import CommandResult, Connection
 from .errors import RemoteError
@@ -18,6 +19,8 @@ class HostSession:
     connection: Connection
     check_mode: bool = False
     masker: Masker = field(default_factory=Masker)
+    # progress for long steps (large uploads): shown live, not recorded as a step
+    note: Callable[[str], None] = lambda message: None
     facts: FactCache = field(init=False)
 
     def __post_init__(self):

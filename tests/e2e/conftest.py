@@ -15,8 +15,13 @@ from vpskit.lab import Lab
 # CI sets this so a machine that cannot run the lab fails loudly instead of skipping
 REQUIRE = os.environ.get("VPSKIT_E2E") == "require"
 HOSTS = 3
+# a developer running a second suite beside another sets both, so the two labs never share a bridge
+LAB_NAME = os.environ.get("VPSKIT_TEST_LAB", "test")
+LAB_SUBNET = os.environ.get("VPSKIT_TEST_SUBNET", "10.213.1")
 # fresh hosts for the hardening roles, one per release, and the admin user they create
-HARDEN_HOSTS = {"bookworm": "test4", "trixie": "test5"}
+# lab hosts are named after the lab: test1 … test5 by default
+H1, H2, H3 = (f"{LAB_NAME}{i}" for i in (1, 2, 3))
+HARDEN_HOSTS = {"bookworm": f"{LAB_NAME}4", "trixie": f"{LAB_NAME}5"}
 ADMIN = "ops"
 
 
@@ -36,7 +41,7 @@ def lab():
         if REQUIRE:
             pytest.fail(f"e2e lab required but unavailable: {why}")
         pytest.skip(f"lab hosts unavailable: {why}")
-    lab = Lab(name="test", subnet_prefix="10.213.1", log=lambda m: print(f"[lab] {m}"))
+    lab = Lab(name=LAB_NAME, subnet_prefix=LAB_SUBNET, log=lambda m: print(f"[lab] {m}"))
     lab.down()  # a previous run killed midway must not leave stale hosts behind
     lab.up(HOSTS, "bookworm")
     yield lab

@@ -11,9 +11,10 @@ import pytest
 
 from vpskit.resources import (AuthorizedKeys, Block, Command, CronJob, Directory, Download, File, Group, Handler,
                               Line, Packages, Service, Sysctl, User)
+from tests.e2e.conftest import H1
 from tests.e2e.helpers import apply_one, lab_host, sh, summary
 
-HOST = "test1"
+HOST = H1
 UNIT = """[Unit]
 Description=vpskit e2e service
 

@@ -8,7 +8,7 @@ import os
 import subprocess
 import sys
 
-from tests.e2e.conftest import ADMIN
+from tests.e2e.conftest import ADMIN, H1, H2, H3
 from tests.e2e.helpers import STATE_DUMP, PlanRole, apply, apply_one, invoke, lab_host, sh, summary
 from vpskit.inventory.model import Var
 from vpskit.paths import PROJECT_ROOT
@@ -32,10 +32,10 @@ def small_plan(tag: str) -> list:
 
 
 def test_check_mode_leaves_the_host_byte_for_byte_unchanged(lab):
-    host = lab_host(lab, "test2")
-    before = sh(lab, "test2", STATE_DUMP).stdout
+    host = lab_host(lab, H2)
+    before = sh(lab, H2, STATE_DUMP).stdout
     result = apply_one(host, small_plan("check"), check=True)
-    after = sh(lab, "test2", STATE_DUMP).stdout
+    after = sh(lab, H2, STATE_DUMP).stdout
     assert result.error is None
     assert summary(result)["changed"] == len(small_plan("check"))
     assert before == after
@@ -43,7 +43,7 @@ def test_check_mode_leaves_the_host_byte_for_byte_unchanged(lab):
 
 
 def test_hosts_run_in_parallel_and_converge(lab):
-    hosts = [lab_host(lab, n) for n in ("test1", "test2", "test3")]
+    hosts = [lab_host(lab, n) for n in (H1, H2, H3)]
     first = apply(hosts, small_plan("par"))
     assert [r.error for r in first] == [None, None, None]
     # everything but the package (test1 may have it from other tests) is new on every host
@@ -53,56 +53,56 @@ def test_hosts_run_in_parallel_and_converge(lab):
 
 
 def test_an_unreachable_host_fails_alone(lab):
-    hosts = [lab_host(lab, n) for n in ("test1", "test3")]
-    ghost = lab_host(lab, "test2", vpskit_connect_timeout=2, vpskit_connect_retries=0)
+    hosts = [lab_host(lab, n) for n in (H1, H3)]
+    ghost = lab_host(lab, H2, vpskit_connect_timeout=2, vpskit_connect_retries=0)
     ghost.name = "ghost"
     ghost.vars["vpskit_host"] = Var(f"{lab.subnet_prefix}.250", "test")  # on the lab bridge, nobody home
     results = {r.name: r for r in apply([hosts[0], ghost, hosts[1]], [File("/srv/alone.txt", content="x\n")])}
     assert results["ghost"].unreachable and "cannot connect" in results["ghost"].error
-    assert results["test1"].error is None and results["test3"].error is None
-    assert sh(lab, "test3", "cat /srv/alone.txt").stdout == "x\n"
+    assert results[H1].error is None and results[H3].error is None
+    assert sh(lab, H3, "cat /srv/alone.txt").stdout == "x\n"
 
 
 def test_unknown_host_key_is_refused_unless_trusted(lab, tmp_path):
     known = tmp_path / "known_hosts"
     known.write_text("")
-    host = lab_host(lab, "test3", vpskit_known_hosts=str(known))
+    host = lab_host(lab, H3, vpskit_known_hosts=str(known))
     refused = apply_one(host, [File("/srv/trust.txt", content="t\n")])
     assert refused.unreachable and "not in known_hosts" in refused.error and "--trust-new-hosts" in refused.error
-    assert sh(lab, "test3", "test -e /srv/trust.txt; echo $?").stdout.strip() == "1"
+    assert sh(lab, H3, "test -e /srv/trust.txt; echo $?").stdout.strip() == "1"
     trusted = run([host], [PlanRole("t", [File("/srv/trust.txt", content="t\n")])],
                   RunOptions(trust_new_hosts=True), Reporter(stream=io.StringIO()))[0]
     assert trusted.error is None
-    assert lab.load_state().hosts["test3"].address in known.read_text()
+    assert lab.load_state().hosts[H3].address in known.read_text()
     assert apply_one(host, [File("/srv/trust.txt", content="t\n")]).error is None  # now known, no flag needed
 
 
 def test_a_changed_host_key_is_refused(lab, tmp_path):
-    other_key = (lab.state_dir / "test1.hostkey").read_text().split(" ", 1)[1]
-    address = lab.load_state().hosts["test3"].address
+    other_key = (lab.state_dir / f"{H1}.hostkey").read_text().split(" ", 1)[1]
+    address = lab.load_state().hosts[H3].address
     known = tmp_path / "known_hosts"
     known.write_text(f"{address} {other_key}")
-    result = apply_one(lab_host(lab, "test3", vpskit_known_hosts=str(known)), [File("/srv/k.txt", content="k\n")])
+    result = apply_one(lab_host(lab, H3, vpskit_known_hosts=str(known)), [File("/srv/k.txt", content="k\n")])
     assert result.unreachable and "does not match known_hosts" in result.error
 
 
 def test_cli_bootstrap_check_drift_and_json(lab, lab_inventory, tmp_path):
     inv = str(lab_inventory)
-    first = invoke("bootstrap", "-i", inv, "--limit", "test1")
+    first = invoke("bootstrap", "-i", inv, "--limit", H1)
     assert first.returncode == 0, first.stdout + first.stderr
     report = tmp_path / "r.json"
-    second = invoke("bootstrap", "-i", inv, "--limit", "test1", "--json", str(report))
+    second = invoke("bootstrap", "-i", inv, "--limit", H1, "--json", str(report))
     assert second.returncode == 0, second.stdout + second.stderr
     data = json.loads(report.read_text())
-    test1 = data["hosts"]["test1"]
+    test1 = data["hosts"][H1]
     assert test1["summary"]["changed"] == 0 and test1["commands"] == 1 and test1["fact_batches"] == 1
-    assert invoke("check", "-i", inv, "--limit", "test1").returncode == 0
-    sh(lab, "test1", "rm /etc/timezone", ADMIN)  # bootstrap turned root login off
-    drift = invoke("check", "-i", inv, "--limit", "test1")
+    assert invoke("check", "-i", inv, "--limit", H1).returncode == 0
+    sh(lab, H1, "rm /etc/timezone", ADMIN)  # bootstrap turned root login off
+    drift = invoke("check", "-i", inv, "--limit", H1)
     assert drift.returncode == 2 and "would change" in drift.stdout
-    assert sh(lab, "test1", "test -e /etc/timezone; echo $?", ADMIN).stdout.strip() == "1"  # check changed nothing
-    assert invoke("bootstrap", "-i", inv, "--limit", "test1").returncode == 0
-    assert invoke("check", "-i", inv, "--limit", "test1").returncode == 0
+    assert sh(lab, H1, "test -e /etc/timezone; echo $?", ADMIN).stdout.strip() == "1"  # check changed nothing
+    assert invoke("bootstrap", "-i", inv, "--limit", H1).returncode == 0
+    assert invoke("check", "-i", inv, "--limit", H1).returncode == 0
 
 
 def test_cli_masks_secrets_in_diffs_and_inventory(lab, lab_inventory, tmp_path, monkeypatch):
@@ -127,7 +127,7 @@ def test_bad_inventory_changes_nothing(lab, tmp_path):
 
 
 def test_facts_task_prints_host_facts_in_one_round_trip(lab, lab_inventory):
-    shown = invoke("facts", "test2", "-i", str(lab_inventory))
+    shown = invoke("facts", H2, "-i", str(lab_inventory))
     assert shown.returncode == 0, shown.stderr
     facts = json.loads(shown.stdout)
     assert facts["codename"] == "bookworm" and facts["container"] is True and facts["openssh_version"][0] >= 9

@@ -30,7 +30,7 @@ def test_file_create_update_attrs_and_ok():
 
 def test_file_refuses_to_replace_a_directory():
     out = File("/etc/x", content="a").check(StubFacts([(FileFact("/etc/x"), FileState("directory", "root", "root", "0755"))]))
-    assert out.changed and out.plan == "conflict"
+    assert out.blocked and not out.changed and "refusing" in out.reason
 
 
 def test_file_absent():
@@ -79,12 +79,13 @@ def test_packages_install_refreshes_stale_cache_once():
     ({"LoadState": "loaded", "ActiveState": "inactive", "UnitFileState": "masked", "ConditionResult": "yes", "ConditionTimestampMonotonic": "1"}, True, True, True, "unmask + enable + start"),
     ({"LoadState": "loaded", "ActiveState": "active", "UnitFileState": "enabled", "ConditionResult": "yes", "ConditionTimestampMonotonic": "1"}, False, False, True, "disable + stop"),
     ({"LoadState": "loaded", "ActiveState": "inactive", "UnitFileState": "static", "ConditionResult": "yes", "ConditionTimestampMonotonic": "1"}, True, None, False, "static"),
-    ({"LoadState": "not-found", "ActiveState": "inactive", "UnitFileState": "", "ConditionResult": ""}, True, True, True, "does not exist"),
+    ({"LoadState": "not-found", "ActiveState": "inactive", "UnitFileState": "", "ConditionResult": ""}, True, True, False, "does not exist"),
 ])
 def test_service(state, enabled, running, changed, expect):
     full = {"SubState": "", **state}
     out = Service("x.service", enabled=enabled, running=running).check(StubFacts([(ServiceFact("x.service"), full)]))
     assert out.changed is changed and expect in out.reason
+    assert out.blocked is (state["LoadState"] == "not-found")
 
 
 def test_service_whose_condition_fails_is_skipped():

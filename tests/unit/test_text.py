@@ -71,7 +71,7 @@ def test_plain_report_and_json(tmp_path, capsys):
     reporter.finish([result])
     out = stream.getvalue()
     assert "a | base | file /x | would change: update content of /x" in out
-    assert "host=a ok=0 changed=1 failed=0 skipped=0 connections=1 commands=1" in out
+    assert "host=a ok=0 changed=1 failed=0 blocked=0 skipped=0 connections=1 commands=1" in out
     write_json(str(tmp_path / "r.json"), [result], True, 2)
     data = json.loads((tmp_path / "r.json").read_text())
     assert data["exit_code"] == 2 and data["hosts"]["a"]["summary"]["changed"] == 1

@@ -16,6 +16,8 @@ class Outcome:
     diff: str | None = None
     skipped: bool = False
     plan: object = None  # resource-specific detail of what apply must do
+    # the step cannot proceed (a directory where a file belongs, a unit that does not exist): never applied
+    blocked: bool = False
 
     @classmethod
     def ok(cls, reason: str) -> "Outcome":
@@ -24,6 +26,10 @@ class Outcome:
     @classmethod
     def skip(cls, reason: str) -> "Outcome":
         return cls(False, reason, skipped=True)
+
+    @classmethod
+    def block(cls, reason: str) -> "Outcome":
+        return cls(False, reason, blocked=True)
 
     @classmethod
     def change(cls, reason: str, diff: str | None = None, plan: object = None) -> "Outcome":

@@ -66,7 +66,7 @@ class _FileLike(Resource):
     def check(self, facts) -> Outcome:
         state: FileState = facts.get(FileFact(self.path))
         if state.kind not in ("absent", "file"):
-            return Outcome.change(f"{self.path} is a {state.kind}, expected a regular file", plan="conflict")
+            return Outcome.block(f"{self.path} is a {state.kind}, expected a regular file; refusing to replace it")
         desired = self.desired_content(state, facts)
         if not state.exists:
             return Outcome.change(f"create {self.path}", content_diff(self.path, None, desired), plan=("write", desired))
@@ -80,8 +80,6 @@ class _FileLike(Resource):
         return Outcome.ok(f"{self.path} has the declared content, owner and mode")
 
     def apply(self, session, outcome: Outcome) -> None:
-        if outcome.plan == "conflict":
-            raise_conflict(session, self.title, outcome.reason)
         action, content = outcome.plan
         if action == "write":
             cmd = write_file_command(self.path, self.owner, self.group, self.mode, self.validate, self.backup)
@@ -105,11 +103,6 @@ def attribute_drift(state: FileState, mode: str | None, owner: str | None, group
     if group and state.group != group:
         drift.append(f"group {state.group} → {group}")
     return drift
-
-
-def raise_conflict(session, step: str, reason: str) -> None:
-    from ..errors import RemoteError
-    raise RemoteError(session.name, step, reason + "; refusing to replace it")
 
 
 def _sha256(data: bytes) -> str:
@@ -169,15 +162,13 @@ class Directory(Resource):
         if state.kind == "absent":
             return Outcome.change(f"create directory {self.path}")
         if state.kind != "directory":
-            return Outcome.change(f"{self.path} is a {state.kind}, expected a directory", plan="conflict")
+            return Outcome.block(f"{self.path} is a {state.kind}, expected a directory; refusing to replace it")
         drift = attribute_drift(state, self.mode, self.owner, self.group)
         if drift:
             return Outcome.change(f"{self.path}: " + ", ".join(drift))
         return Outcome.ok(f"directory {self.path} exists with the declared owner and mode")
 
     def apply(self, session, outcome: Outcome) -> None:
-        if outcome.plan == "conflict":
-            raise_conflict(session, self.title, outcome.reason)
         p = q(self.path)
         session.run(f"mkdir -p {p} && chown {q(self.owner)}:{q(self.group)} {p} && chmod {q(self.mode)} {p}",
                     step=self.title)
@@ -228,7 +219,7 @@ class _EditedFile(_FileLike):
     def check(self, facts) -> Outcome:
         state = facts.get(FileFact(self.path))
         if state.kind == "file" and state.content is None:
-            return Outcome.change(f"{self.path} is too large to edit in place", plan="conflict")
+            return Outcome.block(f"{self.path} is too large to edit in place")
         if not state.exists and (not self.present or not self.create):
             return Outcome.ok(f"{self.path} does not exist, nothing to remove" if not self.present
                               else f"{self.path} does not exist and create is off")

@@ -25,7 +25,7 @@ class Service(Resource):
     def check(self, facts) -> Outcome:
         state = facts.get(ServiceFact(self.unit))
         if state["LoadState"] == "not-found":
-            return Outcome.change(f"unit {self.unit} does not exist", plan="missing")
+            return Outcome.block(f"unit {self.unit} does not exist")
         actions, ok = [], []
         file_state = state["UnitFileState"]
         if self.enabled is True:
@@ -56,9 +56,6 @@ class Service(Resource):
         return Outcome.ok(f"{self.unit} is {', '.join(ok) or 'as declared'}")
 
     def apply(self, session, outcome) -> None:
-        if outcome.plan == "missing":
-            from ..errors import RemoteError
-            raise RemoteError(session.name, self.title, f"unit {self.unit} does not exist")
         commands = [f"systemctl {action} {q(self.unit)}" for action in outcome.plan]
         session.run(" && ".join(commands), step=self.title, timeout=300)
 

@@ -15,13 +15,7 @@ def rule_changes(live: list[UfwRule], wanted: list[UfwRule], tag: str) -> tuple[
 
 
 def _require_ufw(state: dict) -> Outcome | None:
-    return None if state["installed"] else Outcome.change("ufw is not installed", plan="missing")
-
-
-def _fail_if_missing(session, title: str, outcome: Outcome) -> None:
-    if outcome.plan == "missing":
-        from ..errors import RemoteError
-        raise RemoteError(session.name, title, "ufw is not installed")
+    return None if state["installed"] else Outcome.block("ufw is not installed")
 
 
 class _UfwResource(Resource):
@@ -58,7 +52,6 @@ class UfwRules(_UfwResource):
         return Outcome.change("; ".join(parts), plan=(add, delete))
 
     def apply(self, session, outcome) -> None:
-        _fail_if_missing(session, self.title, outcome)
         add, delete = outcome.plan
         # additions first, so the SSH rule exists before any other rule goes
         commands = [f"ufw {r.spec()} comment {q(r.comment)}" for r in add]
@@ -102,5 +95,4 @@ class UfwPolicy(_UfwResource):
         return Outcome.change("; ".join(parts), plan=commands)
 
     def apply(self, session, outcome) -> None:
-        _fail_if_missing(session, self.title, outcome)
         session.run(" && ".join(f"{c} >/dev/null" for c in outcome.plan), step=self.title)
