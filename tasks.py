@@ -1,3 +1,22 @@
-"""invoke entry point: `invoke --list` shows vpskit's tasks (the `vpskit` command runs the same ones)."""
+"""invoke entry point: `invoke --list` shows vpskit's tasks (the `vpskit` command runs the same ones), plus bench."""
 
-from vpskit.cli.tasks import ns  # noqa: F401  (invoke looks for `ns`)
+from invoke import task
+
+from vpskit.cli.common import fail
+from vpskit.cli.tasks import build_namespace
+from vpskit.errors import VpskitError
+
+
+@task(help={"rounds": "repetitions of each measurement (default 3)",
+            "tools": "comma-separated subset of vpskit,pyinfra,ansible"})
+def bench(c, rounds=3, tools=None):
+    """Benchmark vpskit against pyinfra and Ansible on fresh lab hosts; writes benchmarks/results.md."""
+    from benchmarks.runner import main  # the repository's own benchmark: not part of the shipped CLI
+    try:
+        print(main(int(rounds), tools.split(",") if tools else None))
+    except VpskitError as exc:
+        fail(str(exc))
+
+
+ns = build_namespace()
+ns.add_task(bench)

@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from vpskit.paths import PROJECT_ROOT
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 from . import measure
 

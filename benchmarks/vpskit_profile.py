@@ -11,8 +11,8 @@ from vpskit.inventory import load_inventory
 from vpskit.report import Reporter
 from vpskit.resources import AuthorizedKeys, File, Handler, Packages, Service, User
 from vpskit.resources.ufw import UfwPolicy, UfwRules
-from vpskit.roles import RolePlan
-from vpskit.runner import RunOptions, run
+from vpskit.role import Role, RolePlan
+from vpskit.runner import RunOptions, run_roles
 
 from .profile import ADMIN, FILES, MANAGED, PACKAGES, UFW_ALLOWS
 
@@ -27,7 +27,7 @@ class Profile:
     def __init__(self, admin_key: str):
         self.admin_key = admin_key
 
-    def plan(self, host_vars: dict) -> RolePlan:
+    def plan(self, ctx) -> RolePlan:
         resources = [
             Packages(PACKAGES),
             User(ADMIN, groups=["sudo"]),
@@ -52,7 +52,8 @@ def main(inventory: str) -> int:
     hosts = list(inv.hosts.values())
     key_file = hosts[0].get("vpskit_ssh_key")
     profile = Profile(Path(key_file + ".pub").read_text().strip())
-    results = run(hosts, [profile], RunOptions(forks=len(hosts)), Reporter(stream=sys.stderr, verbose_ok=False))
+    results = run_roles(hosts, [Role("bench", profile, {})], RunOptions(forks=len(hosts)),
+                        Reporter(stream=sys.stderr, verbose_ok=False))
     print(json.dumps({"changed": sum(r.count("changed") for r in results),
                       "failed": sum(1 for r in results if r.failed)}))
     return 1 if any(r.failed for r in results) else 0

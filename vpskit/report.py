@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 import sys
 import threading
 from pathlib import Path
@@ -10,7 +11,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from .results import STATUSES, HostResult, StepResult
+from .results import STATUSES, HostResult, PlayResult, StepResult
 
 STYLES = {"ok": "green", "changed": "yellow", "failed": "bold red", "skipped": "cyan", "blocked": "bold magenta"}
 
@@ -39,6 +40,11 @@ class Reporter:
         mode = "check mode (nothing will be changed)" if check else "apply"
         self._print(f"vpskit: {len(hosts)} host(s), {mode}")
 
+    def play_start(self, name: str, hosts: list[str], serial=None) -> None:
+        batch = f", {serial} at a time" if serial else ""
+        who = ", ".join(hosts) if hosts else "no hosts match"
+        self._print(f"PLAY {name} ({who}{batch})", f"[bold blue]PLAY {_esc(name)}[/] [dim]({_esc(who)}{batch})[/]")
+
     def step(self, host: str, step: StepResult) -> None:
         if step.status == "ok" and not self.verbose_ok:
             return
@@ -58,7 +64,7 @@ class Reporter:
             kind = "UNREACHABLE" if result.unreachable else "FAILED"
             self._print(f"{result.name} | {kind}: {result.error}", f"[bold red]{_esc(result.name)} {kind}[/]: {_esc(result.error)}")
 
-    def finish(self, results: list[HostResult]) -> None:
+    def finish(self, results: list[HostResult], plays: list[PlayResult] = ()) -> None:
         header = ["host", *STATUSES, "connections", "commands", "fact batches", "seconds"]
         rows = [[r.name, *(str(r.count(s)) for s in STATUSES), str(r.connections), str(r.commands),
                  str(r.fact_batches), f"{r.seconds:.2f}"] for r in results]
@@ -70,10 +76,16 @@ class Reporter:
                 for row in rows:
                     table.add_row(*row)
                 self.console.print(table)
+                for play in plays:
+                    if play.stopped:
+                        self.console.print(f"[bold red]play {_esc(play.name)}[/]: {_esc(play.stopped)}")
             else:
                 print("recap:", file=self.stream)
                 for row in rows:
                     print("  " + " ".join(f"{h}={v}" for h, v in zip(header, row)), file=self.stream)
+                for play in plays:
+                    if play.stopped:
+                        print(f"play {play.name}: {play.stopped}", file=self.stream)
                 self.stream.flush()
 
 
@@ -82,9 +94,11 @@ def _esc(text: str) -> str:
     return escape(str(text))
 
 
-def write_json(path: str, results: list[HostResult], check: bool, code: int) -> None:
-    """Writes the machine-readable report atomically."""
-    data = {"check": check, "exit_code": code, "hosts": {r.name: r.to_dict() for r in results}}
+def write_json(path: str, results: list[HostResult], check: bool, code: int, plays: list[PlayResult] = (),
+               exports: dict | None = None) -> None:
+    """Writes the machine-readable report atomically (secret exports appear masked)."""
+    data = {"check": check, "exit_code": code, "hosts": {r.name: r.to_dict() for r in results},
+            "plays": [asdict(p) for p in plays], "exports": exports or {}}
     target = Path(path)
     tmp = target.with_name(f".{target.name}.tmp")
     tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")

@@ -14,6 +14,18 @@ class StepResult:
     status: str  # one of STATUSES
     reason: str
     diff: str | None = None
+    play: str = ""
+
+
+@dataclass
+class PlayResult:
+    """One play of a run: the hosts it ran on, the failed ones, and why it stopped the run, if it did."""
+
+    name: str
+    hosts: list[str]
+    serial: int | str | None = None
+    failed: list[str] = field(default_factory=list)
+    stopped: str | None = None
 
 
 @dataclass

@@ -1,21 +1,26 @@
-"""Runs role plans on hosts: facts in batches, check, apply what differs, handlers; hosts in parallel."""
+"""Runs plays across hosts: one SSH session per host for the whole run, serial batches, exports, failures."""
 
 from __future__ import annotations
 
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from .confirm import Guard
-from .connection import Connection, Target
-from .errors import BlockedError, ConnectError, RemoteError, VpskitError
-from .gather import has_all
-from .inventory.model import Host
-from .resources.base import Outcome
-from .results import HostResult, StepResult
-from .roles import Role, RolePlan
+from .connection import Connection
+from .context import ExportsView, InventoryView, PlanContext
+from .errors import ConnectError, VpskitError
+from .exports import ExportStore
+from .facts.base import Fact
+from .hostrun import PlanExecutor
+from .inventory.model import Host, Inventory
+from .logins import logins_for, target_for
+from .playbook import Play, batches, select
+from .role import Login, Role, RolePlan
+from .results import HostResult, PlayResult, StepResult
+from .roleloader import RoleLibrary
 from .secrets import Masker, collect_secrets
 from .session import HostSession
+from .templating import Templates
 
 
 @dataclass
@@ -26,181 +31,145 @@ class RunOptions:
     trust_new_hosts: bool = False
 
 
-def logins_for(host: Host) -> list[tuple[str, int]]:
-    """Logins to try, hardened first: the admin user on the managed SSH port, then the inventory's login."""
-    user, port = str(host.get("vpskit_user", "root")), int(host.get("vpskit_port", 22))
-    admin, ssh_port = host.get("users_admin_name"), int(host.get("ssh_port", port))
-    logins = [(admin, ssh_port), (admin, port)] if admin and admin != user else []
-    logins += [(user, ssh_port), (user, port)]
-    return list(dict.fromkeys(logins))
+@dataclass
+class HostState:
+    """One host across the plays of a run: its session (opened once), results, and whether it dropped out."""
+
+    host: Host
+    logins: list[Login]
+    result: HostResult
+    connection: Connection | None = None
+    session: HostSession | None = None
+    runtime: dict = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @property
+    def active(self) -> bool:
+        return self.result.error is None
 
 
-def target_for(host: Host, trust_new_hosts: bool = False, logins: list[tuple[str, int]] | None = None) -> Target:
-    """Connection settings of a host from its merged variables."""
-    known_hosts = [p for p in (host.get("vpskit_known_hosts"), "~/.ssh/known_hosts") if p]
-    (user, port), *fallbacks = logins or logins_for(host)
-    return Target(
-        name=host.name,
-        address=str(host.get("vpskit_host", host.name)),
-        port=port,
-        user=user,
-        fallbacks=fallbacks,
-        key_file=host.get("vpskit_ssh_key"),
-        known_hosts=known_hosts,
-        connect_timeout=float(host.get("vpskit_connect_timeout", 10)),
-        connect_retries=int(host.get("vpskit_connect_retries", 2)),
-        trust_new_hosts=trust_new_hosts,
-    )
+class Run:
+    """One `invoke bootstrap` (or a single role): plays in order over the selected hosts."""
 
+    def __init__(self, inventory: Inventory, hosts: list[Host], plays: list[Play], library: RoleLibrary,
+                 templates: Templates, options: RunOptions, reporter, connect=Connection):
+        self.inventory, self.plays, self.library, self.connect = inventory, plays, library, connect
+        self.templates, self.options, self.reporter = templates, options, reporter
+        self.masker = Masker(set().union(*(collect_secrets(h.values) for h in inventory.hosts.values())))
+        self.exports = ExportStore(on_secret=self.masker.add)
+        every_role = [library.load(name) for play in plays for name in play.roles]
+        self.states = {h.name: HostState(h, logins_for(h, every_role), HostResult(h.name)) for h in hosts}
+        self.play_results: list[PlayResult] = []
 
-class HostRun:
-    """Executes the plans of one host and records every step."""
-
-    def __init__(self, host: Host, roles: list[Role], options: RunOptions, reporter):
-        self.host, self.roles, self.options, self.reporter = host, roles, options, reporter
-        self.masker = Masker(collect_secrets(host.values))
-        self.result = HostResult(host.name)
-
-    def record(self, role: str, title: str, status: str, reason: str, diff: str | None = None) -> None:
-        step = StepResult(role, title, status, self.masker.mask(reason), self.masker.mask(diff) if diff else None)
-        self.result.steps.append(step)
-        self.reporter.step(self.host.name, step)
-
-    def execute(self) -> HostResult:
-        started = time.monotonic()
-        connection = Connection(target_for(self.host, self.options.trust_new_hosts),
-                                on_retry=lambda message: self.reporter.note(self.host.name, message))
-        session = HostSession(self.host.name, connection, self.options.check, self.masker)
+    def execute(self) -> list[HostResult]:
+        self.reporter.start(list(self.states), self.options.check)
         try:
-            connection.open()
-            runtime = {"vpskit_login_user": connection.user, "vpskit_login_port": connection.port,
-                       "vpskit_controller_address": connection.local_address()}
-            plans = self._plans(runtime)
-            self._run_plans(session, plans)
-        except ConnectError as exc:
-            self.result.unreachable = True
-            self.result.error = self.masker.mask(str(exc))
-        except VpskitError as exc:
-            self.result.error = self.masker.mask(str(exc))
-        except Exception as exc:  # noqa: BLE001 - one host's bug must not hide the others' results
-            self.result.error = self.masker.mask(f"{type(exc).__name__}: {exc}")
+            with ThreadPoolExecutor(max_workers=max(1, self.options.forks)) as pool:
+                for play in self.plays:
+                    if not self._play(play, pool):
+                        break
         finally:
-            connection.close()
-            self.result.connections = connection.connections_opened
-            self.result.commands = connection.commands_run
-            self.result.fact_batches = session.facts.batches
-            self.result.facts = session.facts.gathered
-            self.result.seconds = round(time.monotonic() - started, 3)
-        self.reporter.host_done(self.result)
-        return self.result
+            for state in self.states.values():
+                self._close(state)
+        results = [s.result for s in self.states.values()]
+        self.reporter.finish(results, self.play_results)
+        return results
 
-    def _plans(self, runtime: dict) -> list[RolePlan]:
+    def _play(self, play: Play, pool: ThreadPoolExecutor) -> bool:
+        """Runs one play; False when it stopped the run (more failed hosts than it tolerates)."""
+        roles = [self.library.load(name) for name in play.roles]
+        chosen = [self.states[h.name] for h in select(self.inventory, play.hosts) if h.name in self.states]
+        states = [s for s in chosen if s.active]
+        record = PlayResult(play.name, [s.host.name for s in states], play.serial)
+        self.reporter.play_start(play.name, record.hosts, play.serial)
+        tolerated = play.tolerated_failures
+        failed: list[str] = []
+        for index, batch in enumerate(batches(states, play.serial)):
+            list(pool.map(lambda state: self._play_on_host(play, roles, state), batch))
+            failed += [s.host.name for s in batch if not s.active]
+            if tolerated is not None and len(failed) > tolerated:
+                rest = [s.host.name for b in batches(states, play.serial)[index + 1:] for s in b]
+                record.stopped = (f"stopped after {len(failed)} failed host(s) ({', '.join(failed)}); "
+                                  f"not run: {', '.join(rest) or 'no other hosts'}; later plays not run")
+                self.reporter.note("-", f"play {play.name}: {record.stopped}")
+                break
+        record.failed = failed
+        self.play_results.append(record)
+        return record.stopped is None
+
+    def _play_on_host(self, play: Play, roles: list[Role], state: HostState) -> None:
+        started = time.monotonic()
+        first = state.session is None
+        try:
+            if first:
+                self._open(state)
+            plans = self._plans(play, roles, state)
+            executor = PlanExecutor(state.session, self.options.check, self._recorder(state, play.name),
+                                    lambda login: self._confirm_target(state, login), play.name)
+            for item in executor.run(plans, self._first_facts(state) if first else []):
+                self.exports.publish(item)
+        except ConnectError as exc:
+            state.result.unreachable = True
+            state.result.error = self.masker.mask(str(exc))
+        except VpskitError as exc:
+            state.result.error = self.masker.mask(str(exc))
+        except Exception as exc:  # noqa: BLE001 - one host's bug must not hide the others' results
+            state.result.error = self.masker.mask(f"{type(exc).__name__}: {exc}")
+        finally:
+            state.seconds += time.monotonic() - started
+        if state.result.error:
+            self.reporter.host_done(state.result)
+
+    def _open(self, state: HostState) -> None:
+        state.connection = self.connect(target_for(state.host, state.logins, self.options.trust_new_hosts),
+                                      on_retry=lambda message: self.reporter.note(state.host.name, message))
+        state.session = HostSession(state.host.name, state.connection, self.options.check, self.masker,
+                                    note=lambda message: self.reporter.note(state.host.name, message))
+        state.connection.open()
+        state.runtime = {"vpskit_login_user": state.connection.user, "vpskit_login_port": state.connection.port,
+                         "vpskit_controller_address": state.connection.local_address()}
+
+    def _first_facts(self, state: HostState) -> list[Fact]:
+        """Facts every run asks for on its first round trip to a host."""
+        return []
+
+    def _plans(self, play: Play, roles: list[Role], state: HostState) -> list[RolePlan]:
+        ctx = PlanContext(state.host.name, {**state.host.values, **state.runtime}, InventoryView(self.inventory),
+                          ExportsView(self.exports), self.templates, self.options.check, play.name)
         plans = []
-        values = {**self.host.values, **runtime}
-        for role in self.roles:
+        for role in roles:
             try:
-                plans.append(role.plan(values))
+                plans.append(role.plan(ctx))
             except (VpskitError, ValueError, KeyError, TypeError) as exc:
-                raise VpskitError(f"{self.host.name}: planning role {role.name}: {exc}") from None
+                raise VpskitError(f"{state.host.name}: planning role {role.name}: {exc}") from None
         return plans
 
-    def _run_plans(self, session: HostSession, plans: list[RolePlan]) -> None:
-        steps = [(plan, res) for plan in plans for res in plan.resources]
-        position = 0
-        for plan in plans:
-            notified: list[str] = []
-            guard = self._guard(session, plan)
-            try:
-                for resource in plan.resources:
-                    if not has_all(session.facts, resource.all_facts()):
-                        # one round trip for everything still unknown from here to the end of the plan
-                        session.facts.ensure(f for _p, r in steps[position:] for f in r.all_facts())
-                    position += 1
-                    self._step(session, plan.role, resource, notified, guard)
-                self._handlers(session, plan, notified)
-                if guard and guard.armed:
-                    guard.verify(self._verify_target(session, plan))
-                    guard.disarm()
-                    self.record(plan.role, "fresh login confirmed", "ok",
-                                "a new SSH connection works after the changes; automatic revert cancelled")
-            except VpskitError as exc:
-                if guard and guard.armed:
-                    note = guard.rollback()
-                    session.facts.invalidate()
-                    self.record(plan.role, "revert", "changed" if not guard.armed else "failed", note)
-                    raise RemoteError(self.host.name, f"role {plan.role}", f"{exc}; {note}") from None
-                raise
+    def _recorder(self, state: HostState, play: str):
+        def record(role: str, title: str, status: str, reason: str, diff: str | None) -> None:
+            step = StepResult(role, title, status, self.masker.mask(reason),
+                              self.masker.mask(diff) if diff else None, play)
+            state.result.steps.append(step)
+            self.reporter.step(state.host.name, step)
+        return record
 
-    def _guard(self, session: HostSession, plan: RolePlan) -> Guard | None:
-        if plan.confirm is None or self.options.check:
-            return None
-        paths = [p for r in plan.resources if r.guarded for p in r.paths()]
-        return Guard(plan.confirm, paths, session, plan.role)
+    def _confirm_target(self, state: HostState, login: Login | None):
+        current = Login(state.connection.user, state.connection.port)
+        return target_for(state.host, [login or current], self.options.trust_new_hosts)
 
-    def _verify_target(self, session: HostSession, plan: RolePlan) -> Target:
-        if plan.verify_login == "final":
-            login = logins_for(self.host)[0]
-        else:
-            login = (session.connection.user, session.connection.port)
-        target = target_for(self.host, self.options.trust_new_hosts, logins=[login])
-        # sshd re-executes on reload, so the port is briefly closed: retry a little, well inside the revert timer
-        target.connect_retries = 3
-        target.connect_timeout = min(target.connect_timeout, 8)
-        return target
-
-    def _step(self, session: HostSession, role: str, resource, notified: list[str], guard: Guard | None) -> None:
-        try:
-            skip = resource.skip_reason(session.facts)
-            outcome = Outcome.skip(skip) if skip else resource.check(session.facts)
-            if outcome.skipped:
-                self.record(role, resource.title, "skipped", outcome.reason)
-                return
-            if outcome.blocked:
-                if self.options.check:  # an earlier step that would change may resolve it
-                    self.record(role, resource.title, "changed", f"blocked as the host is now: {outcome.reason}")
-                    return
-                self.record(role, resource.title, "blocked", outcome.reason)
-                raise BlockedError(self.host.name, resource.title, outcome.reason)
-            if not outcome.changed:
-                self.record(role, resource.title, "ok", outcome.reason)
-                return
-            if not self.options.check:
-                if guard and resource.guarded and not guard.armed:
-                    guard.arm()
-                resource.apply(session, outcome)
-                resource.invalidate(session.facts)
-            diff = "(diff hidden: secret content)\n" if (resource.secret and outcome.diff) else outcome.diff
-            self.record(role, resource.title, "changed", outcome.reason, diff)
-            notified += [n for n in resource.notify if n not in notified]
-        except BlockedError:
-            raise
-        except VpskitError as exc:
-            self.record(role, resource.title, "failed", str(exc))
-            raise
-
-    def _handlers(self, session: HostSession, plan: RolePlan, notified: list[str]) -> None:
-        known = {h.name for h in plan.handlers}
-        for name in notified:
-            if name not in known:
-                raise VpskitError(f"{self.host.name}: role {plan.role} notifies unknown handler {name!r}")
-        for handler in plan.handlers:
-            if handler.name not in notified:
-                continue
-            if self.options.check:
-                self.record(plan.role, f"handler {handler.name}", "changed", "would run (notified)")
-                continue
-            try:
-                handler.run(session)
-            except VpskitError as exc:
-                self.record(plan.role, f"handler {handler.name}", "failed", str(exc))
-                raise
-            self.record(plan.role, f"handler {handler.name}", "changed", f"ran `{handler.command}`")
+    def _close(self, state: HostState) -> None:
+        result = state.result
+        if state.connection is not None:
+            state.connection.close()
+            result.connections = state.connection.connections_opened
+            result.commands = state.connection.commands_run
+        if state.session is not None:
+            result.fact_batches = state.session.facts.batches
+            result.facts = state.session.facts.gathered
+        result.seconds = round(state.seconds, 3)
 
 
-def run(hosts: list[Host], roles: list[Role], options: RunOptions, reporter) -> list[HostResult]:
-    """Runs every host in parallel (at most `forks` at once); one host's failure never stops the others."""
-    reporter.start([h.name for h in hosts], options.check)
-    with ThreadPoolExecutor(max_workers=max(1, options.forks)) as pool:
-        results = list(pool.map(lambda h: HostRun(h, roles, options, reporter).execute(), hosts))
-    reporter.finish(results)
-    return results
+def run_roles(hosts: list[Host], roles: list[Role], options: RunOptions, reporter) -> list[HostResult]:
+    """Runs roles built in code as one play on these hosts (tests, the benchmark, programs embedding vpskit)."""
+    inventory = Inventory("(hosts given in code)", {h.name: h for h in hosts}, {})
+    play = Play("run", "all", [r.name for r in roles])
+    return Run(inventory, hosts, [play], RoleLibrary(given=roles), Templates(), options, reporter).execute()

@@ -46,6 +46,11 @@ class Masker:
     def __init__(self, secrets: set[str] | None = None):
         self._secrets = sorted(secrets or (), key=len, reverse=True)
 
+    def add(self, secret: str) -> None:
+        """Masks one more value from now on (a secret another host published during the run)."""
+        if len(secret) >= 4 and secret not in self._secrets:
+            self._secrets = sorted([*self._secrets, secret], key=len, reverse=True)
+
     def mask(self, text: str) -> str:
         for secret in self._secrets:
             text = text.replace(secret, MASK)

@@ -1,4 +1,4 @@
-"""Jinja2 rendering of role templates; an undefined variable is an error naming the template."""
+"""Jinja2 rendering of role templates: the operator's overrides, then user roles', then the built-in ones."""
 
 from __future__ import annotations
 
@@ -7,32 +7,43 @@ from pathlib import Path
 import jinja2
 
 from .errors import VpskitError
-from .paths import TEMPLATES_DIR
+from .paths import builtin_templates_dir
 
 
 class TemplateError(VpskitError):
     """A template could not be rendered."""
 
 
-def make_environment(directory: Path = TEMPLATES_DIR) -> jinja2.Environment:
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(directory)),
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        autoescape=False,
-    )
+class Templates:
+    """Looks a name like `ssh/00-vpskit-hardening.conf.j2` up in override dirs, user roles, then built-ins."""
 
+    def __init__(self, overrides: list[Path] | None = None, role_templates: dict[str, Path] | None = None,
+                 builtin: Path | None = None):
+        self.searched = [*(overrides or []), *((role_templates or {}).values()), builtin or builtin_templates_dir()]
+        loaders: list[jinja2.BaseLoader] = [jinja2.FileSystemLoader([str(p) for p in overrides or []])]
+        if role_templates:
+            loaders.append(jinja2.PrefixLoader({name: jinja2.FileSystemLoader(str(path))
+                                                for name, path in role_templates.items()}))
+        loaders.append(jinja2.FileSystemLoader(str(builtin or builtin_templates_dir())))
+        self.environment = jinja2.Environment(
+            loader=jinja2.ChoiceLoader(loaders),
+            undefined=jinja2.StrictUndefined,
+            keep_trailing_newline=True,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            autoescape=False,
+        )
 
-def render(name: str, variables: dict, environment: jinja2.Environment | None = None) -> str:
-    """Renders templates/<name> with the host's variables."""
-    env = environment or make_environment()
-    try:
-        return env.get_template(name).render(**variables)
-    except jinja2.TemplateNotFound:
-        raise TemplateError(f"template {name} not found under {env.loader.searchpath[0]}") from None
-    except jinja2.UndefinedError as exc:
-        raise TemplateError(f"template {name}: {exc.message}") from None
-    except jinja2.TemplateSyntaxError as exc:
-        raise TemplateError(f"template {exc.name or name}:{exc.lineno}: {exc.message}") from None
+    def render(self, name: str, variables: dict) -> str:
+        try:
+            return self.environment.get_template(name).render(**variables)
+        except jinja2.TemplateNotFound:
+            raise TemplateError(f"template {name} not found (searched {', '.join(map(str, self.searched))})") from None
+        except jinja2.UndefinedError as exc:
+            raise TemplateError(f"template {name}: {exc.message}") from None
+        except jinja2.TemplateSyntaxError as exc:
+            raise TemplateError(f"template {exc.name or name}:{exc.lineno}: {exc.message}") from None
+
+    def source(self, name: str) -> str:
+        """Where a template name resolves to (for messages and tests)."""
+        return self.environment.get_template(name).filename

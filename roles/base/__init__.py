@@ -2,11 +2,11 @@
 
 from vpskit.facts.base import q
 from vpskit.resources import AptCache, Command, File, Packages, Service
-from vpskit.roles import RolePlan
-from vpskit.templating import render
+from vpskit.role import RolePlan
 
 
-def plan(v: dict) -> RolePlan:
+def plan(ctx) -> RolePlan:
+    v = ctx.vars
     tz = v["base_timezone"]
     resources = [
         AptCache(valid_time=v["base_apt_cache_valid_time"]),
@@ -33,9 +33,9 @@ def plan(v: dict) -> RolePlan:
         resources.append(Service("systemd-timesyncd", enabled=True, running=True))
     if v["base_unattended_upgrades"]:
         resources += [
-            File("/etc/apt/apt.conf.d/20auto-upgrades", content=render("base/20auto-upgrades.j2", v)),
+            File("/etc/apt/apt.conf.d/20auto-upgrades", content=ctx.render("base/20auto-upgrades.j2")),
             File("/etc/apt/apt.conf.d/52vpskit-unattended-upgrades",
-                 content=render("base/52vpskit-unattended-upgrades.j2", v)),
+                 content=ctx.render("base/52vpskit-unattended-upgrades.j2")),
             Service("unattended-upgrades", enabled=True, running=True),
         ]
     return RolePlan("base", resources)

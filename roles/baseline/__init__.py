@@ -2,7 +2,7 @@
 
 from vpskit.facts import HostInfoFact
 from vpskit.resources import Command, File, Line, Packages, Permissions, Service
-from vpskit.roles import RolePlan
+from vpskit.role import RolePlan
 
 CONTAINER_AUDIT = "the kernel audit subsystem is not available inside a container"
 
@@ -11,7 +11,8 @@ def not_container(info: dict) -> bool:
     return not info["container"]
 
 
-def plan(v: dict) -> RolePlan:
+def plan(ctx) -> RolePlan:
+    v = ctx.vars
     packages = list(v["baseline_packages"]) + (["aide", "aide-common"] if v["baseline_aide"] else [])
     banner = v["baseline_banner"].rstrip("\n") + "\n"
     resources = [Packages(packages)]

@@ -2,8 +2,7 @@
 
 from vpskit.facts import HostInfoFact
 from vpskit.resources import File, Handler, Packages, Service
-from vpskit.roles import RolePlan
-from vpskit.templating import render
+from vpskit.role import RolePlan
 
 # jail.local is the file fail2ban reads after the packaged jail.conf and jail.d/*.conf
 JAIL = "/etc/fail2ban/jail.local"
@@ -17,14 +16,15 @@ def ignore_list(v: dict, operator_address: str | None) -> list[str]:
     return list(dict.fromkeys(addresses))
 
 
-def plan(v: dict) -> RolePlan:
+def plan(ctx) -> RolePlan:
+    v = ctx.vars
     if not v["fail2ban_enabled"]:
         return RolePlan("fail2ban", [])
 
     def jail(facts) -> str:
         # the address sshd saw (root logins), else the address we connect from
         operator = facts.get(HostInfoFact()).get("ssh_client") or v.get("vpskit_controller_address")
-        return render("fail2ban/jail.local.j2", {**v, "ignoreip": ignore_list(v, operator)})
+        return ctx.render("fail2ban/jail.local.j2", {"ignoreip": ignore_list(v, operator)})
 
     return RolePlan("fail2ban", [
         # python3-systemd lets fail2ban read the journal (Debian 12 has no auth.log without rsyslog)

@@ -5,7 +5,7 @@ from vpskit.errors import VpskitError
 from vpskit.facts.ufw import UfwRule
 from vpskit.resources import File, Line, Packages
 from vpskit.resources.ufw import UfwPolicy, UfwRules
-from vpskit.roles import RolePlan
+from vpskit.role import RolePlan
 
 TAG = "vpskit"
 UFW_FILES = ["/etc/ufw/user.rules", "/etc/ufw/user6.rules", "/etc/default/ufw", "/etc/ufw/ufw.conf"]
@@ -38,7 +38,8 @@ def declared_rules(v: dict) -> list[UfwRule]:
     return rules
 
 
-def plan(v: dict) -> RolePlan:
+def plan(ctx) -> RolePlan:
+    v = ctx.vars
     if not v["firewall_enabled"]:
         return RolePlan("firewall", [])
     for key in ("firewall_incoming", "firewall_outgoing", "firewall_routed"):
@@ -55,5 +56,4 @@ def plan(v: dict) -> RolePlan:
     return RolePlan(
         "firewall", [Packages(["ufw"]), ipt_sysctl, rules, own_sysctl, policy],
         confirm=Confirm(restore=RESTORE, timeout=v["firewall_confirm_timeout"]),
-        verify_login="current",
     )

@@ -5,8 +5,7 @@ from vpskit.connection import client_algorithms
 from vpskit.errors import VpskitError
 from vpskit.facts import HostInfoFact
 from vpskit.resources import Command, File, Handler
-from vpskit.roles import RolePlan
-from vpskit.templating import render
+from vpskit.role import Login, RolePlan
 
 from .crypto import choose
 
@@ -50,12 +49,21 @@ def check_root_login(v: dict) -> None:
         raise VpskitError("ssh_permit_root_login: no with no admin user (users_admin_name) would lock vpskit out")
 
 
-def plan(v: dict) -> RolePlan:
+def logins(v: dict) -> list[Login]:
+    """Once hardened, the admin user on the managed port is the way in; the inventory's port until it moves."""
+    user, port = str(v.get("vpskit_user") or "root"), int(v.get("vpskit_port") or 22)
+    admin, ssh_port = v.get("users_admin_name"), int(v.get("ssh_port") or port)
+    found = [Login(admin, ssh_port), Login(admin, port)] if admin and admin != user else []
+    return list(dict.fromkeys([*found, Login(user, ssh_port), Login(user, port)]))
+
+
+def plan(ctx) -> RolePlan:
+    v = ctx.vars
     check_root_login(v)
 
     def drop_in(facts) -> str:
         crypto = choose(facts.get(HostInfoFact())["openssh_version"], client_algorithms())
-        return render("ssh/00-vpskit-hardening.conf.j2", {**v, "crypto": crypto, "allow_users": allowed_users(v)})
+        return ctx.render("ssh/00-vpskit-hardening.conf.j2", {"crypto": crypto, "allow_users": allowed_users(v)})
 
     notify = ["reload sshd"]
     resources = [
@@ -81,5 +89,5 @@ def plan(v: dict) -> RolePlan:
     return RolePlan(
         "ssh", resources, [Handler("reload sshd", RELOAD)],
         confirm=Confirm(paths=[f"{RSA_KEY}.pub"], restore=RESTORE, timeout=v["ssh_confirm_timeout"]),
-        verify_login="final",
+        confirm_login=logins(v)[0],
     )

@@ -1,7 +1,7 @@
 """sysctl role: network and kernel hardening, persisted and applied; container-only limits skipped."""
 
 from vpskit.resources import Sysctl
-from vpskit.roles import RolePlan
+from vpskit.role import RolePlan
 
 
 def settings(v: dict) -> dict:
@@ -12,5 +12,6 @@ def settings(v: dict) -> dict:
     return merged
 
 
-def plan(v: dict) -> RolePlan:
+def plan(ctx) -> RolePlan:
+    v = ctx.vars
     return RolePlan("sysctl", [Sysctl(settings(v), path="/etc/sysctl.d/90-vpskit.conf")])

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from vpskit.errors import VpskitError
 from vpskit.resources import AuthorizedKeys, File, Packages, Permissions, User
-from vpskit.roles import RolePlan
+from vpskit.role import RolePlan
 
 NAME = re.compile(r"^[a-z_][a-z0-9_-]{0,31}$")
 
@@ -27,7 +27,8 @@ def admin_keys(v: dict) -> list[str]:
     return keys
 
 
-def plan(v: dict) -> RolePlan:
+def plan(ctx) -> RolePlan:
+    v = ctx.vars
     name = v["users_admin_name"]
     if not NAME.match(name or ""):
         raise VpskitError(f"users_admin_name {name!r} is not a valid user name")

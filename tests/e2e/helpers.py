@@ -15,20 +15,24 @@ from vpskit.connection import CommandResult, Connection, Target
 from vpskit.inventory.model import Host, Var
 from vpskit.report import Reporter
 from vpskit.results import HostResult
-from vpskit.paths import PROJECT_ROOT
-from vpskit.roles import RolePlan
-from vpskit.runner import RunOptions, run
+from tests.e2e.paths import PROJECT_ROOT
+from vpskit.role import Role, RolePlan
+from vpskit.runner import RunOptions, run_roles
 
 
-class PlanRole:
-    """A role made of resources given by the test."""
+class FixedPlan:
+    """A role module whose plan is the resources given by the test."""
 
-    def __init__(self, name: str, resources, handlers=()):
-        self.name = name
-        self._plan = RolePlan(name, list(resources), list(handlers))
+    def __init__(self, plan: RolePlan):
+        self._plan = plan
 
-    def plan(self, host_vars):
+    def plan(self, ctx) -> RolePlan:
         return self._plan
+
+
+def PlanRole(name: str, resources, handlers=()) -> Role:
+    """A role made of resources given by the test."""
+    return Role(name, FixedPlan(RolePlan(name, list(resources), list(handlers))), {})
 
 
 def lab_host(lab, name: str, **extra) -> Host:
@@ -41,7 +45,8 @@ def lab_host(lab, name: str, **extra) -> Host:
 
 def apply(hosts: list[Host], resources, check: bool = False, handlers=(), forks: int = 10) -> list[HostResult]:
     stream = io.StringIO()
-    return run(hosts, [PlanRole("test", resources, handlers)], RunOptions(check=check, forks=forks), Reporter(stream=stream))
+    return run_roles(hosts, [PlanRole("test", resources, handlers)], RunOptions(check=check, forks=forks),
+                     Reporter(stream=stream))
 
 
 def apply_one(host: Host, resources, check: bool = False, handlers=()) -> HostResult:

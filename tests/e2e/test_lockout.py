@@ -13,7 +13,7 @@ import time
 from tests.e2e.conftest import ADMIN, HARDEN_HOSTS
 from tests.e2e.helpers import PlanRole, invoke, lab_host, lab_target, sh
 from vpskit.connection import Connection
-from vpskit.paths import PROJECT_ROOT
+from tests.e2e.paths import PROJECT_ROOT
 
 HOST = HARDEN_HOSTS["bookworm"]
 DROP_IN = "/etc/ssh/sshd_config.d/00-vpskit-hardening.conf"
@@ -47,7 +47,7 @@ import sys
 from vpskit.confirm import Confirm
 from vpskit.facts.ufw import UfwRule
 from vpskit.resources.ufw import UfwRules
-from roles.firewall import RESTORE
+from vpskit.builtin_roles.firewall import RESTORE
 
 def lockout_plan(timeout):
     """A firewall allow list without the SSH port (it deletes the tagged SSH rule)."""
@@ -63,7 +63,7 @@ def lockout_role(timeout: int) -> PlanRole:
     exec(LOCKOUT_PLAN, namespace)
     resources, confirm = namespace["lockout_plan"](timeout)
     role = PlanRole("firewall", resources)
-    role._plan.confirm = confirm
+    role.module._plan.confirm = confirm
     return role
 
 
@@ -74,9 +74,9 @@ def ssh_rule_present(conn: Connection) -> bool:
 def test_a_firewall_without_the_ssh_port_is_reverted_at_once(lab, hardened):
     import io
     from vpskit.report import Reporter
-    from vpskit.runner import RunOptions, run
+    from vpskit.runner import RunOptions, run_roles
     host = lab_host(lab, HOST, vpskit_user=ADMIN, vpskit_connect_timeout=3)
-    result = run([host], [lockout_role(60)], RunOptions(), Reporter(stream=io.StringIO()))[0]
+    result = run_roles([host], [lockout_role(60)], RunOptions(), Reporter(stream=io.StringIO()))[0]
     assert result.error and "fresh login" in result.error and "previous configuration was restored" in result.error
     with Connection(lab_target(lab, HOST, ADMIN)) as conn:
         assert ssh_rule_present(conn)
@@ -90,13 +90,13 @@ def test_killing_the_controller_mid_apply_lets_the_host_revert_itself(lab, harde
         from tests.e2e.helpers import PlanRole, lab_host
         from vpskit.lab import Lab
         from vpskit.report import Reporter
-        from vpskit.runner import RunOptions, run
+        from vpskit.runner import RunOptions, run_roles
         lab = Lab(name={lab.name!r}, subnet_prefix={lab.subnet_prefix!r})
         resources, confirm = lockout_plan(15)
         role = PlanRole("firewall", resources)
-        role._plan.confirm = confirm
+        role.module._plan.confirm = confirm
         host = lab_host(lab, {HOST!r}, vpskit_user={ADMIN!r}, vpskit_connect_timeout=8)
-        run([host], [role], RunOptions(), Reporter(stream=sys.stdout))
+        run_roles([host], [role], RunOptions(), Reporter(stream=sys.stdout))
     '''))
     with Connection(lab_target(lab, HOST, ADMIN)) as watcher:  # an established session survives the lockout
         controller = subprocess.Popen([sys.executable, str(script)], cwd=PROJECT_ROOT,

@@ -11,10 +11,10 @@ import sys
 from tests.e2e.conftest import ADMIN, H1, H2, H3
 from tests.e2e.helpers import STATE_DUMP, PlanRole, apply, apply_one, invoke, lab_host, sh, summary
 from vpskit.inventory.model import Var
-from vpskit.paths import PROJECT_ROOT
+from tests.e2e.paths import PROJECT_ROOT
 from vpskit.report import Reporter
 from vpskit.resources import CronJob, Directory, File, Packages, Service, Sysctl, User
-from vpskit.runner import RunOptions, run
+from vpskit.runner import RunOptions, run_roles
 
 
 def small_plan(tag: str) -> list:
@@ -70,8 +70,8 @@ def test_unknown_host_key_is_refused_unless_trusted(lab, tmp_path):
     refused = apply_one(host, [File("/srv/trust.txt", content="t\n")])
     assert refused.unreachable and "not in known_hosts" in refused.error and "--trust-new-hosts" in refused.error
     assert sh(lab, H3, "test -e /srv/trust.txt; echo $?").stdout.strip() == "1"
-    trusted = run([host], [PlanRole("t", [File("/srv/trust.txt", content="t\n")])],
-                  RunOptions(trust_new_hosts=True), Reporter(stream=io.StringIO()))[0]
+    trusted = run_roles([host], [PlanRole("t", [File("/srv/trust.txt", content="t\n")])],
+                        RunOptions(trust_new_hosts=True), Reporter(stream=io.StringIO()))[0]
     assert trusted.error is None
     assert lab.load_state().hosts[H3].address in known.read_text()
     assert apply_one(host, [File("/srv/trust.txt", content="t\n")]).error is None  # now known, no flag needed

@@ -2,10 +2,10 @@
 
 import pytest
 
-from roles.fail2ban import ignore_list
-from roles.firewall import declared_rules
-from roles.ssh import allowed_users, check_root_login
-from roles.ssh.crypto import choose, key_exchange
+from vpskit.builtin_roles.fail2ban import ignore_list
+from vpskit.builtin_roles.firewall import declared_rules
+from vpskit.builtin_roles.ssh import allowed_users, check_root_login
+from vpskit.builtin_roles.ssh.crypto import choose, key_exchange
 from vpskit.confirm import arm_script
 from vpskit.connection import client_algorithms
 from vpskit.errors import VpskitError
@@ -13,12 +13,14 @@ from vpskit.facts.ufw import UfwFact, UfwRule, parse_tuple
 from vpskit.inventory.model import Host, Var
 from vpskit.lab.machine import sources_list
 from vpskit.resources.ufw import rule_changes
-from vpskit.roles import all_defaults, load_roles
-from vpskit.runner import logins_for
+from vpskit.logins import logins_for
+from vpskit.role import Login
+from vpskit.roleloader import RoleLibrary, all_defaults
+from tests.unit.planctx import plan_context
 
 
 def defaults(**overrides):
-    values = {k: v.value for k, v in all_defaults(load_roles()).items()}
+    values = {k: v.value for k, v in all_defaults(RoleLibrary().all()).items()}
     values.update({"vpskit_login_user": "root", "vpskit_login_port": 22, "vpskit_ssh_key": None}, **overrides)
     return values
 
@@ -92,9 +94,10 @@ def test_fail2ban_ignores_the_operator_unless_told_not_to():
 def test_logins_try_the_hardened_one_first():
     host = Host("h", [], {"vpskit_user": Var("root", "t"), "users_admin_name": Var("ops", "t"),
                           "ssh_port": Var(2222, "t")})
-    assert logins_for(host) == [("ops", 2222), ("ops", 22), ("root", 2222), ("root", 22)]
-    plain = Host("h", [], {"vpskit_user": Var("deploy", "t")})
-    assert logins_for(plain) == [("deploy", 22)]
+    roles = RoleLibrary().all()
+    assert logins_for(host, roles) == [Login("ops", 2222), Login("ops", 22), Login("root", 2222), Login("root", 22)]
+    plain = Host("h", [], {"vpskit_user": Var("deploy", "t"), "users_admin_name": Var(None, "t")})
+    assert logins_for(plain, roles) == [Login("deploy", 22)]
 
 
 def test_revert_script_snapshots_and_schedules():
@@ -113,6 +116,6 @@ def test_lab_sources_list_has_updates_and_security():
 def test_every_role_plans_from_its_defaults(tmp_path):
     key = tmp_path / "id"
     (tmp_path / "id.pub").write_text("ssh-ed25519 AAAAC3Nza operator\n")
-    for role in load_roles():
-        plan = role.plan(defaults(vpskit_ssh_key=str(key)))
+    for role in RoleLibrary().all():
+        plan = role.plan(plan_context(defaults(vpskit_ssh_key=str(key))))
         assert plan.role == role.name

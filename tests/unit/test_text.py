@@ -9,7 +9,7 @@ from vpskit.lab.mirror import parse_sources, pick_debian_mirror
 from vpskit.report import Reporter, write_json
 from vpskit.results import HostResult, StepResult, exit_code
 from vpskit.secrets import MASK, Masker, Secret, collect_secrets
-from vpskit.templating import TemplateError, render
+from vpskit.templating import TemplateError, Templates
 
 
 def test_diff_text_binary_and_new_file():
@@ -30,14 +30,26 @@ def test_secrets_are_collected_and_masked():
 
 
 def test_template_undefined_variable_is_an_error(tmp_path):
-    from vpskit.templating import make_environment
     (tmp_path / "t.j2").write_text("port {{ ssh_port }}\n")
-    env = make_environment(tmp_path)
-    assert render("t.j2", {"ssh_port": 22}, env) == "port 22\n"
+    templates = Templates(builtin=tmp_path)
+    assert templates.render("t.j2", {"ssh_port": 22}) == "port 22\n"
     with pytest.raises(TemplateError, match="t.j2: 'ssh_port' is undefined"):
-        render("t.j2", {}, env)
+        templates.render("t.j2", {})
     with pytest.raises(TemplateError, match="not found"):
-        render("missing.j2", {}, env)
+        templates.render("missing.j2", {})
+
+
+def test_templates_override_then_user_role_then_builtin(tmp_path):
+    for folder, text in (("builtin/ssh", "built-in"), ("over/ssh", "override"), ("mine", "user role")):
+        (tmp_path / folder).mkdir(parents=True)
+    (tmp_path / "builtin/ssh/a.j2").write_text("built-in a")
+    (tmp_path / "builtin/ssh/b.j2").write_text("built-in b")
+    (tmp_path / "over/ssh/a.j2").write_text("override a")
+    (tmp_path / "mine/c.j2").write_text("user role c")
+    templates = Templates([tmp_path / "over"], {"myrole": tmp_path / "mine"}, tmp_path / "builtin")
+    assert templates.render("ssh/a.j2", {}) == "override a"
+    assert templates.render("ssh/b.j2", {}) == "built-in b"
+    assert templates.render("myrole/c.j2", {}) == "user role c"
 
 
 def test_parse_one_line_and_deb822_sources():

@@ -1,18 +1,23 @@
-"""What every run task shares: loading the inventory, running roles, reporting, exit codes."""
+"""What every run task shares: loading the inventory, roles and plays, running them, reporting, exit codes."""
 
 from __future__ import annotations
 
+import os
 import sys
+from dataclasses import dataclass, replace
+from pathlib import Path
 
 from invoke import Exit
 
-from ..errors import VpskitError
-from ..inventory import load_inventory
-from ..paths import DEFAULT_INVENTORY
+from ..errors import InventoryError, VpskitError
+from ..inventory import Inventory, load_inventory
+from ..paths import DEFAULT_INVENTORY, default_playbook
+from ..playbook import Play, load_playbook
 from ..report import Reporter, write_json
 from ..results import exit_code
-from ..roles import all_defaults, load_roles, role_names
-from ..runner import RunOptions, run
+from ..roleloader import RoleLibrary, all_defaults
+from ..runner import Run, RunOptions
+from ..templating import Templates
 
 # help texts for the options every run task takes
 RUN_HELP = {
@@ -25,7 +30,19 @@ RUN_HELP = {
     "forks": "hosts run in parallel (default 10)",
     "trust_new_hosts": "accept and record host keys not yet in known_hosts",
     "quiet": "show only changes and failures, not ok steps",
+    "roles_path": "folders of your own roles, searched before the built-in ones (':'-separated)",
+    "playbook": "a playbook of your own instead of the built-in bootstrap plays",
 }
+
+
+@dataclass
+class Project:
+    """An inventory with the roles, plays and templates a run uses, all validated before anything connects."""
+
+    inventory: Inventory
+    library: RoleLibrary
+    plays: list[Play]
+    templates: Templates
 
 
 def fail(message: str) -> None:
@@ -33,26 +50,64 @@ def fail(message: str) -> None:
     raise Exit(code=1)
 
 
-def load(inventory: str | None, overrides: list[str] | None, names: list[str] | None = None):
-    """The inventory validated against every role's defaults, and the roles to run."""
-    all_roles = load_roles()
-    roles = [r for r in all_roles if r.name in names] if names else all_roles
-    inv = load_inventory(inventory or DEFAULT_INVENTORY, all_defaults(all_roles),
-                         set(role_names()), overrides)
-    return inv, roles
+def inventory_file(inventory: str | None) -> Path:
+    path = Path(inventory or DEFAULT_INVENTORY)
+    return path / "hosts.yml" if path.is_dir() else path
+
+
+def roles_paths(path: Path, cli: str | None, overrides: list[str] | None) -> list[Path]:
+    """--roles-path first, then vpskit_roles_path from the inventory (relative to its file)."""
+    found = [Path(p).expanduser().resolve() for p in (cli or "").split(os.pathsep) if p]
+    plain = load_inventory(path, overrides=overrides)  # connection variables only: role defaults come later
+    for host in plain.hosts.values():
+        value = host.get("vpskit_roles_path") or []
+        for entry in value if isinstance(value, list) else [value]:
+            folder = (path.parent / os.path.expanduser(str(entry))).resolve()
+            if not folder.is_dir():
+                raise InventoryError(f"vpskit_roles_path: {folder} is not a folder", plain.path)
+            found.append(folder)
+    return list(dict.fromkeys(found))
+
+
+def load_project(inventory: str | None, overrides: list[str] | None, roles_path: str | None = None,
+                 playbook: str | None = None, only: list[str] | None = None) -> Project:
+    path = inventory_file(inventory)
+    library = RoleLibrary(roles_paths(path, roles_path, overrides))
+    roles = library.all()
+    inv = load_inventory(path, all_defaults(roles), set(library.names()), overrides)
+    plays = load_playbook(Path(playbook) if playbook else default_playbook())
+    if only:
+        plays = plays_for(plays, only)
+    for play in plays:
+        for name in play.roles:
+            library.load(name)
+    overrides_dir = path.parent / "templates"
+    templates = Templates([overrides_dir] if overrides_dir.is_dir() else [],
+                          {r.name: r.templates for r in roles if r.templates and r.templates.is_dir()})
+    return Project(inv, library, plays, templates)
+
+
+def plays_for(plays: list[Play], names: list[str]) -> list[Play]:
+    """The plays that run these roles, reduced to them; a role no play runs runs alone on every host."""
+    chosen = [replace(p, roles=[r for r in p.roles if r in names]) for p in plays if set(p.roles) & set(names)]
+    covered = {r for p in chosen for r in p.roles}
+    chosen += [Play(name, "all", [name]) for name in names if name not in covered]
+    return chosen
 
 
 def run_roles(names: list[str] | None, inventory=None, limit=None, check=False, diff=False, set_=None,
-              json=None, forks=10, trust_new_hosts=False, quiet=False) -> None:
+              json=None, forks=10, trust_new_hosts=False, quiet=False, roles_path=None, playbook=None) -> None:
     try:
-        inv, roles = load(inventory, set_, names)
-        hosts = inv.select(limit)
+        project = load_project(inventory, set_, roles_path, playbook, names)
+        hosts = project.inventory.select(limit)
     except VpskitError as exc:
         fail(str(exc))
     options = RunOptions(check=check, diff=diff or check, forks=int(forks), trust_new_hosts=trust_new_hosts)
-    results = run(hosts, roles, options, Reporter(diff=options.diff, verbose_ok=not quiet))
+    run = Run(project.inventory, hosts, project.plays, project.library, project.templates, options,
+              Reporter(diff=options.diff, verbose_ok=not quiet))
+    results = run.execute()
     code = exit_code(results, check)
     if json:
-        write_json(json, results, check, code)
+        write_json(json, results, check, code, run.play_results, run.exports.report())
     if code:
         raise Exit(code=code)

@@ -8,10 +8,9 @@ from invoke import Collection, task
 
 from ..errors import VpskitError
 from ..lab import Lab
-from ..paths import PROJECT_ROOT
+from ..paths import LAB_INVENTORY
 from .common import fail
 
-LAB_INVENTORY = PROJECT_ROOT / "inventory" / "lab.yml"
 
 
 @task(help={"hosts": "how many hosts (default 1)", "release": "bookworm (Debian 12) or trixie (Debian 13)"})

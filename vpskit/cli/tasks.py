@@ -11,45 +11,58 @@ from ..errors import VpskitError
 from ..facts import HostInfoFact
 from ..gather import FactCache
 from ..secrets import Masker, collect_secrets
-from ..runner import target_for
+from ..logins import logins_for, target_for
+from ..roleloader import RoleLibrary
 from . import lab_tasks
-from .common import RUN_HELP, fail, load, run_roles
+from .common import RUN_HELP, fail, load_project, run_roles
 
 RUN_ITERABLE = ["set_"]
 
 
 @task(help=RUN_HELP, iterable=RUN_ITERABLE)
 def bootstrap(c, inventory=None, limit=None, check=False, diff=False, set_=None, json=None, forks=10,
-              trust_new_hosts=False, quiet=False):
-    """Run every role, in order, on the inventory's hosts (a fresh VPS becomes a hardened host)."""
-    run_roles(None, inventory, limit, check, diff, set_, json, forks, trust_new_hosts, quiet)
+              trust_new_hosts=False, quiet=False, roles_path=None, playbook=None):
+    """Run every play, in order, on the inventory's hosts (a fresh VPS becomes a hardened host)."""
+    run_roles(None, inventory, limit, check, diff, set_, json, forks, trust_new_hosts, quiet, roles_path, playbook)
 
 
 @task(help={k: v for k, v in RUN_HELP.items() if k != "check"}, iterable=RUN_ITERABLE)
-def check(c, inventory=None, limit=None, diff=True, set_=None, json=None, forks=10, trust_new_hosts=False, quiet=False):
+def check(c, inventory=None, limit=None, diff=True, set_=None, json=None, forks=10, trust_new_hosts=False,
+          quiet=False, roles_path=None, playbook=None):
     """Show what bootstrap would change, with diffs, changing nothing; exit 2 when there is drift."""
-    run_roles(None, inventory, limit, True, diff, set_, json, forks, trust_new_hosts, quiet)
+    run_roles(None, inventory, limit, True, diff, set_, json, forks, trust_new_hosts, quiet, roles_path, playbook)
 
 
 def role_task(name: str, doc: str):
-    """One task per role, with the same options as bootstrap."""
+    """One task per role, with the same options as bootstrap; it runs the plays that hold the role."""
     @task(name=name, help=RUN_HELP, iterable=RUN_ITERABLE)
     def _role(c, inventory=None, limit=None, check=False, diff=False, set_=None, json=None, forks=10,
-              trust_new_hosts=False, quiet=False):
-        run_roles([name], inventory, limit, check, diff, set_, json, forks, trust_new_hosts, quiet)
+              trust_new_hosts=False, quiet=False, roles_path=None, playbook=None):
+        run_roles([name], inventory, limit, check, diff, set_, json, forks, trust_new_hosts, quiet, roles_path,
+                  playbook)
     _role.__doc__ = doc
     _role.body.__doc__ = doc
     return _role
 
 
+@task(help={"names": "role names, comma-separated (your own roles too, with --roles-path)", **RUN_HELP},
+      iterable=RUN_ITERABLE)
+def role(c, names, inventory=None, limit=None, check=False, diff=False, set_=None, json=None, forks=10,
+         trust_new_hosts=False, quiet=False, roles_path=None, playbook=None):
+    """Run the named roles only (built-in or from a roles path), in the plays that hold them."""
+    run_roles([n.strip() for n in names.split(",") if n.strip()], inventory, limit, check, diff, set_, json, forks,
+              trust_new_hosts, quiet, roles_path, playbook)
+
+
 @task(help={"host": "inventory name of the host", "inventory": RUN_HELP["inventory"],
-            "trust_new_hosts": RUN_HELP["trust_new_hosts"]})
-def facts(c, host, inventory=None, trust_new_hosts=False):
+            "trust_new_hosts": RUN_HELP["trust_new_hosts"], "roles_path": RUN_HELP["roles_path"]})
+def facts(c, host, inventory=None, trust_new_hosts=False, roles_path=None):
     """Print the facts vpskit gathers about one host, as JSON (one round trip)."""
     try:
-        inv, _roles = load(inventory, None)
-        chosen = inv.select(host)[0]
-        with Connection(target_for(chosen, trust_new_hosts)) as conn:
+        project = load_project(inventory, None, roles_path)
+        chosen = project.inventory.select(host)[0]
+        roles = [project.library.load(n) for play in project.plays for n in play.roles]
+        with Connection(target_for(chosen, logins_for(chosen, roles), trust_new_hosts)) as conn:
             cache = FactCache(chosen.name, lambda script: conn.run("sh -s", stdin=script.encode()))
             info = cache.get(HostInfoFact())
     except VpskitError as exc:
@@ -58,12 +71,12 @@ def facts(c, host, inventory=None, trust_new_hosts=False):
 
 
 @task(help={"inventory": RUN_HELP["inventory"], "limit": RUN_HELP["limit"], "set_": RUN_HELP["set_"],
-            "json": "print JSON instead of text"}, iterable=RUN_ITERABLE)
-def inventory(c, inventory=None, limit=None, set_=None, json=False):
+            "json": "print JSON instead of text", "roles_path": RUN_HELP["roles_path"]}, iterable=RUN_ITERABLE)
+def inventory(c, inventory=None, limit=None, set_=None, json=False, roles_path=None):
     """Print each host's resolved variables and where each came from (secrets masked)."""
     try:
-        inv, _roles = load(inventory, set_)
-        hosts = inv.select(limit)
+        project = load_project(inventory, set_, roles_path)
+        hosts = project.inventory.select(limit)
     except VpskitError as exc:
         fail(str(exc))
     out = {}
@@ -82,25 +95,11 @@ def inventory(c, inventory=None, limit=None, set_=None, json=False):
             print(f"  {key}: {jsonlib.dumps(var['value'], default=str)}    # {var['source']}")
 
 
-@task(help={"rounds": "repetitions of each measurement (default 3)",
-            "tools": "comma-separated subset of vpskit,pyinfra,ansible"})
-def bench(c, rounds=3, tools=None):
-    """Benchmark vpskit against pyinfra and Ansible on fresh lab hosts; writes benchmarks/results.md."""
-    try:
-        from benchmarks.runner import main
-    except ImportError:
-        fail("the benchmark lives in the repository's benchmarks/ folder: run it from a checkout")
-    try:
-        print(main(int(rounds), tools.split(",") if tools else None))
-    except VpskitError as exc:
-        fail(str(exc))
-
-
 def build_namespace() -> Collection:
-    from ..roles import load_roles
-    ns = Collection(bootstrap, check, facts, inventory, bench)
-    for role in load_roles():
-        ns.add_task(role_task(role.name, (role.module.__doc__ or role.name).strip().splitlines()[0]))
+    """The shipped tasks: runs, one task per built-in role, facts, inventory and the lab."""
+    ns = Collection(bootstrap, check, role, facts, inventory)
+    for builtin in RoleLibrary().all():
+        ns.add_task(role_task(builtin.name, builtin.summary))
     ns.add_collection(lab_tasks.namespace(), name="lab")
     return ns
 

@@ -20,6 +20,10 @@ CONNECTION_VARS: dict[str, tuple[type | tuple, str | None]] = {
     "vpskit_connect_timeout": ((int, float), None),
     # extra connection attempts, with exponential backoff, when a host does not answer
     "vpskit_connect_retries": (int, None),
+    # folders of your own roles, searched before the built-in ones (relative to the inventory file)
+    "vpskit_roles_path": ((str, list), None),
+    # seconds a run waits for another vpskit run on the same host to finish before it gives up
+    "vpskit_lock_timeout": ((int, float), None),
 }
 ANSIBLE_ALIASES = {alias: own for own, (_t, alias) in CONNECTION_VARS.items() if alias}
 

@@ -87,15 +87,29 @@ class Resource:
         facts.invalidate()
 
 
+def forget_changes(facts, paths: list[str] | None) -> None:
+    """Forgets the facts about `paths`, or every fact when what changed is not declared."""
+    if paths is None:
+        facts.invalidate()
+    else:
+        facts.invalidate(lambda key: key[0] == "ServiceFact", paths=paths)
+
+
 class Handler:
     """A command run once at the end of a role when a changed step notified it (restart, reload…)."""
 
-    def __init__(self, name: str, command: str):
+    def __init__(self, name: str, command: str, changes: list[str] | None = None):
         self.name = name
         self.command = command
+        # paths the command may change; None: anything (a restarted service may write any file)
+        self.changes = changes
 
     def run(self, session) -> None:
         session.run(self.command, step=f"handler {self.name}")
+
+    def invalidate(self, facts) -> None:
+        """After it ran: forget what it may have changed, so later steps read the host afresh."""
+        forget_changes(facts, self.changes)
 
     @classmethod
     def restart(cls, unit: str) -> "Handler":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..facts.base import q
 from ..facts.services import ServiceFact
-from .base import Outcome, Resource
+from .base import Outcome, Resource, forget_changes
 
 ENABLED_LIKE = {"enabled", "enabled-runtime", "linked", "linked-runtime"}
 NOT_ENABLEABLE = {"static", "indirect", "generated", "transient", "alias"}
@@ -15,9 +15,12 @@ class Service(Resource):
 
     kind = "service"
 
-    def __init__(self, unit: str, enabled: bool | None = True, running: bool | None = True, **kwargs):
+    def __init__(self, unit: str, enabled: bool | None = True, running: bool | None = True,
+                 changes: list[str] | None = None, **kwargs):
         super().__init__(kwargs.pop("name", unit), **kwargs)
         self.unit, self.enabled, self.running = unit, enabled, running
+        # paths starting it may write; None: anything (a service may create files on start)
+        self.changes = changes
 
     def facts(self):
         return [ServiceFact(self.unit)]
@@ -60,4 +63,4 @@ class Service(Resource):
         session.run(" && ".join(commands), step=self.title, timeout=300)
 
     def invalidate(self, facts) -> None:
-        facts.invalidate(lambda key: key[0] == "ServiceFact")
+        forget_changes(facts, self.changes)

@@ -1,0 +1,150 @@
+"""Runs one play's role plans on one host: facts in batches, check, apply what differs, handlers, exports."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from .confirm import Guard
+from .connection import Target
+from .errors import BlockedError, RemoteError, VpskitError
+from .exports import Export, Published
+from .facts.base import Fact
+from .gather import has_all
+from .resources.base import Outcome, Resource
+from .role import Login, RolePlan
+from .session import HostSession
+
+Record = Callable[[str, str, str, str, "str | None"], None]
+
+
+class PlanExecutor:
+    """Executes plans in order on one host session and records every step through `record`."""
+
+    def __init__(self, session: HostSession, check: bool, record: Record,
+                 verify_target: Callable[[Login | None], Target], play: str = ""):
+        self.session, self.check, self.record = session, check, record
+        self.verify_target, self.play = verify_target, play
+
+    def run(self, plans: list[RolePlan], first_facts: list[Fact] = ()) -> list[Published]:
+        """Applies every plan; returns what the plans publish. Raises on the first failed or blocked step."""
+        steps = [res for plan in plans for res in plan.resources]
+        # one round trip for everything the play needs to know (plus the run's own facts on the first play)
+        self.session.facts.ensure([*first_facts, *_facts_of(steps),
+                                   *(f for plan in plans for e in plan.exports for f in e.facts())])
+        published: list[Published] = []
+        position = 0
+        for plan in plans:
+            notified: list[str] = []
+            guard = self._guard(plan)
+            try:
+                for resource in plan.resources:
+                    if not has_all(self.session.facts, resource.all_facts()):
+                        # one round trip for everything still unknown from here to the end of the play
+                        self.session.facts.ensure(_facts_of(steps[position:]))
+                    position += 1
+                    self._step(plan.role, resource, notified, guard)
+                self._handlers(plan, notified)
+                if guard and guard.armed:
+                    guard.verify(self._confirm_target(plan))
+                    guard.disarm()
+                    self.record(plan.role, "fresh login confirmed", "ok",
+                                "a new SSH connection works after the changes; automatic revert cancelled", None)
+            except VpskitError as exc:
+                if guard and guard.armed:
+                    note = guard.rollback()
+                    self.session.facts.invalidate()
+                    self.record(plan.role, "revert", "changed" if not guard.armed else "failed", note, None)
+                    raise RemoteError(self.session.name, f"role {plan.role}", f"{exc}; {note}") from None
+                raise
+            published += [self._publish(plan.role, export) for export in plan.exports]
+        return published
+
+    def _guard(self, plan: RolePlan) -> Guard | None:
+        if plan.confirm is None or self.check:
+            return None
+        paths = [p for r in plan.resources if r.guarded for p in r.paths()]
+        return Guard(plan.confirm, paths, self.session, plan.role)
+
+    def _confirm_target(self, plan: RolePlan) -> Target:
+        target = self.verify_target(plan.confirm_login)
+        # sshd re-executes on reload, so the port is briefly closed: retry a little, well inside the revert timer
+        target.connect_retries = 3
+        target.connect_timeout = min(target.connect_timeout, 8)
+        return target
+
+    def _step(self, role: str, resource: Resource, notified: list[str], guard: Guard | None) -> None:
+        facts = self.session.facts
+        try:
+            skip = resource.skip_reason(facts)
+            outcome = Outcome.skip(skip) if skip else resource.check(facts)
+            if outcome.skipped:
+                self.record(role, resource.title, "skipped", outcome.reason, None)
+                return
+            if outcome.blocked:
+                if self.check:  # an earlier step that would change may resolve it
+                    self.record(role, resource.title, "changed", f"blocked as the host is now: {outcome.reason}", None)
+                    return
+                self.record(role, resource.title, "blocked", outcome.reason, None)
+                raise BlockedError(self.session.name, resource.title, outcome.reason)
+            if not outcome.changed:
+                self.record(role, resource.title, "ok", outcome.reason, None)
+                return
+            if not self.check:
+                if guard and resource.guarded and not guard.armed:
+                    guard.arm()
+                resource.apply(self.session, outcome)
+                resource.invalidate(facts)
+            diff = "(diff hidden: secret content)\n" if (resource.secret and outcome.diff) else outcome.diff
+            self.record(role, resource.title, "changed", outcome.reason, diff)
+            notified += [n for n in resource.notify if n not in notified]
+        except BlockedError:
+            raise
+        except VpskitError as exc:
+            self.record(role, resource.title, "failed", str(exc), None)
+            raise
+
+    def _handlers(self, plan: RolePlan, notified: list[str]) -> None:
+        known = {h.name for h in plan.handlers}
+        for name in notified:
+            if name not in known:
+                raise VpskitError(f"{self.session.name}: role {plan.role} notifies unknown handler {name!r}")
+        for handler in plan.handlers:
+            if handler.name not in notified:
+                continue
+            title = f"handler {handler.name}"
+            if self.check:
+                self.record(plan.role, title, "changed", "would run (notified)", None)
+                continue
+            try:
+                handler.run(self.session)
+            except VpskitError as exc:
+                self.record(plan.role, title, "failed", str(exc), None)
+                raise
+            finally:
+                handler.invalidate(self.session.facts)
+            self.record(plan.role, title, "changed", f"ran `{handler.command}`", None)
+
+    def _publish(self, role: str, export: Export) -> Published:
+        predicted = False
+        if export.fact is None:
+            value = export.value
+        else:
+            raw = self.session.facts.get(export.fact)
+            value = export.extract(raw) if export.extract else raw
+            if value is None:
+                if not self.check:
+                    raise BlockedError(self.session.name, f"role {role}: publish {export.name}",
+                                       f"the host does not show it ({export.fact!r} gave {_short(raw)})")
+                value, predicted = export.predict, True
+        shown = "(secret)" if export.secret else _short(value)
+        self.record(role, f"publish {export.name}", "ok", f"{'predicted ' if predicted else ''}{shown}", None)
+        return Published(export.name, value, self.session.name, self.play, export.secret, predicted)
+
+
+def _facts_of(resources: list[Resource]) -> list[Fact]:
+    return [f for r in resources for f in r.all_facts()]
+
+
+def _short(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 120 else text[:117] + "..."

@@ -1,0 +1,57 @@
+"""What a role is to the engine: its plan for one host, the logins it leaves behind, and its defaults."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .confirm import Confirm
+from .exports import Export
+from .inventory.model import Var
+from .resources.base import Handler, Resource
+
+
+@dataclass(frozen=True)
+class Login:
+    """A user and SSH port vpskit can log in with."""
+
+    user: str
+    port: int
+
+
+@dataclass
+class RolePlan:
+    """What one role wants on one host: resources in order, the handlers they may notify, what it publishes."""
+
+    role: str
+    resources: list[Resource]
+    handlers: list[Handler] = field(default_factory=list)
+    # commit-confirmed: resources marked guarded are reverted unless a fresh login works afterwards
+    confirm: Confirm | None = None
+    # the login the fresh connection proves; None: the login this run uses
+    confirm_login: Login | None = None
+    # values later plays read through their context (a join token, a server URL)
+    exports: list[Export] = field(default_factory=list)
+
+
+@dataclass
+class Role:
+    """A loaded role: its module (with `plan(ctx)`), its commented defaults and where its templates live."""
+
+    name: str
+    module: object
+    defaults: dict[str, Var]
+    origin: str = "built-in"
+    templates: Path | None = None
+
+    def plan(self, ctx) -> RolePlan:
+        return self.module.plan(ctx)
+
+    def logins(self, variables: dict) -> list[Login]:
+        """Logins this role may leave as the only way in (e.g. the admin user on a new SSH port), best first."""
+        declare = getattr(self.module, "logins", None)
+        return list(declare(variables)) if declare else []
+
+    @property
+    def summary(self) -> str:
+        return (self.module.__doc__ or self.name).strip().splitlines()[0]
