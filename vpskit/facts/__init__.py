@@ -2,6 +2,7 @@
 
 from .base import Fact
 from .files import FileFact, FileState
+from .lock import Holder, HostLockFact, LockState
 from .packages import AptCacheAgeFact, PackagesFact
 from .system import CommandFact, HostInfoFact, SysctlFact
 from .services import ServiceFact
@@ -9,5 +10,5 @@ from .users import GroupFact, UserFact, AuthorizedKeysFact
 
 __all__ = [
     "Fact", "FileFact", "FileState", "AptCacheAgeFact", "PackagesFact", "CommandFact", "HostInfoFact",
-    "SysctlFact", "ServiceFact", "GroupFact", "UserFact", "AuthorizedKeysFact",
+    "SysctlFact", "ServiceFact", "GroupFact", "UserFact", "AuthorizedKeysFact", "HostLockFact", "LockState", "Holder",
 ]

@@ -1,0 +1,280 @@
+"""The per-host run lock, taken as a fact: held while the run's SSH connection lives, never released."""
+
+from __future__ import annotations
+
+import getpass
+import posixpath
+import re
+import secrets
+import socket
+from dataclasses import dataclass
+
+from .base import Fact, q
+
+# on tmpfs, so a reboot clears it; its directory is created 0700
+LOCK_PATH = "/run/vpskit/lock"
+
+# comm of the process serving one SSH connection: OpenSSH < 9.8, OpenSSH >= 9.8, Dropbear
+CONNECTION_PROCESS_NAMES = ("sshd", "sshd-session", "dropbear")
+
+_RUN_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+_FIELDS = ("run_id", "operator", "address", "since", "pid", "start")
+
+# POSIX sh (dash). Inputs are shell variables assigned ahead of it: lock, run, operator, given_address, wait_seconds.
+# The holder is the sshd process serving this connection, recorded as PID + start time (field 22 of
+# /proc/PID/stat, which tells a reused PID apart): it exits when the connection closes, so the lock
+# needs no release and a killed controller leaves only a stale lock behind.
+_LOCK_SCRIPT = r"""
+umask 077
+dir=${lock%/*}
+
+# sets run_state, ppid and start from /proc/PID/stat; fails when the process is gone
+stat_of() {
+    line=
+    read -r line < "/proc/$1/stat" || return 1
+    # comm (field 2) may hold spaces and parentheses: fields after the last ") " are plain
+    # shellcheck disable=SC2086
+    set -- ${line##*) }
+    run_state=$1
+    ppid=$2
+    start=${20}
+    [ -n "$start" ]
+}
+
+# the first process named like an sshd session above this shell, through sudo; sets anchor,
+# anchor_start, below (its child on our side, which sshd started with SSH_CONNECTION) and walked
+find_anchor() {
+    anchor=; below=; walked=; p=$$; steps=0
+    while [ "$p" -gt 1 ] && [ "$steps" -lt 64 ]; do
+        comm=
+        read -r comm < "/proc/$p/comm" || return 1
+        walked="$walked $p:$comm"
+        case $comm in
+            @PATTERN@) anchor=$p; stat_of "$p" || return 1; anchor_start=$start; return 0 ;;
+        esac
+        stat_of "$p" || return 1
+        below=$p; p=$ppid; steps=$((steps + 1))
+    done
+    return 1
+}
+
+# the controller's address as sshd sees it (sudo drops SSH_CONNECTION from our environment, so
+# read it from the environment sshd gave the process below it); else what the controller told us
+find_address() {
+    address=${SSH_CONNECTION%% *}
+    if [ -z "$address" ] && [ -n "$below" ]; then
+        address=$(tr '\0' '\n' < "/proc/$below/environ" | while IFS= read -r var; do
+            case $var in SSH_CONNECTION=*) var=${var#*=}; echo "${var%% *}"; break ;; esac
+        done)
+    fi
+    [ -n "$address" ] || address=$given_address
+}
+
+# sets old_* from the lock file, and present when it exists
+read_lock() {
+    old_run_id=; old_operator=; old_address=; old_since=; old_pid=; old_start=; present=
+    [ -e "$lock" ] || return 0
+    present=1
+    while IFS= read -r line; do
+        case $line in
+            run_id=*) old_run_id=${line#*=} ;;
+            operator=*) old_operator=${line#*=} ;;
+            address=*) old_address=${line#*=} ;;
+            since=*) old_since=${line#*=} ;;
+            pid=*) old_pid=${line#*=} ;;
+            start=*) old_start=${line#*=} ;;
+        esac
+    done < "$lock"
+}
+
+# the recorded process still runs (same PID, same start time, not a zombie awaiting its parent)
+holder_alive() {
+    case $old_pid in ''|*[!0-9]*) return 1 ;; esac
+    stat_of "$old_pid" && [ "$start" = "$old_start" ] && [ "$run_state" != Z ] && [ "$run_state" != X ]
+}
+
+# written whole then renamed, so no reader ever sees half a lock
+write_lock() {
+    tmp=$lock.tmp.$$
+    printf 'run_id=%s\noperator=%s\naddress=%s\nsince=%s\npid=%s\nstart=%s\n' \
+        "$run" "$operator" "$address" "$1" "$anchor" "$anchor_start" > "$tmp" && mv -f "$tmp" "$lock"
+}
+
+emit() {
+    prefix=$1; shift
+    for name in run_id operator address since pid start; do
+        printf '%s.%s=%s\n' "$prefix" "$name" "$1"
+        shift
+    done
+}
+
+main() {
+    if ! find_anchor; then
+        echo "state=error"
+        echo "reason=no process named @NAMES@ among the ancestors of the fact shell:$walked"
+        return
+    fi
+    find_address
+    # a run racing us may create it first
+    [ -d "$dir" ] || mkdir -m 0700 "$dir" || [ -d "$dir" ] || { echo "state=error"; echo "reason=cannot create $dir"; return; }
+    waited=0
+    while :; do
+        # check-and-write under a kernel lock on the directory, so two runs racing cannot both win;
+        # the kernel drops it if we are killed. flock is in util-linux (essential on Debian)
+        exec 9< "$dir"
+        if command -v flock >/dev/null && ! flock -w 10 9; then
+            echo "state=error"; echo "reason=no turn at $dir's mutex within 10 s"; return
+        fi
+        read_lock
+        if [ "$old_run_id" != "$run" ] && holder_alive; then
+            if [ "$waited" -lt "$wait_seconds" ]; then
+                exec 9<&-
+                sleep 1
+                waited=$((waited + 1))
+                continue
+            fi
+            echo "state=held"
+            emit holder "$old_run_id" "$old_operator" "$old_address" "$old_since" "$old_pid" "$old_start"
+            return
+        fi
+        break
+    done
+    stale=
+    if [ "$old_run_id" = "$run" ]; then
+        # ours already; a reconnect gives the run a new sshd process to anchor to
+        if [ "$old_pid" != "$anchor" ] || [ "$old_start" != "$anchor_start" ]; then
+            write_lock "$old_since"
+        fi
+    else
+        [ -n "$present" ] && stale=1
+        stale_run_id=$old_run_id; stale_operator=$old_operator; stale_address=$old_address
+        stale_since=$old_since; stale_pid=$old_pid; stale_start=$old_start
+        write_lock "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+    fi
+    read_lock
+    if [ "$old_run_id" = "$run" ]; then
+        echo "state=acquired"
+    else
+        echo "state=held"
+    fi
+    emit holder "$old_run_id" "$old_operator" "$old_address" "$old_since" "$old_pid" "$old_start"
+    if [ -n "$stale" ]; then
+        emit stale "$stale_run_id" "$stale_operator" "$stale_address" "$stale_since" "$stale_pid" "$stale_start"
+    fi
+}
+
+main
+"""
+
+_RELEASE_SCRIPT = r"""
+dir=${lock%/*}
+if [ -e "$lock" ]; then
+    exec 9< "$dir"
+    if command -v flock >/dev/null; then flock -w 10 9; fi
+    holder_run=
+    while IFS= read -r line; do
+        case $line in run_id=*) holder_run=${line#*=} ;; esac
+    done < "$lock"
+    if [ "$holder_run" = "$run" ]; then rm -f "$lock"; fi
+fi
+true
+"""
+
+
+@dataclass(frozen=True)
+class Holder:
+    """Who holds (or held) the lock: the run, its operator, and the sshd process its connection is."""
+
+    operator: str
+    address: str
+    since: str
+    run_id: str
+    pid: int | None
+    start: int | None
+
+    def describe(self) -> str:
+        run = self.run_id[:8] + ("…" if len(self.run_id) > 8 else "")
+        return (f"{self.operator or 'unknown operator'} from {self.address or 'unknown address'} "
+                f"since {self.since or 'unknown time'} (run {run or 'unknown'})")
+
+
+@dataclass(frozen=True)
+class LockState:
+    """The outcome of asking for the lock; holder is whoever has it now (this run, when acquired)."""
+
+    acquired: bool
+    holder: Holder | None
+    took_over_stale: Holder | None
+
+    def describe(self) -> str:
+        if not self.acquired:
+            return f"held by {self.holder.describe()}"
+        if self.took_over_stale is not None:
+            return f"acquired, taking over the stale lock of {self.took_over_stale.describe()}"
+        return "acquired"
+
+
+class HostLockFact(Fact):
+    """Takes the host's run lock for this run, or names who holds it; asking again in the same run succeeds."""
+
+    def __init__(self, run_id: str, operator: str, controller_address: str = "", wait_seconds: int = 0,
+                 path: str = LOCK_PATH):
+        if not _RUN_ID.fullmatch(run_id):
+            raise ValueError(f"run id must be 1-64 letters, digits, '-' or '_': {run_id!r}")
+        for name, value in (("operator", operator), ("controller address", controller_address)):
+            if "\n" in value or "\0" in value:
+                raise ValueError(f"{name} must be one line: {value!r}")
+        if not posixpath.isabs(path):
+            raise ValueError(f"lock path must be absolute: {path!r}")
+        super().__init__(run_id, operator, controller_address, int(wait_seconds), path)
+
+    def command(self) -> str:
+        run_id, operator, controller_address, wait_seconds, path = self.args
+        assignments = (f"lock={q(path)}; run={q(run_id)}; operator={q(operator)}; "
+                       f"given_address={q(controller_address)}; wait_seconds={wait_seconds}")
+        body = (_LOCK_SCRIPT.replace("@PATTERN@", "|".join(CONNECTION_PROCESS_NAMES))
+                .replace("@NAMES@", "/".join(CONNECTION_PROCESS_NAMES)))
+        return assignments + "\n" + body
+
+    def parse(self, output: str, rc: int) -> LockState:
+        fields = {}
+        for line in output.splitlines():
+            key, sep, value = line.partition("=")
+            if sep:
+                fields[key] = value
+        state = fields.get("state")
+        if state == "error":
+            raise ValueError(f"cannot take the host lock: {fields.get('reason', 'no reason given')}")
+        if state not in ("acquired", "held") or "holder.run_id" not in fields:
+            raise ValueError(f"host lock output is not understood (rc {rc}): {output[:300]!r}")
+        holder = _holder(fields, "holder")
+        stale = _holder(fields, "stale") if "stale.run_id" in fields else None
+        return LockState(acquired=state == "acquired", holder=holder, took_over_stale=stale)
+
+
+def _holder(fields: dict[str, str], prefix: str) -> Holder:
+    values = {name: fields.get(f"{prefix}.{name}", "") for name in _FIELDS}
+    return Holder(operator=values["operator"], address=values["address"], since=values["since"],
+                  run_id=values["run_id"], pid=_number(values["pid"]), start=_number(values["start"]))
+
+
+def _number(text: str) -> int | None:
+    return int(text) if text.isdigit() else None
+
+
+def release_script(run_id: str, path: str = LOCK_PATH) -> str:
+    """A shell script that removes the lock only if this run holds it (a normal run never needs it)."""
+    if not _RUN_ID.fullmatch(run_id):
+        raise ValueError(f"run id must be 1-64 letters, digits, '-' or '_': {run_id!r}")
+    return f"lock={q(path)}; run={q(run_id)}\n" + _RELEASE_SCRIPT
+
+
+def new_run_id() -> str:
+    """A random id for one run, made on the controller."""
+    return secrets.token_hex(8)
+
+
+def operator_name() -> str:
+    """user@controller-hostname, as the lock records who is running."""
+    return f"{getpass.getuser()}@{socket.gethostname()}"
