@@ -25,12 +25,17 @@ class PlanExecutor:
         self.session, self.check, self.record = session, check, record
         self.verify_target, self.play = verify_target, play
 
-    def run(self, plans: list[RolePlan], first_facts: list[Fact] = ()) -> list[Published]:
-        """Applies every plan; returns what the plans publish. Raises on the first failed or blocked step."""
+    def run(self, plans: list[RolePlan], first_facts: list[Fact] = (),
+            preflight: Callable[[object], None] = lambda facts: None) -> list[Published]:
+        """Applies every plan; returns what the plans publish. Raises on the first failed or blocked step.
+
+        `first_facts` ride first in the play's one fact round trip; `preflight(facts)` may stop the host
+        before any step runs (the run's lock on the host).
+        """
         steps = [res for plan in plans for res in plan.resources]
-        # one round trip for everything the play needs to know (plus the run's own facts on the first play)
         self.session.facts.ensure([*first_facts, *_facts_of(steps),
                                    *(f for plan in plans for e in plan.exports for f in e.facts())])
+        preflight(self.session.facts)
         published: list[Published] = []
         position = 0
         for plan in plans:

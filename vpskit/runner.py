@@ -10,7 +10,7 @@ from .connection import Connection
 from .context import ExportsView, InventoryView, PlanContext
 from .errors import ConnectError, VpskitError
 from .exports import ExportStore
-from .facts.base import Fact
+from .facts.lock import HostLockFact, LockState, new_run_id, operator_name
 from .hostrun import PlanExecutor
 from .inventory.model import Host, Inventory
 from .logins import logins_for, target_for
@@ -21,6 +21,10 @@ from .roleloader import RoleLibrary
 from .secrets import Masker, collect_secrets
 from .session import HostSession
 from .templating import Templates
+
+
+# the lock wait happens inside the fact batch, which has its own time limit
+MAX_LOCK_WAIT = 90
 
 
 @dataclass
@@ -60,6 +64,7 @@ class Run:
         every_role = [library.load(name) for play in plays for name in play.roles]
         self.states = {h.name: HostState(h, logins_for(h, every_role), HostResult(h.name)) for h in hosts}
         self.play_results: list[PlayResult] = []
+        self.run_id = new_run_id()
 
     def execute(self) -> list[HostResult]:
         self.reporter.start(list(self.states), self.options.check)
@@ -106,7 +111,8 @@ class Run:
             plans = self._plans(play, roles, state)
             executor = PlanExecutor(state.session, self.options.check, self._recorder(state, play.name),
                                     lambda login: self._confirm_target(state, login), play.name)
-            for item in executor.run(plans, self._first_facts(state) if first else []):
+            lock = [self._lock_fact(state)] if first else []
+            for item in executor.run(plans, lock, lambda facts: self._hold_lock(state, facts, lock)):
                 self.exports.publish(item)
         except ConnectError as exc:
             state.result.unreachable = True
@@ -129,9 +135,20 @@ class Run:
         state.runtime = {"vpskit_login_user": state.connection.user, "vpskit_login_port": state.connection.port,
                          "vpskit_controller_address": state.connection.local_address()}
 
-    def _first_facts(self, state: HostState) -> list[Fact]:
-        """Facts every run asks for on its first round trip to a host."""
-        return []
+    def _lock_fact(self, state: HostState) -> HostLockFact:
+        """The run's lock on the host, taken in the first fact round trip (waiting there, bounded)."""
+        wait = min(int(state.host.get("vpskit_lock_timeout", 30)), MAX_LOCK_WAIT)
+        return HostLockFact(self.run_id, operator_name(), state.runtime["vpskit_controller_address"], wait)
+
+    def _hold_lock(self, state: HostState, facts, lock: list[HostLockFact]) -> None:
+        for fact in lock:
+            held: LockState = facts.get(fact)
+            if not held.acquired:
+                raise VpskitError(f"{state.host.name}: another vpskit run is working on this host: "
+                                  f"{held.describe()}; waited {fact.args[3]}s (vpskit_lock_timeout)")
+            if held.took_over_stale:
+                self.reporter.note(state.host.name, f"took over the lock of an earlier run that ended: "
+                                                    f"{held.took_over_stale.describe()}")
 
     def _plans(self, play: Play, roles: list[Role], state: HostState) -> list[RolePlan]:
         ctx = PlanContext(state.host.name, {**state.host.values, **state.runtime}, InventoryView(self.inventory),

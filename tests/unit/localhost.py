@@ -6,7 +6,10 @@ folders), so plays, exports, fact freshness and failures are exercised end to en
 
 from __future__ import annotations
 
+import shutil
 import subprocess
+import tempfile
+from pathlib import Path
 
 from vpskit.connection import CommandResult, Target
 
@@ -21,15 +24,19 @@ class LocalConnection:
         self.commands_run = 0
 
     def open(self) -> None:
+        # commands run under a shell named like sshd's per-connection process, as the run's host lock expects
+        self._folder = Path(tempfile.mkdtemp(prefix="vpskit-localhost-"))
+        self._shell = self._folder / "sshd-session"
+        shutil.copy("/bin/sh", self._shell)
         self.connections_opened += 1
 
     def close(self) -> None:
-        pass
+        shutil.rmtree(self._folder, ignore_errors=True)
 
     def local_address(self) -> str:
         return "127.0.0.1"
 
     def run(self, command: str, stdin: bytes | None = None, timeout: float | None = None) -> CommandResult:
         self.commands_run += 1
-        done = subprocess.run(["sh", "-c", command], input=stdin or b"", capture_output=True, timeout=timeout or 60)
+        done = subprocess.run([str(self._shell), "-c", 'sh -c "$1"; exit $?', "sh", command], input=stdin or b"", capture_output=True, timeout=timeout or 60)
         return CommandResult(done.returncode, done.stdout.decode(errors="replace"), done.stderr.decode(errors="replace"))
