@@ -3,11 +3,11 @@
 from .base import Fact
 from .files import FileFact, FileState
 from .packages import AptCacheAgeFact, PackagesFact
-from .system import CommandFact, HostInfoFact, SysctlFact
+from .system import CommandFact, CommandOutputFact, HostInfoFact, SysctlFact
 from .services import ServiceFact
 from .users import GroupFact, UserFact, AuthorizedKeysFact
 
 __all__ = [
-    "Fact", "FileFact", "FileState", "AptCacheAgeFact", "PackagesFact", "CommandFact", "HostInfoFact",
+    "Fact", "FileFact", "FileState", "AptCacheAgeFact", "PackagesFact", "CommandFact", "CommandOutputFact", "HostInfoFact",
     "SysctlFact", "ServiceFact", "GroupFact", "UserFact", "AuthorizedKeysFact",
 ]
