@@ -180,7 +180,7 @@ def test_upload_stages_beside_the_destination_then_renames(source, user):
     assert ('chown deploy "$t"' in stage) == (user == "deploy")
     assert session.connection.puts == [(source, "/srv/t/.vpskit-upload-abc123")]
     assert hashlib.sha256(source.read_bytes()).hexdigest() in install
-    assert "chmod 0640 /srv/t/.vpskit-upload-abc123" in install
+    assert 'chown root:root "$t"\nchmod 0640 "$t"\n' in install
     assert install.index("chmod") < install.index('mv -f "$t" /srv/t/bundle.tar')
     assert session.notes == []  # small files report no progress
 

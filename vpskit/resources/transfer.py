@@ -131,7 +131,9 @@ class Upload(Resource):
             'got=$(sha256sum < "$t" | cut -d" " -f1)',
             f'if [ "$got" != {sha} ]; then echo "the uploaded copy has sha256 $got, expected {sha} '
             '(did the local file change during the upload?)" >&2; exit 66; fi',
-            attributes_command(staged, self.owner, self.group, self.mode),
+            # one command a line: `set -e` does not stop at a failure inside an && list
+            f'chown {q(self.owner)}:{q(self.group)} "$t"',
+            f'chmod {q(self.mode)} "$t"',
             f'mv -f "$t" {q(self.path)}',
             "trap - EXIT",
         ])
