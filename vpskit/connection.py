@@ -12,6 +12,7 @@ import socket
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import paramiko
 from fabric import Config, Connection as FabricConnection
@@ -244,6 +245,23 @@ class Connection:
         if sudo and self.user != "root" and result.rc == 1 and "sudo: a password is required" in result.stderr:
             raise ConnectError(f"{self.user} needs passwordless sudo (NOPASSWD) for vpskit to act as root")
         return result
+
+    def put(self, local_path: str | os.PathLike, remote_path: str,
+            progress: Callable[[int, int], None] | None = None) -> None:
+        """Streams a local file to `remote_path` over SFTP on the open transport, as the login user.
+
+        `progress(sent, total)` is called as chunks are acknowledged. Failures raise OSError.
+        """
+        self.open()
+        self.commands_run += 1  # an SFTP session is one more channel and exchange, counted like a command
+        try:
+            sftp = paramiko.SFTPClient.from_transport(self._fabric.transport)
+            try:
+                sftp.put(os.fspath(local_path), remote_path, callback=progress, confirm=True)
+            finally:
+                sftp.close()
+        except SSHException as exc:
+            raise OSError(f"SFTP upload to {remote_path} failed: {exc}") from exc
 
     def local_address(self) -> str | None:
         """Our address on the path to the host (what the host sees, unless there is NAT in between)."""

@@ -4,11 +4,12 @@ from .base import Fact
 from .files import FileFact, FileState
 from .lock import Holder, HostLockFact, LockState
 from .packages import AptCacheAgeFact, PackagesFact
-from .system import CommandFact, HostInfoFact, SysctlFact
+from .system import CommandFact, CommandOutputFact, HostInfoFact, SysctlFact
 from .services import ServiceFact
 from .users import GroupFact, UserFact, AuthorizedKeysFact
 
 __all__ = [
-    "Fact", "FileFact", "FileState", "AptCacheAgeFact", "PackagesFact", "CommandFact", "HostInfoFact",
-    "SysctlFact", "ServiceFact", "GroupFact", "UserFact", "AuthorizedKeysFact", "HostLockFact", "LockState", "Holder",
+    "Fact", "FileFact", "FileState", "AptCacheAgeFact", "PackagesFact", "CommandFact", "CommandOutputFact",
+    "HostInfoFact", "SysctlFact", "ServiceFact", "GroupFact", "UserFact", "AuthorizedKeysFact", "HostLockFact",
+    "LockState", "Holder",
 ]

@@ -1,4 +1,4 @@
-"""Host-wide facts: OS identity, sysctl values, and the exit status of a probe command."""
+"""Host-wide facts: OS identity, sysctl values, and the exit status (and output) of a probe command."""
 
 from __future__ import annotations
 
@@ -77,3 +77,18 @@ class CommandFact(Fact):
 
     def parse(self, output: str, rc: int) -> int:
         return int(output.strip().splitlines()[-1])
+
+
+class CommandOutputFact(Fact):
+    """The exit status and stdout of a read-only probe command (for waiting on an endpoint, a file, a state)."""
+
+    def __init__(self, command: str):
+        super().__init__(command)
+
+    def command(self) -> str:
+        # the status goes last, on a line of its own, so any output (even without a final newline) stays exact
+        return f"( {self.args[0]} ) 2>/dev/null; printf '\\n%s' $?"
+
+    def parse(self, output: str, rc: int) -> tuple[int, str]:
+        stdout, _, status = output.rpartition("\n")
+        return int(status.strip()), stdout

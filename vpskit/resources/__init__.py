@@ -8,9 +8,12 @@ from .download import Download
 from .files import Block, Directory, File, Line, Permissions
 from .services import Service
 from .sysctl import Sysctl
+from .transfer import Fetch, Upload
 from .users import AuthorizedKeys, Group, User
+from .wait import Wait
 
 __all__ = [
     "Handler", "Outcome", "Resource", "AptCache", "Packages", "Command", "CronJob", "Download", "Block",
     "Directory", "File", "Line", "Permissions", "Service", "Sysctl", "AuthorizedKeys", "Group", "User",
+    "Fetch", "Upload", "Wait",
 ]

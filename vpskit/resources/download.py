@@ -50,7 +50,8 @@ class Download(Resource):
             "else echo 'neither curl nor wget is installed' >&2; exit 127; fi",
             'got=$(sha256sum "$tmp" | cut -d" " -f1)',
             f'if [ "$got" != {q(self.sha256)} ]; then echo "checksum mismatch: got $got, expected {self.sha256}" >&2; exit 66; fi',
-            attrs.format(f='"$tmp"'),
+            # `set -e` does not stop at a failure inside an && list: a failed chown must not reach the mv
+            attrs.format(f='"$tmp"') + " || exit 1",
             'mv -f "$tmp" "$dest"',
             "trap - EXIT",
         ])

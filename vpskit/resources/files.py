@@ -85,8 +85,7 @@ class _FileLike(Resource):
             cmd = write_file_command(self.path, self.owner, self.group, self.mode, self.validate, self.backup)
             session.run(cmd, step=self.title, stdin=content)
         else:
-            session.run(f"chown {q(self.owner)}:{q(self.group)} {q(self.path)} && chmod {q(self.mode)} {q(self.path)}",
-                        step=self.title)
+            session.run(attributes_command(self.path, self.owner, self.group, self.mode), step=self.title)
 
     def invalidate(self, facts) -> None:
         unit_file = is_unit_path(self.path)
@@ -103,6 +102,11 @@ def attribute_drift(state: FileState, mode: str | None, owner: str | None, group
     if group and state.group != group:
         drift.append(f"group {state.group} → {group}")
     return drift
+
+
+def attributes_command(path: str, owner: str, group: str, mode: str) -> str:
+    """Shell that sets a path's owner, group and mode."""
+    return f"chown {q(owner)}:{q(group)} {q(path)} && chmod {q(mode)} {q(path)}"
 
 
 def _sha256(data: bytes) -> str:

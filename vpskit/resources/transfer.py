@@ -1,0 +1,207 @@
+"""Files carried between the operator's machine and a host: Upload (to the host) and Fetch (from it)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import stat
+from pathlib import Path
+from typing import Callable
+
+from ..diffing import content_diff
+from ..errors import RemoteError, VpskitError
+from ..facts.base import Fact, q
+from ..facts.files import CONTENT_LIMIT, FileFact, FileState
+from ..localfiles import make_private_dirs, sha256_of, write_atomically
+from .base import Outcome, Resource
+from .files import attributes_command, attribute_drift
+
+MIB = 1 << 20
+# smaller uploads finish before progress notes would help
+PROGRESS_FROM = 8 * MIB
+# content that should not be shown in a diff even when the resource is not marked secret
+SENSITIVE = re.compile(rb"PRIVATE KEY-----|client-key-data|client-certificate-data|token|password|secret", re.I)
+
+
+def human_size(size: int | None) -> str:
+    if size is None:
+        return "? bytes"
+    if size >= MIB:
+        return f"{size / MIB:.0f} MiB"
+    if size >= 1024:
+        return f"{size / 1024:.0f} KiB"
+    return f"{size} bytes"
+
+
+class TenthNotes:
+    """A transfer progress callback that notes each further tenth of the size ("40% of 612 MiB")."""
+
+    def __init__(self, note: Callable[[str], None], label: str):
+        self.note, self.label, self.shown = note, label, 0
+
+    def __call__(self, sent: int, total: int) -> None:
+        tenth = sent * 10 // total if total else 10
+        if tenth > self.shown:
+            self.shown = tenth
+            self.note(f"{self.label}: {tenth * 10}% of {human_size(total)}")
+
+
+class Upload(Resource):
+    """`path` on the host is a copy of the local file `source` (compared by sha256), with this owner and mode."""
+
+    kind = "upload"
+
+    def __init__(self, source: str | Path, path: str, mode: str = "0644", owner: str = "root", group: str = "root",
+                 **kwargs):
+        super().__init__(kwargs.pop("name", path), **kwargs)
+        self.source = Path(source).expanduser()
+        self.path, self.owner, self.group, self.mode = path, owner, group, mode.rjust(4, "0")
+        self._digest: tuple[str, int] | None = None
+
+    def local_digest(self) -> tuple[str, int]:
+        """The source's sha256 and size, read once per resource."""
+        if self._digest is None:
+            try:
+                self._digest = sha256_of(self.source)
+            except VpskitError as exc:
+                raise VpskitError(f"{self.title}: {exc}") from None
+        return self._digest
+
+    def facts(self) -> list[Fact]:
+        return [FileFact(self.path)]
+
+    def check(self, facts) -> Outcome:
+        state: FileState = facts.get(FileFact(self.path))
+        if state.kind not in ("absent", "file"):
+            return Outcome.block(f"{self.path} is a {state.kind}, expected a regular file; refusing to replace it")
+        sha, size = self.local_digest()
+        new = f"sha256 {sha[:12]}…, {human_size(size)}"
+        if not state.exists:
+            return Outcome.change(f"upload {self.source.name} to {self.path} ({new})", plan="upload")
+        if state.sha256 != sha:
+            old = f"sha256 {(state.sha256 or '?')[:12]}…, {human_size(state.size)}"
+            return Outcome.change(f"replace {self.path} ({old} → {new})", plan="upload")
+        drift = attribute_drift(state, self.mode, self.owner, self.group)
+        if drift:
+            return Outcome.change(f"{self.path}: " + ", ".join(drift), plan="attrs")
+        return Outcome.ok(f"{self.path} matches {self.source.name} (sha256 {sha[:12]}…), owner and mode")
+
+    def apply(self, session, outcome: Outcome) -> None:
+        if outcome.plan == "attrs":
+            session.run(attributes_command(self.path, self.owner, self.group, self.mode), step=self.title)
+            return
+        staged = self._stage(session)
+        try:
+            sha, size = self.local_digest()
+            progress = TenthNotes(session.note, f"upload {self.source.name}") if size >= PROGRESS_FROM else None
+            session.connection.put(self.source, staged, progress=progress)
+        except BaseException as exc:
+            with contextlib.suppress(Exception):  # the connection may be what failed
+                session.run(f"rm -f {q(staged)}", step=self.title, check=False)
+            if isinstance(exc, OSError):
+                raise RemoteError(session.name, self.title, f"upload of {self.source} failed: {exc}") from None
+            raise
+        session.run(self._install_command(staged, sha), step=self.title, timeout=600)
+
+    def _stage(self, session) -> str:
+        """A new empty temp file beside the destination that the login user can write over SFTP.
+
+        Beside the destination rather than in /tmp: the final rename stays within one filesystem (atomic,
+        no second copy of a large file) and a small tmpfs /tmp cannot run out of space.
+        """
+        login = session.connection.user
+        script = "\n".join(line for line in [
+            "set -e",
+            f"p={q(self.path)}",
+            'd=$(dirname "$p")',
+            '[ -d "$d" ] || mkdir -p "$d"',
+            't=$(mktemp "$d/.vpskit-upload-XXXXXX")',
+            f'chown {q(login)} "$t"' if login != "root" else "",
+            'echo "$t"',
+        ] if line)
+        return session.run(script, step=self.title).stdout.strip()
+
+    def _install_command(self, staged: str, sha: str) -> str:
+        """Shell that verifies the staged copy, sets its owner and mode and renames it into place."""
+        return "\n".join([
+            "set -e",
+            f"t={q(staged)}",
+            "trap 'rm -f \"$t\"' EXIT",
+            'got=$(sha256sum < "$t" | cut -d" " -f1)',
+            f'if [ "$got" != {sha} ]; then echo "the uploaded copy has sha256 $got, expected {sha} '
+            '(did the local file change during the upload?)" >&2; exit 66; fi',
+            # one command a line: `set -e` does not stop at a failure inside an && list
+            f'chown {q(self.owner)}:{q(self.group)} "$t"',
+            f'chmod {q(self.mode)} "$t"',
+            f'mv -f "$t" {q(self.path)}',
+            "trap - EXIT",
+        ])
+
+    def invalidate(self, facts) -> None:
+        facts.invalidate(paths=[self.path])
+
+
+class Fetch(Resource):
+    """The local file `dest` holds the host's `path` (or `transform` of it); secret by default."""
+
+    kind = "fetch"
+
+    def __init__(self, path: str, dest: str | Path, transform: Callable[[bytes, bytes | None], bytes] | None = None,
+                 mode: str = "0600", secret: bool = True, **kwargs):
+        super().__init__(kwargs.pop("name", f"{path} → {dest}"), secret=secret, **kwargs)
+        self.path, self.dest, self.transform = path, Path(dest).expanduser(), transform
+        self.mode = mode.rjust(4, "0")
+
+    def facts(self) -> list[Fact]:
+        return [FileFact(self.path)]
+
+    def paths(self) -> list[str]:
+        return []  # nothing on the host changes
+
+    def check(self, facts) -> Outcome:
+        state: FileState = facts.get(FileFact(self.path))
+        if not state.exists:
+            return Outcome.block(f"{self.path} does not exist on the host")
+        if state.kind != "file":
+            return Outcome.block(f"{self.path} is a {state.kind} on the host, not a regular file")
+        if state.content is None:
+            return Outcome.block(f"{self.path} is {human_size(state.size)} on the host; fetch carries files up to "
+                                 f"{human_size(CONTENT_LIMIT)}")
+        current = self._local_content()
+        desired = self.transform(state.content, current) if self.transform else state.content
+        if isinstance(desired, str):
+            desired = desired.encode()
+        if current != desired:
+            verb = "create" if current is None else "update"
+            diff = (f"(diff hidden: {self.dest} looks like it holds credentials)\n"
+                    if SENSITIVE.search(desired) or SENSITIVE.search(current or b"")
+                    else content_diff(str(self.dest), current, desired))
+            return Outcome.change(f"{verb} {self.dest} from {self.path}", diff, plan=desired)
+        live_mode = f"{stat.S_IMODE(self.dest.stat().st_mode):04o}"
+        if live_mode != self.mode:
+            return Outcome.change(f"{self.dest}: mode {live_mode} → {self.mode}", plan=None)
+        return Outcome.ok(f"{self.dest} matches {self.path} on the host")
+
+    def _local_content(self) -> bytes | None:
+        try:
+            return self.dest.read_bytes()
+        except FileNotFoundError:
+            return None
+        except IsADirectoryError:
+            raise VpskitError(f"{self.title}: {self.dest} is a directory on this machine") from None
+        except OSError as exc:
+            raise VpskitError(f"{self.title}: cannot read {self.dest}: {exc.strerror or exc}") from None
+
+    def apply(self, session, outcome: Outcome) -> None:
+        try:
+            if outcome.plan is None:
+                os.chmod(self.dest, int(self.mode, 8))
+                return
+            make_private_dirs(self.dest.parent)
+            write_atomically(self.dest, outcome.plan, int(self.mode, 8))
+        except OSError as exc:
+            raise VpskitError(f"{self.title}: cannot write {self.dest}: {exc.strerror or exc}") from None
+
+    def invalidate(self, facts) -> None:
+        """Only the local file changed: every fact about the host still holds."""

@@ -1,0 +1,53 @@
+"""Waiting until a probe fact on the host satisfies a condition (a service answering, a file appearing)."""
+
+from __future__ import annotations
+
+import time
+from typing import Callable
+
+from ..errors import RemoteError
+from ..facts.base import Fact
+from .base import Outcome, Resource
+
+# how much of the last probe value a timeout error shows
+VALUE_SHOWN = 200
+
+
+class Wait(Resource):
+    """Polls `probe` every `interval` seconds until `until(value)` holds; fails after `timeout` seconds."""
+
+    kind = "wait"
+
+    def __init__(self, probe: Fact, until: Callable[[object], bool], what: str, timeout: float = 120,
+                 interval: float = 2, **kwargs):
+        super().__init__(kwargs.pop("name", what), **kwargs)
+        if timeout <= 0 or interval <= 0:
+            raise ValueError(f"wait for {what}: timeout and interval must be positive")
+        self.probe, self.until, self.what = probe, until, what
+        self.timeout, self.interval = timeout, interval
+
+    def facts(self) -> list[Fact]:
+        return [self.probe]
+
+    def check(self, facts) -> Outcome:
+        if self.until(facts.get(self.probe)):
+            return Outcome.ok(f"{self.what}: already so")
+        return Outcome.change(f"wait for {self.what}")
+
+    def apply(self, session, outcome: Outcome) -> None:
+        deadline = time.monotonic() + self.timeout
+        while True:
+            self.invalidate(session.facts)
+            value = session.facts.get(self.probe)  # one round trip
+            if self.until(value):
+                return
+            if time.monotonic() + self.interval > deadline:
+                shown = repr(value)
+                shown = shown if len(shown) <= VALUE_SHOWN else shown[:VALUE_SHOWN] + "…"
+                raise RemoteError(session.name, self.title,
+                                  f"{self.what} not reached within {self.timeout:g}s; last {self.probe!r}: {shown}")
+            time.sleep(self.interval)
+
+    def invalidate(self, facts) -> None:
+        """Waiting changes nothing on the host: only the probe is stale."""
+        facts.invalidate(lambda key: key == self.probe.key)
