@@ -27,6 +27,8 @@ class Download(Resource):
 
     def check(self, facts) -> Outcome:
         state = facts.get(FileFact(self.dest))
+        if state.kind not in ("absent", "file"):
+            return Outcome.block(f"{self.dest} is a {state.kind}, expected a regular file; refusing to replace it")
         if state.kind == "file" and state.sha256 == self.sha256:
             if (state.owner, state.group, state.mode) == (self.owner, self.group, self.mode):
                 return Outcome.ok(f"{self.dest} matches sha256 {self.sha256[:12]}…")
