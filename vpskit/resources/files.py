@@ -132,6 +132,8 @@ class File(_FileLike):
     def check(self, facts) -> Outcome:
         if self.state == "absent":
             state = facts.get(FileFact(self.path))
+            if state.kind == "directory":  # rm -f cannot remove it: say so at check time, not as a failed apply
+                return Outcome.block(f"{self.path} is a directory, expected a file; refusing to remove it")
             if state.exists:
                 return Outcome.change(f"remove {self.path}", plan=("remove", None))
             return Outcome.ok(f"{self.path} is absent")
