@@ -53,7 +53,7 @@ class Download(Resource):
             'got=$(sha256sum "$tmp" | cut -d" " -f1)',
             f'if [ "$got" != {q(self.sha256)} ]; then echo "checksum mismatch: got $got, expected {self.sha256}" >&2; exit 66; fi',
             attrs.format(f='"$tmp"'),
-            'mv -f "$tmp" "$dest"',
+            'mv -fT "$tmp" "$dest"',
             "trap - EXIT",
         ])
         session.run(script, step=self.title, timeout=1800)

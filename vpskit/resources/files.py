@@ -41,7 +41,8 @@ def write_file_command(path: str, owner: str, group: str, mode: str, validate: s
         lines.append(f'if ! out=$({check} 2>&1); then echo "validation failed: $out" >&2; exit 65; fi')
     if backup:
         lines.append(f'if [ -f "$p" ]; then mkdir -p {BACKUP_ROOT}"$d" && cp -p "$p" {BACKUP_ROOT}"$p"; fi')
-    lines += ['mv -f "$tmp" "$p"', "trap - EXIT"]
+    # -T: a directory at the path fails the step rather than receiving the file inside it
+    lines += ['mv -fT "$tmp" "$p"', "trap - EXIT"]
     if is_unit_path(path):  # systemd must see the new unit before anything starts it
         lines.append("systemctl daemon-reload")
     return "\n".join(line for line in lines if line)
