@@ -90,10 +90,6 @@ class Case:
     results: list[CommandResult]
     expect: dict = field(default_factory=dict)
 
-    @property
-    def label(self) -> str:
-        return f"{self.path.parent.name}/{self.path.stem}"
-
 
 class CaseReader:
     """Builds Case objects from files; every error names the file."""
