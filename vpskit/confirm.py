@@ -35,7 +35,8 @@ def arm_script(ident: str, paths: list[str], restore: str, timeout: int) -> str:
         'mkdir -p "$d" && chmod 700 "$d"',
         ': > "$d/present"; : > "$d/absent"',
         f'for p in {quoted}; do if [ -e "$p" ]; then echo "$p" >> "$d/present"; else echo "$p" >> "$d/absent"; fi; done',
-        'if [ -s "$d/present" ]; then tar -C / -cpf "$d/files.tar" $(sed "s|^/||" "$d/present"); fi',
+        # names one a line on tar's stdin: a path with a space stays one path
+        'if [ -s "$d/present" ]; then sed "s|^/||" "$d/present" | tar -C / -cpf "$d/files.tar" --verbatim-files-from -T -; fi',
         "cat > \"$d/restore.sh\" <<'VPSKIT_RESTORE'",
         "#!/bin/sh",
         f"d={d}",

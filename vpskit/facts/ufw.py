@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .base import Fact
+from .base import Fact, q
 
 POLICY_WORDS = {"DROP": "deny", "ACCEPT": "allow", "REJECT": "reject"}
 
@@ -21,9 +21,10 @@ class UfwRule:
 
     def spec(self) -> str:
         """The arguments that add (or, after `delete`, remove) this rule."""
-        verb = self.action.replace("route:", "route ")
-        proto = f"proto {self.proto} " if self.proto != "any" else ""
-        return f"{verb} {proto}from {self.src} to any port {self.port}"
+        # each word quoted: src comes from the inventory, and rules to delete from the host's files
+        verb = " ".join(q(word) for word in self.action.split(":"))
+        proto = f"proto {q(self.proto)} " if self.proto != "any" else ""
+        return f"{verb} {proto}from {q(self.src)} to any port {q(self.port)}"
 
     def label(self) -> str:
         return f"{self.action} {self.port}/{self.proto} from {self.src}" + (f" ({self.comment})" if self.comment else "")

@@ -27,6 +27,8 @@ class Download(Resource):
 
     def check(self, facts) -> Outcome:
         state = facts.get(FileFact(self.dest))
+        if state.kind not in ("absent", "file"):
+            return Outcome.block(f"{self.dest} is a {state.kind}, expected a regular file; refusing to replace it")
         if state.kind == "file" and state.sha256 == self.sha256:
             if (state.owner, state.group, state.mode) == (self.owner, self.group, self.mode):
                 return Outcome.ok(f"{self.dest} matches sha256 {self.sha256[:12]}…")
@@ -52,7 +54,7 @@ class Download(Resource):
             f'if [ "$got" != {q(self.sha256)} ]; then echo "checksum mismatch: got $got, expected {self.sha256}" >&2; exit 66; fi',
             # `set -e` does not stop at a failure inside an && list: a failed chown must not reach the mv
             attrs.format(f='"$tmp"') + " || exit 1",
-            'mv -f "$tmp" "$dest"',
+            'mv -fT "$tmp" "$dest"',
             "trap - EXIT",
         ])
         session.run(script, step=self.title, timeout=1800)

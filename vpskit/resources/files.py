@@ -41,7 +41,8 @@ def write_file_command(path: str, owner: str, group: str, mode: str, validate: s
         lines.append(f'if ! out=$({check} 2>&1); then echo "validation failed: $out" >&2; exit 65; fi')
     if backup:
         lines.append(f'if [ -f "$p" ]; then mkdir -p {BACKUP_ROOT}"$d" && cp -p "$p" {BACKUP_ROOT}"$p"; fi')
-    lines += ['mv -f "$tmp" "$p"', "trap - EXIT"]
+    # -T: a directory at the path fails the step rather than receiving the file inside it
+    lines += ['mv -fT "$tmp" "$p"', "trap - EXIT"]
     if is_unit_path(path):  # systemd must see the new unit before anything starts it
         lines.append("systemctl daemon-reload")
     return "\n".join(line for line in lines if line)
@@ -136,6 +137,8 @@ class File(_FileLike):
     def check(self, facts) -> Outcome:
         if self.state == "absent":
             state = facts.get(FileFact(self.path))
+            if state.kind == "directory":  # rm -f cannot remove it: say so at check time, not as a failed apply
+                return Outcome.block(f"{self.path} is a directory, expected a file; refusing to remove it")
             if state.exists:
                 return Outcome.change(f"remove {self.path}", plan=("remove", None))
             return Outcome.ok(f"{self.path} is absent")

@@ -36,6 +36,8 @@ class Sysctl(Resource):
 
     def check(self, facts) -> Outcome:
         file_state = facts.get(FileFact(self.path))
+        if file_state.kind not in ("absent", "file"):
+            return Outcome.block(f"{self.path} is a {file_state.kind}, expected a regular file; refusing to replace it")
         live = facts.get(SysctlFact(*self.settings))
         content = render_sysctl(self.settings).encode()
         write = file_state.content != content

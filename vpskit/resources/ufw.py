@@ -77,10 +77,10 @@ class UfwPolicy(_UfwResource):
         commands, parts = [], []
         for direction, policy in self.policies.items():
             if state["policies"].get(direction) != policy:
-                commands.append(f"ufw default {policy} {direction}")
+                commands.append(f"ufw default {q(policy)} {direction}")
                 parts.append(f"{direction} {state['policies'].get(direction)} → {policy}")
         if state["logging"] != self.logging:
-            commands.append(f"ufw logging {self.logging}")
+            commands.append(f"ufw logging {q(self.logging)}")
             parts.append(f"logging {state['logging']} → {self.logging}")
         if self.enabled and not (state["active"] and state["enabled"]):
             commands.append("ufw --force enable")
