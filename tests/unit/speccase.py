@@ -39,7 +39,7 @@ from vpskit.facts.base import Fact
 from vpskit.facts.files import FileState
 from vpskit.facts.ufw import UfwFact, UfwRule
 from vpskit.resources.base import Resource
-from vpskit.templating import render
+from vpskit.templating import Templates
 
 CASE_KEYS = {"resource", "args", "when", "facts", "results", "noop", "commands", "reason", "blocked", "skipped",
              "diff", "error"}
@@ -131,7 +131,7 @@ class CaseReader:
 
         def template(loader, node):
             spec = loader.construct_mapping(node, deep=True)
-            return render(spec["name"], spec.get("vars", {}))
+            return Templates().render(spec["name"], spec.get("vars", {}))
 
         def from_facts(loader, node):
             return FromFacts(loader.construct_scalar(node), lambda name, args: reader.make_fact(path, name, args))
