@@ -109,7 +109,7 @@ class AuthorizedKeys(Resource):
     def check(self, facts) -> Outcome:
         live = facts.get(AuthorizedKeysFact(self.user))
         if live is None:
-            return Outcome.change(f"user {self.user} does not exist yet", plan=None)
+            return Outcome.block(f"user {self.user} does not exist")
         if live["content"] is not None:
             live_ids = {self._identity(ln) for ln in live["content"].splitlines() if ln.strip()}
             wanted_ids = {self._identity(k) for k in self.keys}
@@ -122,11 +122,11 @@ class AuthorizedKeys(Resource):
                               plan=(live["home"], live["group"], wanted))
 
     def apply(self, session, outcome) -> None:
-        if outcome.plan is None:
-            from ..errors import RemoteError
-            raise RemoteError(session.name, self.title, f"user {self.user} does not exist")
         home, group, content = outcome.plan
         ssh_dir = f"{home}/.ssh"
-        before = f"install -d -m 700 -o {q(self.user)} -g {q(group)} {q(ssh_dir)}"
+        # root writes in a home the user controls: a ~/.ssh that is a link could point anywhere
+        refuse = q(f"{ssh_dir} is a symbolic link; refusing to follow it")
+        before = (f"if [ -L {q(ssh_dir)} ]; then echo {refuse} >&2; "
+                  f"exit 1; fi; install -d -m 700 -o {q(self.user)} -g {q(group)} {q(ssh_dir)}")
         cmd = write_file_command(f"{ssh_dir}/authorized_keys", self.user, group, "0600", before=before)
         session.run(cmd, step=self.title, stdin=content.encode())
