@@ -131,3 +131,24 @@ def test_facts_task_prints_host_facts_in_one_round_trip(lab, lab_inventory):
     assert shown.returncode == 0, shown.stderr
     facts = json.loads(shown.stdout)
     assert facts["codename"] == "bookworm" and facts["container"] is True and facts["openssh_version"][0] >= 9
+
+
+def test_a_service_that_writes_a_file_as_it_starts_is_seen_by_the_next_step(lab):
+    host = lab_host(lab, H3)
+    unit = ("[Service]\nType=oneshot\nRemainAfterExit=yes\nExecStart=/bin/sh -c 'echo started > /run/fresh-e2e'\n"
+            "[Install]\nWantedBy=multi-user.target\n")
+    plan = [File("/etc/systemd/system/fresh-e2e.service", content=unit), Service("fresh-e2e.service"),
+            File("/run/fresh-e2e", content="started\n")]
+    steps = {s.title: s.status for s in apply_one(host, plan).steps}
+    # the facts gathered before the start said the file was absent; the start made them stale
+    assert steps["service fresh-e2e.service"] == "changed" and steps["file /run/fresh-e2e"] == "ok", steps
+
+
+def test_a_run_shows_its_plays_and_json_lists_them(lab, lab_inventory, tmp_path):
+    report = tmp_path / "plays.json"
+    run = invoke("base", "-i", str(lab_inventory), "--limit", H3, "--check", "--json", str(report))
+    assert run.returncode in (0, 2), run.stdout[-2000:] + run.stderr
+    assert "PLAY harden" in run.stdout
+    data = json.loads(report.read_text())
+    assert data["plays"][0]["name"] == "harden" and data["plays"][0]["hosts"] == [H3]
+    assert {s["play"] for s in data["hosts"][H3]["steps"]} == {"harden"}

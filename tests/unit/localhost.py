@@ -38,5 +38,6 @@ class LocalConnection:
 
     def run(self, command: str, stdin: bytes | None = None, timeout: float | None = None) -> CommandResult:
         self.commands_run += 1
-        done = subprocess.run([str(self._shell), "-c", 'sh -c "$1"; exit $?', "sh", command], input=stdin or b"", capture_output=True, timeout=timeout or 60)
+        done = subprocess.run([str(self._shell), "-c", 'sh -c "$1"; exit $?', "sh", command],
+                              input=stdin or b"", capture_output=True, timeout=timeout or 60)
         return CommandResult(done.returncode, done.stdout.decode(errors="replace"), done.stderr.decode(errors="replace"))
