@@ -61,8 +61,9 @@ class Run:
         self.templates, self.options, self.reporter = templates, options, reporter
         self.masker = Masker(set().union(*(collect_secrets(h.values) for h in inventory.hosts.values())))
         self.exports = ExportStore(on_secret=self.masker.add)
-        every_role = [library.load(name) for play in plays for name in play.roles]
-        self.states = {h.name: HostState(h, logins_for(h, every_role), HostResult(h.name)) for h in hosts}
+        # every known role's logins, not only this run's: `invoke base` must find its way into a hardened host
+        known = [*library.all(), *(library.load(name) for play in plays for name in play.roles)]
+        self.states = {h.name: HostState(h, logins_for(h, known), HostResult(h.name)) for h in hosts}
         self.play_results: list[PlayResult] = []
         self.run_id = new_run_id()
 

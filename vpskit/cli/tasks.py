@@ -61,8 +61,7 @@ def facts(c, host, inventory=None, trust_new_hosts=False, roles_path=None):
     try:
         project = load_project(inventory, None, roles_path)
         chosen = project.inventory.select(host)[0]
-        roles = [project.library.load(n) for play in project.plays for n in play.roles]
-        with Connection(target_for(chosen, logins_for(chosen, roles), trust_new_hosts)) as conn:
+        with Connection(target_for(chosen, logins_for(chosen, project.library.all()), trust_new_hosts)) as conn:
             cache = FactCache(chosen.name, lambda script: conn.run("sh -s", stdin=script.encode()))
             info = cache.get(HostInfoFact())
     except VpskitError as exc:
