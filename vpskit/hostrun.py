@@ -10,7 +10,7 @@ from .errors import BlockedError, RemoteError, VpskitError
 from .exports import Export, Published
 from .facts.base import Fact
 from .gather import has_all
-from .resources.base import Outcome, Resource
+from .resources.base import FlushHandlers, Outcome, Resource
 from .role import Login, RolePlan
 from .session import HostSession
 
@@ -43,6 +43,11 @@ class PlanExecutor:
             guard = self._guard(plan)
             try:
                 for resource in plan.resources:
+                    if isinstance(resource, FlushHandlers):
+                        position += 1
+                        self._handlers(plan, notified)
+                        notified.clear()
+                        continue
                     if not has_all(self.session.facts, resource.all_facts()):
                         # one round trip for everything still unknown from here to the end of the play
                         self.session.facts.ensure(_facts_of(steps[position:]))

@@ -64,7 +64,9 @@ def _classes_in(package, base: type) -> dict[str, type]:
 
 
 def resource_classes() -> dict[str, type]:
-    return {name: cls for name, cls in _classes_in(vpskit.resources, Resource).items() if cls is not Resource}
+    # FlushHandlers is a marker the runner acts on, not a resource with commands of its own
+    return {name: cls for name, cls in _classes_in(vpskit.resources, Resource).items()
+            if cls not in (Resource, vpskit.resources.FlushHandlers)}
 
 
 def fact_classes() -> dict[str, type]:

@@ -14,7 +14,7 @@ from vpskit.facts import FileFact
 from vpskit.inventory.model import Group, Host, Inventory, Var
 from vpskit.playbook import Play, batches, load_playbook, select
 from vpskit.report import Reporter
-from vpskit.resources import Command, File, Handler
+from vpskit.resources import Command, File, FlushHandlers, Handler
 from vpskit.results import exit_code
 from vpskit.role import Role, RolePlan
 from vpskit.roleloader import RoleLibrary
@@ -181,3 +181,14 @@ def test_host_patterns_and_batches(tmp_path):
     assert batches([1, 2, 3, 4, 5], "40%") == [[1, 2], [3, 4], [5]] and batches([1, 2, 3], None) == [[1, 2, 3]]
     assert Play("p", "all", ["r"], serial=2).tolerated_failures == 0
     assert Play("p", "all", ["r"]).tolerated_failures is None
+
+
+def test_flushed_handlers_run_before_the_steps_after_them(tmp_path):
+    inv = inventory(tmp_path, names=("s1",))
+    root = tmp_path / "s1"
+    plan = RolePlan("svc", [File(f"{root}/config", content="v2\n", notify=["restart"]), FlushHandlers(),
+                            File(f"{root}/running", content="v2\n")],
+                    [Handler("restart", f"cp {root}/config {root}/running")])
+    run, results = execute(inv, [Play("p", "all", ["svc"])], [role("svc", lambda ctx: plan)])
+    assert [(s.title, s.status) for s in results["s1"].steps] == [
+        (f"file {root}/config", "changed"), ("handler restart", "changed"), (f"file {root}/running", "ok")]

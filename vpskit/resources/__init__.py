@@ -1,6 +1,6 @@
 """Resources: the declarative primitives roles are written with; each checks, diffs, then applies."""
 
-from .base import Handler, Outcome, Resource
+from .base import FlushHandlers, Handler, Outcome, Resource
 from .apt import AptCache, Packages
 from .command import Command
 from .cron import CronJob
@@ -13,7 +13,7 @@ from .users import AuthorizedKeys, Group, User
 from .wait import Wait
 
 __all__ = [
-    "Handler", "Outcome", "Resource", "AptCache", "Packages", "Command", "CronJob", "Download", "Block",
+    "FlushHandlers", "Handler", "Outcome", "Resource", "AptCache", "Packages", "Command", "CronJob", "Download", "Block",
     "Directory", "File", "Line", "Permissions", "Service", "Sysctl", "AuthorizedKeys", "Group", "User",
     "Fetch", "Upload", "Wait",
 ]

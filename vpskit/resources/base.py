@@ -118,3 +118,12 @@ class Handler:
     @classmethod
     def reload(cls, unit: str) -> "Handler":
         return cls(f"reload {unit}", f"systemctl reload-or-restart {unit}")
+
+
+class FlushHandlers(Resource):
+    """Runs the handlers notified so far here, not at the end of the role (a restart before a readiness wait)."""
+
+    kind = "flush-handlers"
+
+    def __init__(self):
+        super().__init__("notified handlers")
