@@ -9,12 +9,23 @@ class MissingFact(KeyError):
 
 
 class StubFacts:
-    def __init__(self, values, origin: str = "stub facts"):
+    """Fact values by key; a fact with scripted `polls` answers the next of them each time it is read after being
+    invalidated (the last one again once they run out), as a host re-probed until something holds would."""
+
+    def __init__(self, values, origin: str = "stub facts", polls=()):
         self.values = {fact.key: value for fact, value in values}
         self.origin = origin
         self.invalidated: list[tuple] = []
+        self.polls = {fact.key: list(later) for fact, later in polls}
+        self.polled = {key: 0 for key in self.polls}  # how many scripted values each fact has handed out
+        self.stale: set[tuple] = set()
 
     def get(self, fact):
+        if fact.key in self.stale:
+            self.stale.discard(fact.key)
+            later, count = self.polls[fact.key], self.polled[fact.key]
+            self.values[fact.key] = later[min(count, len(later) - 1)]
+            self.polled[fact.key] = count + 1
         if fact.key not in self.values:
             raise MissingFact(f"{self.origin}: no value given for fact {fact!r}")
         return self.values[fact.key]
@@ -23,5 +34,11 @@ class StubFacts:
         return fact.key in self.values
 
     def invalidate(self, predicate=None, paths=()) -> None:
-        """Records what a resource forgets after a change (as FactCache.invalidate, without dropping values)."""
+        """Records what a resource forgets after a change (as FactCache.invalidate, without dropping values);
+        a polled fact it forgets reads its next scripted value."""
         self.invalidated.append((predicate, tuple(paths)))
+        for key in self.polls:
+            name, args = key
+            if (predicate is None and not paths) or (name == "FileFact" and args[0] in paths) or \
+                    (predicate is not None and predicate(key)):
+                self.stale.add(key)

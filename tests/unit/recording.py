@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -20,6 +21,26 @@ class RecordedCommand:
 
 
 @dataclass
+class RecordedPut:
+    local: str
+    remote: str
+
+
+@dataclass
+class RecordingConnection:
+    """Looks like Connection to a resource that transfers files: records each put; `put_fails` makes it raise."""
+
+    user: str = "root"
+    put_fails: str | None = None
+    puts: list[RecordedPut] = field(default_factory=list)
+
+    def put(self, local_path, remote_path: str, progress: Callable[[int, int], None] | None = None) -> None:
+        self.puts.append(RecordedPut(os.fspath(local_path), remote_path))
+        if self.put_fails is not None:
+            raise OSError(self.put_fails)  # as Connection.put fails
+
+
+@dataclass
 class RecordingSession:
     """Looks like HostSession to a resource; `results` scripts what each run returns (default: success)."""
 
@@ -30,6 +51,7 @@ class RecordingSession:
     note: Callable[[str], None] = lambda message: None
     results: list[CommandResult] = field(default_factory=list)
     commands: list[RecordedCommand] = field(default_factory=list)
+    connection: RecordingConnection = field(default_factory=RecordingConnection)
 
     def run(self, command: str, step: str, stdin: bytes | None = None, check: bool = True,
             timeout: float | None = None) -> CommandResult:

@@ -16,6 +16,21 @@ A case file holds:
     - {command: "...", stdin: "literal text"}      # or stdin_sha256: <hex>
   # and optionally: reason (exact), blocked, skipped, diff (substrings), error (substring)
 
+For resources that wait, or carry files between this machine and the host:
+  facts: [{fact: CommandOutputFact, args: [...], value: [7, ""], polls: [[7, ""], [0, "ok\n"]]}]
+                                       # a CommandOutputFact value is [rc, stdout]; `polls`: the values the fact
+                                       # answers each time it is read again after being invalidated, in order
+                                       # (the last repeats); give such a case a small interval and timeout
+  local: {bundle.tar: "text", kube/config: {content: "text", mode: "0644"}}
+                                       # files written under a temp folder (pytest's tmp_path) before the
+                                       # resource is built; `<tmp>` in any string of the case is that folder
+  login: deploy                        # the user the session's connection logged in as (default root)
+  put_fails: "connection reset"        # the connection's put raises OSError with this message
+  puts: [{local: <tmp>/bundle.tar, remote: /srv/.vpskit-upload-1}]   # the files put to the host, in order
+  polled: 3                            # how many polled values apply read (omit where it depends on timing)
+  local_after: {kube/config: {content: "text", mode: "0600"}, other: null}   # local files after apply
+                                       # (a string: content only; null: absent)
+
 Tags usable in args: !fact (a Fact: `!fact HostInfoFact` or `!fact [FileFact, /etc/x]`), !ufw_rule (a mapping of
 UfwRule fields), !template (a repository template rendered: {name: ..., vars: {...}}), !from_facts (content
 computed from facts: a Jinja text in which fact('HostInfoFact').hostname reads a fact).
@@ -25,9 +40,11 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import os
 import pkgutil
+import stat
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import jinja2
 import yaml
@@ -41,9 +58,12 @@ from vpskit.facts.ufw import UfwFact, UfwRule
 from vpskit.resources.base import Resource
 from vpskit.templating import Templates
 
-CASE_KEYS = {"resource", "args", "when", "facts", "results", "noop", "commands", "reason", "blocked", "skipped",
-             "diff", "error"}
+EXPECT_KEYS = ("noop", "commands", "reason", "blocked", "skipped", "diff", "error", "puts", "polled", "local_after")
+CASE_KEYS = {"resource", "args", "when", "facts", "results", "local", "login", "put_fails", *EXPECT_KEYS}
 COMMAND_KEYS = {"command", "stdin", "stdin_sha256", "timeout", "step"}
+FACT_KEYS = {"fact", "args", "value", "output", "rc", "polls"}
+# stands for the case's temp folder in any string of a case
+TMP = "<tmp>"
 
 
 class CaseError(Exception):
@@ -91,6 +111,10 @@ class Case:
     facts: list[tuple[Fact, object]]
     results: list[CommandResult]
     expect: dict = field(default_factory=dict)
+    polls: list[tuple[Fact, list]] = field(default_factory=list)
+    login: str = "root"
+    put_fails: str | None = None
+    workdir: Path | None = None
 
 
 class CaseReader:
@@ -138,18 +162,31 @@ class CaseReader:
         def from_facts(loader, node):
             return FromFacts(loader.construct_scalar(node), lambda name, args: reader.make_fact(path, name, args))
 
+        def until(loader, node):
+            source = loader.construct_scalar(node)
+            try:
+                test = jinja2.Environment(undefined=jinja2.StrictUndefined).compile_expression(source)
+            except jinja2.TemplateSyntaxError as exc:
+                reader.fail(path, f"!until {source!r}: {exc}")
+            return lambda value: bool(test(value=value))
+
         for tag, constructor in (("!fact", fact), ("!ufw_rule", ufw_rule), ("!template", template),
-                                 ("!from_facts", from_facts)):
+                                 ("!from_facts", from_facts), ("!until", until)):
             Loader.add_constructor(tag, constructor)
         return Loader
 
-    def read(self, path: Path) -> Case:
+    def read(self, path: Path, workdir: Path | None = None) -> Case:
+        """The case in `path`; `workdir` is the folder its local files go in (needed only by cases that have some)."""
         try:
             data = yaml.load(path.read_text(), Loader=self.loader(path))  # noqa: S506 - a SafeLoader subclass
         except yaml.YAMLError as exc:
             self.fail(path, f"not valid YAML: {exc}")
         if not isinstance(data, dict):
             self.fail(path, "a case is a mapping (resource, args, facts, then noop or commands)")
+        if "local" in data or "local_after" in data or holds_placeholder(data):
+            if workdir is None:
+                self.fail(path, f"this case has local files or {TMP}: read it with a temp folder")
+            data = with_placeholder(data, str(workdir))
         unknown = set(data) - CASE_KEYS
         if unknown:
             self.fail(path, f"unknown key(s) {', '.join(sorted(unknown))}; a case may hold {', '.join(sorted(CASE_KEYS))}")
@@ -159,12 +196,36 @@ class CaseReader:
             if isinstance(entry, dict) and (set(entry) - COMMAND_KEYS or "command" not in entry):
                 self.fail(path, f"a command entry is a string or a mapping of {', '.join(sorted(COMMAND_KEYS))} "
                                 f"with `command`, not {entry!r}")
+        for entry in data.get("puts") or []:
+            if not isinstance(entry, dict) or set(entry) != {"local", "remote"}:
+                self.fail(path, f"a puts entry is a mapping of local and remote, not {entry!r}")
+        for name, spec in {**(data.get("local") or {}), **(data.get("local_after") or {})}.items():
+            self.local_path(path, workdir, name)
+            if spec is not None and not isinstance(spec, str) and not (isinstance(spec, dict) and "content" in spec
+                                                                      and set(spec) <= {"content", "mode"}):
+                self.fail(path, f"local file {name}: give its content, or a mapping of content and mode (or null "
+                                f"for absent, after apply), not {spec!r}")
+        for name, spec in (data.get("local") or {}).items():
+            if spec is None:
+                self.fail(path, f"local file {name}: give its content")
+            write_local(self.local_path(path, workdir, name), spec)
         resource = self.build_resource(path, data)
-        facts = [self.fact_value(path, index, entry) for index, entry in enumerate(data.get("facts") or [])]
+        entries = list(enumerate(data.get("facts") or []))
+        facts = [self.fact_value(path, index, entry) for index, entry in entries]
+        polls = [(fact, self.poll_values(path, index, fact, entry["polls"]))
+                 for (index, entry), (fact, _value) in zip(entries, facts) if "polls" in entry]
         results = [CommandResult(int(r.get("rc", 0)), r.get("stdout", ""), r.get("stderr", ""))
                    for r in data.get("results") or []]
-        expect = {k: data[k] for k in ("noop", "commands", "reason", "blocked", "skipped", "diff", "error") if k in data}
-        return Case(path, resource, facts, results, expect)
+        expect = {k: data[k] for k in EXPECT_KEYS if k in data}
+        return Case(path, resource, facts, results, expect, polls, str(data.get("login", "root")),
+                    data.get("put_fails"), workdir)
+
+    def local_path(self, path: Path, workdir: Path, name: str) -> Path:
+        """Where the local file named `name` in a case lives: a relative path inside the case's temp folder."""
+        relative = PurePosixPath(str(name))
+        if relative.is_absolute() or ".." in relative.parts or not relative.parts:
+            self.fail(path, f"local file {name!r}: name it relative to the temp folder, without `..`")
+        return workdir / relative
 
     def build_resource(self, path: Path, data: dict) -> Resource:
         name = data.get("resource")
@@ -186,25 +247,40 @@ class CaseReader:
 
     def fact_value(self, path: Path, index: int, entry: dict) -> tuple[Fact, object]:
         where = f"facts[{index}]"
-        if not isinstance(entry, dict) or "fact" not in entry or ("value" in entry) == ("output" in entry):
-            self.fail(path, f"{where}: give `fact`, optional `args`, and one of `value` or `output` (with `rc`)")
+        if not isinstance(entry, dict) or "fact" not in entry or ("value" in entry) == ("output" in entry) \
+                or set(entry) - FACT_KEYS:
+            self.fail(path, f"{where}: give `fact`, optional `args`, one of `value` or `output` (with `rc`), "
+                            "and optional `polls`")
         fact = self.make_fact(path, entry["fact"], list(entry.get("args", [])))
         if "output" in entry:
             try:
                 return fact, fact.parse(entry["output"], int(entry.get("rc", 0)))
             except Exception as exc:  # noqa: BLE001 - any parser failure is a malformed case
                 self.fail(path, f"{where}: {fact!r} cannot parse the given output: {exc}")
-        value = entry["value"]
+        return fact, self.converted(path, where, fact, entry["value"])
+
+    def poll_values(self, path: Path, index: int, fact: Fact, polls) -> list:
+        where = f"facts[{index}].polls"
+        if not isinstance(polls, list) or not polls:
+            self.fail(path, f"{where}: give a list of one or more values")
+        return [self.converted(path, f"{where}[{i}]", fact, value) for i, value in enumerate(polls)]
+
+    def converted(self, path: Path, where: str, fact: Fact, value):
+        """A fact value as the fact itself would parse it, from its YAML shape."""
+        name = type(fact).__name__
         try:
-            if entry["fact"] == "FileFact":
-                return fact, file_state(value)
-            if entry["fact"] == "UfwFact":
-                return fact, ufw_state(value)
-            if entry["fact"] == "ServiceFact":
-                return fact, {**fact.parse("", 0), **value}
+            if name == "FileFact":
+                return file_state(value)
+            if name == "UfwFact":
+                return ufw_state(value)
+            if name == "ServiceFact":
+                return {**fact.parse("", 0), **value}
+            if name == "CommandOutputFact":
+                rc, stdout = value
+                return int(rc), str(stdout)
         except (TypeError, ValueError, KeyError) as exc:
             self.fail(path, f"{where}: {exc}")
-        return fact, value
+        return value
 
 
 def file_state(value: dict) -> FileState:
@@ -233,3 +309,41 @@ def ufw_state(value: dict) -> dict:
     state["rules"] = [r if isinstance(r, UfwRule) else UfwRule(**{k: str(v) for k, v in r.items()})
                       for r in state["rules"]]
     return state
+
+
+def holds_placeholder(data) -> bool:
+    """True when a string somewhere in the case's data holds the temp folder placeholder."""
+    if isinstance(data, str):
+        return TMP in data
+    if isinstance(data, dict):
+        return any(holds_placeholder(v) for v in data.values())
+    if isinstance(data, list):
+        return any(holds_placeholder(v) for v in data)
+    return False
+
+
+def with_placeholder(data, workdir: str):
+    """The case's data with the temp folder placeholder replaced in every string value."""
+    if isinstance(data, str):
+        return data.replace(TMP, workdir)
+    if isinstance(data, dict):
+        return {k: with_placeholder(v, workdir) for k, v in data.items()}
+    if isinstance(data, list):
+        return [with_placeholder(v, workdir) for v in data]
+    return data
+
+
+def write_local(path: Path, spec: str | dict) -> None:
+    """Writes one of a case's local files (content, and mode when given)."""
+    spec = {"content": spec} if isinstance(spec, str) else spec
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(str(spec["content"]).encode())
+    if "mode" in spec:
+        os.chmod(path, int(str(spec["mode"]), 8))
+
+
+def local_state(path: Path) -> dict | None:
+    """A local file as a case's local_after describes it: content and mode, or None when absent."""
+    if not path.is_file():
+        return None
+    return {"content": path.read_bytes().decode("utf-8", "replace"), "mode": f"{stat.S_IMODE(path.stat().st_mode):04o}"}

@@ -136,7 +136,8 @@ def test_resource_commands_from_specs(shellcheck, tmp_path):
     """Every command the spec cases expect apply to run (they are checked to be exactly what it runs)."""
     reader, files = CaseReader(), []
     for path in sorted(SPECS.glob("*/*.yml")):
-        for index, entry in enumerate(reader.read(path).expect.get("commands") or []):
+        case = reader.read(path, tmp_path / "local" / path.parent.name / path.stem)  # for cases with local files
+        for index, entry in enumerate(case.expect.get("commands") or []):
             command = entry if isinstance(entry, str) else entry["command"]
             files.append(write(tmp_path, f"{path.parent.name}--{path.stem}--{index}.sh", command))
     assert files

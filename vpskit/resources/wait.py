@@ -41,12 +41,13 @@ class Wait(Resource):
             value = session.facts.get(self.probe)  # one round trip
             if self.until(value):
                 return
-            if time.monotonic() + self.interval > deadline:
+            left = deadline - time.monotonic()
+            if left <= 0:
                 shown = repr(value)
                 shown = shown if len(shown) <= VALUE_SHOWN else shown[:VALUE_SHOWN] + "…"
                 raise RemoteError(session.name, self.title,
                                   f"{self.what} not reached within {self.timeout:g}s; last {self.probe!r}: {shown}")
-            time.sleep(self.interval)
+            time.sleep(min(self.interval, left))  # the last poll falls on the deadline, not an interval before it
 
     def invalidate(self, facts) -> None:
         """Waiting changes nothing on the host: only the probe is stale."""
