@@ -10,7 +10,7 @@ from .connection import Connection
 from .context import ExportsView, InventoryView, PlanContext
 from .errors import ConnectError, VpskitError
 from .exports import ExportStore
-from .facts.lock import HostLockFact, LockState, new_run_id, operator_name
+from .facts.lock import LOCK_PATH, HostLockFact, LockState, new_run_id, operator_name
 from .hostrun import PlanExecutor
 from .inventory.model import Host, Inventory
 from .logins import logins_for, target_for
@@ -139,7 +139,8 @@ class Run:
     def _lock_fact(self, state: HostState) -> HostLockFact:
         """The run's lock on the host, taken in the first fact round trip (waiting there, bounded)."""
         wait = min(int(state.host.get("vpskit_lock_timeout", 30)), MAX_LOCK_WAIT)
-        return HostLockFact(self.run_id, operator_name(), state.runtime["vpskit_controller_address"], wait)
+        return HostLockFact(self.run_id, operator_name(), state.runtime["vpskit_controller_address"], wait,
+                            str(state.host.get("vpskit_lock_path", LOCK_PATH)))
 
     def _hold_lock(self, state: HostState, facts, lock: list[HostLockFact]) -> None:
         for fact in lock:

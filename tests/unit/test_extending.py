@@ -42,6 +42,7 @@ def make_project(tmp_path, extra_vars: str = "") -> tuple:
             vpskit_roles_path: ../my-roles
             motd_text: hello
             motd_path: {tmp_path / 'motd'}
+            vpskit_lock_path: {tmp_path / 'lock'}
             {extra_vars}
           hosts:
             h1:

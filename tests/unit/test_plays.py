@@ -28,7 +28,9 @@ def inventory(tmp_path: Path, names=("s1", "s2", "s3", "a1")) -> Inventory:
         group = "servers" if name.startswith("s") else "agents"
         (tmp_path / name).mkdir(exist_ok=True)
         hosts[name] = Host(name, [group], {"root": Var(str(tmp_path / name), "test"),
-                                           "fail_here": Var(False, "test")})
+                                           "fail_here": Var(False, "test"),
+                                           # every "host" is this machine: each needs a lock of its own
+                                           "vpskit_lock_path": Var(str(tmp_path / name / "lock"), "test")})
     groups = {"all": Group("all"), "servers": Group("servers", ["all"]), "agents": Group("agents", ["all"])}
     return Inventory("test", hosts, groups)
 

@@ -24,6 +24,8 @@ CONNECTION_VARS: dict[str, tuple[type | tuple, str | None]] = {
     "vpskit_roles_path": ((str, list), None),
     # seconds a run waits for another vpskit run on the same host to finish before it gives up
     "vpskit_lock_timeout": ((int, float), None),
+    # the run lock's file on the host (default /run/vpskit/lock: a tmpfs, so a reboot clears it)
+    "vpskit_lock_path": (str, None),
 }
 ANSIBLE_ALIASES = {alias: own for own, (_t, alias) in CONNECTION_VARS.items() if alias}
 
