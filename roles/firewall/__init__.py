@@ -7,6 +7,8 @@ from vpskit.resources import File, Line, Packages
 from vpskit.resources.ufw import UfwPolicy, UfwRules
 from vpskit.role import RolePlan
 
+from .cluster import cluster_rules, is_member
+
 TAG = "vpskit"
 UFW_FILES = ["/etc/ufw/user.rules", "/etc/ufw/user6.rules", "/etc/default/ufw", "/etc/ufw/ufw.conf"]
 RESTORE = "if grep -q '^ENABLED=yes' /etc/ufw/ufw.conf; then ufw reload; else ufw --force disable; fi"
@@ -42,14 +44,16 @@ def plan(ctx) -> RolePlan:
     v = ctx.vars
     if not v["firewall_enabled"]:
         return RolePlan("firewall", [])
-    for key in ("firewall_incoming", "firewall_outgoing", "firewall_routed"):
-        if v[key] not in POLICIES:
-            raise VpskitError(f"{key} must be deny, allow or reject, not {v[key]!r}")
-    rules = UfwRules(declared_rules(v), tag=TAG)
+    routed = v["firewall_routed"] or ("allow" if is_member(ctx) else "deny")
+    for key, value in (("firewall_incoming", v["firewall_incoming"]), ("firewall_outgoing", v["firewall_outgoing"]),
+                       ("firewall_routed", routed)):
+        if value not in POLICIES:
+            raise VpskitError(f"{key} must be deny, allow or reject, not {value!r}")
+    rules = UfwRules(declared_rules(v) + cluster_rules(ctx), tag=TAG)
     ipt_sysctl = File(OWN_SYSCTL, content="# Managed by vpskit: kernel parameters are set by the sysctl role,\n"
                                           "# so ufw does not override them when it starts.\n")
     own_sysctl = Line("/etc/default/ufw", f"IPT_SYSCTL={OWN_SYSCTL}", regexp=r"^IPT_SYSCTL=")
-    policy = UfwPolicy(v["firewall_incoming"], v["firewall_outgoing"], v["firewall_routed"], v["firewall_logging"])
+    policy = UfwPolicy(v["firewall_incoming"], v["firewall_outgoing"], routed, v["firewall_logging"])
     for resource in (rules, own_sysctl, policy):
         resource.guarded = True
     rules.paths = policy.paths = lambda: UFW_FILES

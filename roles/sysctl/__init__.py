@@ -4,9 +4,13 @@ from vpskit.resources import Sysctl
 from vpskit.role import RolePlan
 
 
-def settings(v: dict) -> dict:
+CLUSTER_GROUPS = {"k3s_servers", "k3s_agents"}
+
+
+def settings(v: dict, cluster_member: bool = False) -> dict:
     merged = {**v["sysctl_network"], **v["sysctl_kernel"]}
-    forward = 1 if v["sysctl_ip_forward"] else 0
+    wanted = v["sysctl_ip_forward"]
+    forward = 1 if (cluster_member if wanted is None else wanted) else 0
     merged.update({"net.ipv4.ip_forward": forward, "net.ipv6.conf.all.forwarding": forward})
     merged.update(v["sysctl_extra"])
     return merged
@@ -14,4 +18,5 @@ def settings(v: dict) -> dict:
 
 def plan(ctx) -> RolePlan:
     v = ctx.vars
-    return RolePlan("sysctl", [Sysctl(settings(v), path="/etc/sysctl.d/90-vpskit.conf")])
+    member = bool(CLUSTER_GROUPS & set(ctx.inventory.host(ctx.host).groups))
+    return RolePlan("sysctl", [Sysctl(settings(v, member), path="/etc/sysctl.d/90-vpskit.conf")])

@@ -16,7 +16,7 @@ from vpskit.resources.ufw import rule_changes
 from vpskit.logins import logins_for
 from vpskit.role import Login
 from vpskit.roleloader import RoleLibrary, all_defaults
-from tests.unit.planctx import plan_context
+from tests.unit.planctx import cluster, member_context
 
 
 def defaults(**overrides):
@@ -116,6 +116,8 @@ def test_lab_sources_list_has_updates_and_security():
 def test_every_role_plans_from_its_defaults(tmp_path):
     key = tmp_path / "id"
     (tmp_path / "id.pub").write_text("ssh-ed25519 AAAAC3Nza operator\n")
+    values = defaults(vpskit_ssh_key=str(key))
+    inventory = cluster(values, ["h"])  # the k3s role plans only for cluster members
     for role in RoleLibrary().all():
-        plan = role.plan(plan_context(defaults(vpskit_ssh_key=str(key))))
+        plan = role.plan(member_context({}, inventory, "h"))
         assert plan.role == role.name

@@ -24,7 +24,8 @@ class UfwRule:
         # each word quoted: src comes from the inventory, and rules to delete from the host's files
         verb = " ".join(q(word) for word in self.action.split(":"))
         proto = f"proto {q(self.proto)} " if self.proto != "any" else ""
-        return f"{verb} {proto}from {q(self.src)} to any port {q(self.port)}"
+        port = f" port {q(self.port)}" if self.port != "any" else ""  # every port (e.g. from the pod network)
+        return f"{verb} {proto}from {q(self.src)} to any{port}"
 
     def label(self) -> str:
         return f"{self.action} {self.port}/{self.proto} from {self.src}" + (f" ({self.comment})" if self.comment else "")

@@ -1,0 +1,99 @@
+"""k3s role: a pinned, checksum-verified K3s server, HA member or agent; kubeconfig merged for the operator."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from vpskit.errors import VpskitError
+from vpskit.exports import Export
+from vpskit.facts import CommandOutputFact, FileFact
+from vpskit.resources import Directory, Fetch, File, FlushHandlers, Handler, Service, Upload, Wait
+from vpskit.role import RolePlan
+
+from .binary import STAGE, K3sBinary, staged_binary, staged_sums
+from .config import config, render
+from .kubeconfig import merge
+from .release import airgap_arch, binary_asset, images_asset, verify_airgap
+from .topology import api_url, topology
+
+CONFIG = "/etc/rancher/k3s/config.yaml"
+TOKEN = "/var/lib/rancher/k3s/server/token"
+KUBECONFIG = "/etc/rancher/k3s/k3s.yaml"
+IMAGES = "/var/lib/rancher/k3s/agent/images"
+NODES = "/usr/local/bin/k3s kubectl get nodes -o json"
+
+
+def plan(ctx) -> RolePlan:
+    topo = topology(ctx)
+    version = ctx["k3s_version"]
+    unit = "k3s" if topo.is_server else "k3s-agent"
+    token = ctx.get("k3s_token")
+    if token is None and not topo.is_first:
+        token = ctx.exports.get("k3s_token")
+    restart = f"restart {unit}"
+    resources = [Directory("/etc/rancher/k3s"), Directory(STAGE, mode="0700"), *artifacts(ctx, version),
+                 K3sBinary(version, ctx["k3s_release_url"], airgap=bool(ctx.get("k3s_airgap_dir")), notify=[restart]),
+                 File(CONFIG, content=render(config(ctx, topo, token)), mode="0600", secret=True, notify=[restart]),
+                 File(f"/etc/systemd/system/{unit}.service", notify=[restart],
+                      content=ctx.render("k3s/k3s.service.j2", {"k3s_mode": "server" if topo.is_server else "agent"})),
+                 Service(f"{unit}.service", running=None),
+                 FlushHandlers(),
+                 Service(f"{unit}.service")]
+    if topo.is_server:
+        resources.append(ready(ctx, topo))
+    exports = []
+    if topo.is_first:
+        url = api_url(ctx, topo)
+        exports = [Export("k3s_url", value=url),
+                   Export("k3s_token", fact=FileFact(TOKEN), secret=True, predict="(the token K3s generates)",
+                          extract=lambda state: state.content.decode().strip() if state.content else None)]
+        resources.append(Fetch(KUBECONFIG, Path(ctx["k3s_kubeconfig_path"]).expanduser(), name="kubeconfig",
+                               transform=lambda remote, local: merge(remote, local, ctx["k3s_context_name"], url)))
+    # restarting with --no-block would hide a failed join: systemctl waits for READY (bounded by the unit)
+    handlers = [Handler(restart, f"systemctl daemon-reload && systemctl restart {unit}.service")]
+    return RolePlan("k3s", resources, handlers, exports=exports)
+
+
+def artifacts(ctx, version: str) -> list:
+    """In air-gap mode: the verified binary, sums and images uploaded; nothing is downloaded by anyone."""
+    folder = ctx.get("k3s_airgap_dir")
+    if not folder:
+        return []
+    folder = Path(folder).expanduser()
+    if not folder.is_dir():
+        raise VpskitError(f"k3s_airgap_dir {folder} is not a folder")
+    arch = airgap_arch(folder)
+    files = verify_airgap(folder, arch)
+    uploads = [Directory(f"{STAGE}/{version}", mode="0700"),
+               Upload(files[binary_asset(arch)], staged_binary(version, arch), mode="0600"),
+               Upload(folder / f"sha256sum-{arch}.txt", staged_sums(version), mode="0600")]
+    if images_asset(arch) in files:
+        uploads += [Directory(IMAGES), Upload(files[images_asset(arch)], f"{IMAGES}/{images_asset(arch)}", mode="0600")]
+    return uploads
+
+
+def ready(ctx, topo) -> Wait:
+    """The node is Ready, runs the pinned version and, in an HA cluster, votes in etcd again."""
+    name, version = ctx.get("k3s_node_name") or ctx.host, ctx["k3s_version"]
+
+    def holds(probe) -> bool:
+        rc, output = probe
+        node = _node(output, name) if rc == 0 else None
+        if node is None:
+            return False
+        conditions = {c.get("type"): c.get("status") for c in node.get("status", {}).get("conditions", [])}
+        voter = conditions.get("EtcdIsVoter", "True") == "True" if topo.ha else True
+        return (conditions.get("Ready") == "True" and voter
+                and node.get("status", {}).get("nodeInfo", {}).get("kubeletVersion") == version)
+
+    what = f"node {name} Ready on {version}" + (" and an etcd voter" if topo.ha else "")
+    return Wait(CommandOutputFact(NODES), holds, what, timeout=ctx["k3s_ready_timeout"], interval=2)
+
+
+def _node(output: str, name: str) -> dict | None:
+    try:
+        items = json.loads(output).get("items", [])
+    except ValueError:
+        return None
+    return next((n for n in items if n.get("metadata", {}).get("name") == name), None)

@@ -1,0 +1,102 @@
+"""The K3s binary at /usr/local/bin/k3s: the pinned release's, verified by its sha256 before it is installed."""
+
+from __future__ import annotations
+
+import re
+
+from vpskit.errors import RemoteError
+from vpskit.facts import CommandOutputFact, FileFact, HostInfoFact
+from vpskit.facts.base import q
+from vpskit.resources import Outcome, Resource
+
+from .release import ARCHES, binary_asset, parse_sums, release_url, sums_asset
+
+BINARY = "/usr/local/bin/k3s"
+STAGE = "/var/lib/vpskit/k3s"
+VERSION = re.compile(r"k3s version (v\S+)")
+
+
+def staged_sums(version: str) -> str:
+    """Where the verified release's sha256 list is kept, so a no-op run compares without downloading."""
+    return f"{STAGE}/{version}/sha256sum.txt"
+
+
+def staged_binary(version: str, arch: str) -> str:
+    return f"{STAGE}/{version}/{binary_asset(arch)}"
+
+
+class K3sBinary(Resource):
+    """/usr/local/bin/k3s is the binary `version`'s sha256 list names; downloaded by the host, or staged by Upload."""
+
+    kind = "k3s-binary"
+
+    def __init__(self, version: str, base_url: str, airgap: bool = False, **kwargs):
+        super().__init__(kwargs.pop("name", f"k3s {version}"), **kwargs)
+        self.version, self.base_url, self.airgap = version, base_url, airgap
+        self.path = BINARY
+
+    def facts(self):
+        return [HostInfoFact(), FileFact(BINARY), FileFact(staged_sums(self.version)),
+                CommandOutputFact(f"{BINARY} --version")]
+
+    def check(self, facts) -> Outcome:
+        arch = ARCHES.get(facts.get(HostInfoFact()).get("arch", ""))
+        if arch is None:
+            return Outcome.block(f"K3s ships for {', '.join(ARCHES)}, not {facts.get(HostInfoFact()).get('arch')}")
+        binary, sums = facts.get(FileFact(BINARY)), facts.get(FileFact(staged_sums(self.version)))
+        expected = parse_sums(sums.content.decode()).get(binary_asset(arch)) if sums.content else None
+        if binary.exists and expected and binary.sha256 == expected:
+            return Outcome.ok(f"k3s {self.version} installed (sha256 {expected[:12]}… as the release lists)")
+        rc, output = facts.get(CommandOutputFact(f"{BINARY} --version"))
+        running = VERSION.search(output) if rc == 0 else None
+        source = "the air-gap upload" if self.airgap else release_url(self.base_url, self.version)
+        if not binary.exists:
+            reason = f"install k3s {self.version} from {source}"
+        elif running and running.group(1) != self.version:
+            reason = f"upgrade k3s from {running.group(1)} to {self.version}"
+        else:
+            reason = f"replace /usr/local/bin/k3s: its sha256 {str(binary.sha256)[:12]}… is not the {self.version} release's"
+        return Outcome.change(reason, plan=arch)
+
+    def apply(self, session, outcome: Outcome) -> None:
+        result = session.run(install_script(self.version, self.base_url, outcome.plan, self.airgap),
+                             step=self.title, check=False, timeout=1800)
+        if not result.ok:
+            raise RemoteError(session.name, self.title, (result.stderr.strip() or result.stdout.strip())[-800:])
+
+    def invalidate(self, facts) -> None:
+        facts.invalidate(lambda key: key[0] == "CommandOutputFact",
+                         paths=[BINARY, staged_sums(self.version)])
+
+
+def install_script(version: str, base_url: str, arch: str, airgap: bool) -> str:
+    """Fetches (or takes the staged) binary and sums, checks the sha256, installs atomically. Pure."""
+    asset, stage = binary_asset(arch), f"{STAGE}/{version}"
+    url = release_url(base_url, version)
+    lines = [
+        "set -e",
+        f"stage={q(stage)}",
+        'mkdir -p "$stage" && chmod 700 "$stage"',
+        'work=$(mktemp -d /usr/local/bin/.vpskit-k3s-XXXXXX)',
+        "trap 'rm -rf \"$work\"' EXIT",
+    ]
+    if airgap:
+        lines += [f'cp "$stage/{asset}" "$work/k3s"', 'cp "$stage/sha256sum.txt" "$work/sums"']
+    else:
+        lines += [
+            'fetch() { if command -v curl >/dev/null; then curl -fsSL --retry 2 -o "$2" "$1"; '
+            'else wget -q -O "$2" "$1"; fi; }',
+            f'fetch {q(url + "/" + sums_asset(arch))} "$work/sums"',
+            f'fetch {q(url + "/" + asset)} "$work/k3s"',
+        ]
+    lines += [
+        f"want=$(awk '$2 == \"{asset}\" || $2 == \"*{asset}\" {{print $1}}' \"$work/sums\")",
+        'got=$(sha256sum "$work/k3s" | cut -d" " -f1)',
+        f'if [ -z "$want" ]; then echo "{sums_asset(arch)} of {version} lists no {asset}" >&2; exit 65; fi',
+        f'if [ "$got" != "$want" ]; then echo "checksum mismatch for {asset} {version}: the release lists $want, '
+        'the file is $got; nothing was installed" >&2; exit 66; fi',
+        'chmod 0755 "$work/k3s"',
+        f'mv -f "$work/k3s" {BINARY}',
+        'cp "$work/sums" "$stage/sha256sum.txt.new" && mv -f "$stage/sha256sum.txt.new" "$stage/sha256sum.txt"',
+    ]
+    return "\n".join(lines)

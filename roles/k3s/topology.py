@@ -1,0 +1,57 @@
+"""The cluster's shape from the inventory: which hosts serve, which is first, and where the API is."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from vpskit.errors import VpskitError
+
+SERVERS, AGENTS = "k3s_servers", "k3s_agents"
+
+
+@dataclass(frozen=True)
+class Topology:
+    servers: list  # HostView, inventory order
+    agents: list
+    host: str
+
+    @property
+    def ha(self) -> bool:
+        return len(self.servers) >= 3
+
+    @property
+    def first(self):
+        return self.servers[0]
+
+    @property
+    def is_server(self) -> bool:
+        return any(s.name == self.host for s in self.servers)
+
+    @property
+    def is_first(self) -> bool:
+        return self.servers[0].name == self.host
+
+    def members(self) -> list:
+        return [*self.servers, *self.agents]
+
+    def addresses(self, hosts: list) -> list[str]:
+        """Where members reach each other: k3s_node_ip when set, else the inventory address."""
+        return [str(h.vars.get("k3s_node_ip") or h.address) for h in hosts]
+
+
+def topology(ctx) -> Topology:
+    """Validated: at least one server, never an even number of them (etcd quorum)."""
+    servers, agents = ctx.inventory.hosts(SERVERS), ctx.inventory.hosts(f"{AGENTS},!{SERVERS}")
+    if not servers:
+        raise VpskitError(f"{ctx.host} is in {AGENTS} but the inventory has no {SERVERS}: agents join a server")
+    if len(servers) % 2 == 0:
+        raise VpskitError(
+            f"{SERVERS} has {len(servers)} hosts: use 1 (single server) or an odd number ≥ 3. Embedded etcd "
+            f"needs a majority to work; with {len(servers)} servers losing {len(servers) // 2} stops the "
+            f"cluster, the same as with {len(servers) - 1}, so an even number only adds a way to fail")
+    return Topology(servers, agents, ctx.host)
+
+
+def api_url(ctx, topo: Topology) -> str:
+    endpoint = ctx.get("k3s_api_endpoint") or topo.addresses([topo.first])[0]
+    return f"https://{endpoint}:6443"

@@ -1,0 +1,154 @@
+"""The k3s role's pure parts: topology, config as data, release sums, the binary decision, kubeconfig merge, ports."""
+
+from __future__ import annotations
+
+import yaml
+import pytest
+
+from tests.unit.factstub import StubFacts
+from tests.unit.planctx import cluster, member_context
+from vpskit.builtin_roles.firewall.cluster import cluster_rules
+from vpskit.builtin_roles.k3s import plan
+from vpskit.builtin_roles.k3s.binary import BINARY, K3sBinary, install_script, staged_sums
+from vpskit.builtin_roles.k3s.config import config
+from vpskit.builtin_roles.k3s.kubeconfig import merge
+from vpskit.builtin_roles.k3s.release import parse_sums, release_url, verify_airgap
+from vpskit.builtin_roles.k3s.topology import topology
+from vpskit.errors import VpskitError
+from vpskit.exports import ExportStore, Published
+from vpskit.facts import CommandOutputFact, FileFact, FileState, HostInfoFact
+from vpskit.roleloader import RoleLibrary, all_defaults
+
+DEFAULTS = {k: v.value for k, v in all_defaults(RoleLibrary().all()).items()}
+VERSION = DEFAULTS["k3s_version"]
+
+
+def ctx_for(name, servers, agents=(), store=None, **values):
+    inventory = cluster({**DEFAULTS, "vpskit_controller_address": "192.0.2.9", **values}, servers, agents)
+    return member_context({}, inventory, name, store)
+
+
+def test_topology_single_ha_and_even_numbers():
+    assert not topology(ctx_for("s1", ["s1"])).ha
+    ha = topology(ctx_for("s2", ["s1", "s2", "s3"], ["a1"]))
+    assert ha.ha and not ha.is_first and ha.is_server and ha.first.name == "s1"
+    with pytest.raises(VpskitError, match="odd number ≥ 3.*majority"):
+        topology(ctx_for("s1", ["s1", "s2"]))
+
+
+def test_config_for_first_joining_server_and_agent():
+    store = ExportStore()
+    first = config(ctx_for("s1", ["s1", "s2", "s3"]), topology(ctx_for("s1", ["s1", "s2", "s3"])), None)
+    assert first["cluster-init"] is True and "server" not in first and "token" not in first
+    assert first["write-kubeconfig-mode"] == "0600" and first["tls-san"] == ["10.0.0.1"]
+    joining = ctx_for("s2", ["s1", "s2", "s3"], store=store)
+    second = config(joining, topology(joining), "K10abc::server:xyz")
+    assert second["server"] == "https://10.0.0.1:6443" and second["token"] == "K10abc::server:xyz"
+    assert "cluster-init" not in second
+    agent_ctx = ctx_for("a1", ["s1"], ["a1"], k3s_node_labels=["tier=web"])
+    agent = config(agent_ctx, topology(agent_ctx), "t")
+    assert agent["node-label"] == ["tier=web"] and agent["server"] == "https://10.0.0.1:6443"
+    assert not {"tls-san", "disable", "cluster-cidr", "write-kubeconfig-mode", "secrets-encryption"} & set(agent)
+
+
+def test_joining_hosts_read_the_token_the_first_server_published():
+    store = ExportStore()
+    with pytest.raises(VpskitError, match="no host has published 'k3s_token'"):
+        plan(ctx_for("a1", ["s1"], ["a1"], store=store))
+    store.publish(Published("k3s_token", "K10tok::server:sekrit", "s1", "k3s", secret=True))
+    rendered = next(r for r in plan(ctx_for("a1", ["s1"], ["a1"], store=store)).resources
+                    if getattr(r, "path", "") == "/etc/rancher/k3s/config.yaml")
+    assert rendered.secret and "token: K10tok::server:sekrit" in rendered.content
+
+
+def test_the_first_server_publishes_url_and_token_and_fetches_the_kubeconfig():
+    result = plan(ctx_for("s1", ["s1"], ["a1"]))
+    assert [e.name for e in result.exports] == ["k3s_url", "k3s_token"]
+    assert result.exports[0].value == "https://10.0.0.1:6443" and result.exports[1].secret
+    assert any(r.kind == "fetch" for r in result.resources)
+    assert [h.name for h in result.handlers] == ["restart k3s"]
+
+
+def test_sums_urls_and_the_install_script():
+    text = "a" * 64 + "  k3s\n" + "b" * 64 + " *k3s-airgap-images-amd64.tar.zst\njunk\n"
+    assert parse_sums(text) == {"k3s": "a" * 64, "k3s-airgap-images-amd64.tar.zst": "b" * 64}
+    assert release_url("https://example.org/dl/", "v1.36.4+k3s1") == "https://example.org/dl/v1.36.4%2Bk3s1"
+    script = install_script("v1.36.4+k3s1", "https://example.org/dl", "arm64", airgap=False)
+    assert "v1.36.4%2Bk3s1/k3s-arm64" in script and "checksum mismatch" in script and "nothing was installed" in script
+    assert "curl" not in install_script("v1.36.4+k3s1", "https://example.org/dl", "amd64", airgap=True)
+
+
+def binary_facts(binary: FileState, sums: bytes | None, version_output=(0, f"k3s version {VERSION} (abc)\n")):
+    sums_state = FileState("file", "root", "root", "0600", content=sums) if sums else FileState("absent")
+    return StubFacts([(HostInfoFact(), {"arch": "x86_64"}), (FileFact(BINARY), binary),
+                      (FileFact(staged_sums(VERSION)), sums_state),
+                      (CommandOutputFact(f"{BINARY} --version"), version_output)])
+
+
+def test_the_binary_is_compared_with_the_release_sums():
+    resource = K3sBinary(VERSION, "https://example.org")
+    sums = ("c" * 64 + "  k3s\n").encode()
+    good = FileState("file", "root", "root", "0755", sha256="c" * 64)
+    assert not resource.check(binary_facts(good, sums)).changed
+    missing = resource.check(binary_facts(FileState("absent"), None, (127, "")))
+    assert missing.changed and missing.reason.startswith("install k3s") and missing.plan == "amd64"
+    old = resource.check(binary_facts(FileState("file", sha256="d" * 64), None, (0, "k3s version v1.35.0+k3s1 (x)")))
+    assert old.reason == f"upgrade k3s from v1.35.0+k3s1 to {VERSION}"
+    tampered = resource.check(binary_facts(FileState("file", sha256="e" * 64), sums))
+    assert tampered.changed and "is not the" in tampered.reason
+
+
+def test_airgap_folder_is_verified_before_anything_moves(tmp_path):
+    import hashlib
+    (tmp_path / "k3s").write_bytes(b"binary")
+    good = hashlib.sha256(b"binary").hexdigest()
+    (tmp_path / "sha256sum-amd64.txt").write_text(f"{good}  k3s\n")
+    assert verify_airgap(tmp_path, "amd64") == {"k3s": tmp_path / "k3s"}
+    (tmp_path / "k3s").write_bytes(b"tampered")
+    with pytest.raises(VpskitError, match=f"the release says {good}; nothing was installed"):
+        verify_airgap(tmp_path, "amd64")
+
+
+K3S_YAML = b"""apiVersion: v1
+clusters:
+- cluster: {certificate-authority-data: Q0E=, server: 'https://127.0.0.1:6443'}
+  name: default
+contexts:
+- context: {cluster: default, user: default}
+  name: default
+current-context: default
+kind: Config
+users:
+- name: default
+  user: {client-certificate-data: Q0VSVA==, client-key-data: S0VZ}
+"""
+
+
+def test_kubeconfig_merge_keeps_other_contexts_and_is_stable():
+    theirs = {"apiVersion": "v1", "kind": "Config", "current-context": "work",
+              "clusters": [{"name": "work", "cluster": {"server": "https://w"}},
+                           {"name": "home", "cluster": {"server": "https://h"}}],
+              "users": [{"name": "work", "user": {"token": "x"}}, {"name": "home", "user": {"token": "y"}}],
+              "contexts": [{"name": "work", "context": {"cluster": "work", "user": "work"}},
+                           {"name": "home", "context": {"cluster": "home", "user": "home"}}]}
+    merged = merge(K3S_YAML, yaml.safe_dump(theirs).encode(), "lab", "https://10.0.0.1:6443")
+    data = yaml.safe_load(merged)
+    assert [c["name"] for c in data["contexts"]] == ["work", "home", "lab"] and data["current-context"] == "work"
+    assert next(c for c in data["clusters"] if c["name"] == "lab")["cluster"]["server"] == "https://10.0.0.1:6443"
+    assert merge(K3S_YAML, merged, "lab", "https://10.0.0.1:6443") == merged
+    fresh = yaml.safe_load(merge(K3S_YAML, None, "lab", "https://10.0.0.1:6443"))
+    assert fresh["current-context"] == "lab"
+    with pytest.raises(VpskitError, match="not a mapping"):
+        merge(K3S_YAML, b"- a list\n", "lab", "https://x")
+
+
+def test_cluster_ports_open_only_to_members_and_the_operator():
+    rules = cluster_rules(ctx_for("s1", ["s1", "s2", "s3"], ["a1"]))
+    api = {r.src for r in rules if r.port == "6443"}
+    assert api == {"192.0.2.9", "10.0.0.2", "10.0.0.3", "10.0.0.4"}
+    assert {r.src for r in rules if r.port == "2379:2380"} == {"10.0.0.2", "10.0.0.3"}
+    assert {r.src for r in rules if r.port == "8472"} == {"10.0.0.2", "10.0.0.3", "10.0.0.4"}
+    assert not any(r.src == "any" for r in rules)
+    agent = cluster_rules(ctx_for("a1", ["s1"], ["a1"], k3s_flannel_backend="wireguard-native"))
+    assert not any(r.port in ("6443", "2379:2380") for r in agent)
+    assert {r.port for r in agent if r.proto == "udp"} == {"51820:51821"}
