@@ -8,7 +8,7 @@ from pathlib import Path
 from vpskit.errors import VpskitError
 from vpskit.exports import Export
 from vpskit.facts import CommandOutputFact, FileFact
-from vpskit.resources import Directory, Fetch, File, FlushHandlers, Handler, Service, Upload, Wait
+from vpskit.resources import Command, Directory, Fetch, File, FlushHandlers, Handler, Service, Upload, Wait
 from vpskit.role import RolePlan
 
 from .binary import STAGE, K3sBinary, staged_binary, staged_sums
@@ -22,6 +22,7 @@ TOKEN = "/var/lib/rancher/k3s/server/token"
 KUBECONFIG = "/etc/rancher/k3s/k3s.yaml"
 IMAGES = "/var/lib/rancher/k3s/agent/images"
 NODES = "/usr/local/bin/k3s kubectl get nodes -o json"
+UNINSTALL = "/usr/local/bin/k3s-uninstall.sh"
 
 
 def plan(ctx) -> RolePlan:
@@ -37,6 +38,7 @@ def plan(ctx) -> RolePlan:
                  File(CONFIG, content=render(config(ctx, topo, token)), mode="0600", secret=True, notify=[restart]),
                  File(f"/etc/systemd/system/{unit}.service", notify=[restart],
                       content=ctx.render("k3s/k3s.service.j2", {"k3s_mode": "server" if topo.is_server else "agent"})),
+                 File(UNINSTALL, mode="0700", content=ctx.render("k3s/k3s-uninstall.sh.j2")),
                  Service(f"{unit}.service", running=None),
                  FlushHandlers(),
                  Service(f"{unit}.service")]
@@ -48,11 +50,26 @@ def plan(ctx) -> RolePlan:
         exports = [Export("k3s_url", value=url),
                    Export("k3s_token", fact=FileFact(TOKEN), secret=True, predict="(the token K3s generates)",
                           extract=lambda state: state.content.decode().strip() if state.content else None)]
-        resources.append(Fetch(KUBECONFIG, Path(ctx["k3s_kubeconfig_path"]).expanduser(), name="kubeconfig",
-                               transform=lambda remote, local: merge(remote, local, ctx["k3s_context_name"], url)))
+        resources.append(kubeconfig(ctx, url))
     # restarting with --no-block would hide a failed join: systemctl waits for READY (bounded by the unit)
     handlers = [Handler(restart, f"systemctl daemon-reload && systemctl restart {unit}.service")]
     return RolePlan("k3s", resources, handlers, exports=exports)
+
+
+def kubeconfig(ctx, url: str) -> Fetch:
+    """The first server's k3s.yaml merged into the operator's kubeconfig as context k3s_context_name."""
+    return Fetch(KUBECONFIG, Path(ctx["k3s_kubeconfig_path"]).expanduser(), name="kubeconfig",
+                 transform=lambda remote, local: merge(remote, local, ctx["k3s_context_name"], url))
+
+
+def kubeconfig_plan(ctx) -> RolePlan:
+    """Only the kubeconfig (`invoke k3s.kubeconfig`), planned for the first server."""
+    return RolePlan("k3s", [kubeconfig(ctx, api_url(ctx, topology(ctx)))])
+
+
+def uninstall_plan(ctx) -> RolePlan:
+    """Runs the uninstall script the role wrote (`invoke k3s.uninstall`); nothing when K3s is not there."""
+    return RolePlan("k3s", [Command(UNINSTALL, unless=f"! test -x {UNINSTALL}", name="uninstall k3s")])
 
 
 def artifacts(ctx, version: str) -> list:

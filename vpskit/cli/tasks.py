@@ -13,7 +13,7 @@ from ..gather import FactCache
 from ..secrets import Masker, collect_secrets
 from ..logins import logins_for, target_for
 from ..roleloader import RoleLibrary
-from . import lab_tasks
+from . import k3s_tasks, lab_tasks
 from .common import RUN_HELP, fail, load_project, run_roles
 
 RUN_ITERABLE = ["set_"]
@@ -98,8 +98,10 @@ def build_namespace() -> Collection:
     """The shipped tasks: runs, one task per built-in role, facts, inventory and the lab."""
     ns = Collection(bootstrap, check, role, facts, inventory)
     for builtin in RoleLibrary().all():
-        ns.add_task(role_task(builtin.name, builtin.summary))
+        if builtin.name != "k3s":  # k3s is a collection: the role by default, and its upgrade, kubeconfig…
+            ns.add_task(role_task(builtin.name, builtin.summary))
     ns.add_collection(lab_tasks.namespace(), name="lab")
+    ns.add_collection(k3s_tasks.namespace(), name="k3s")
     return ns
 
 

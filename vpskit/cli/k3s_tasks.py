@@ -1,0 +1,97 @@
+"""k3s.* tasks: the role, an upgrade that shows its plan first, the kubeconfig alone, and uninstall."""
+
+from __future__ import annotations
+
+import io
+import re
+import sys
+from types import SimpleNamespace
+
+from invoke import Collection, Exit, task
+
+from ..errors import VpskitError
+from ..playbook import Play
+from ..report import Reporter
+from ..role import Role
+from ..roleloader import RoleLibrary
+from ..runner import Run, RunOptions
+from .common import RUN_HELP, fail, load_project, run_roles
+
+SHORT_HELP = {k: RUN_HELP[k] for k in ("inventory", "limit", "set_", "forks", "trust_new_hosts", "roles_path")}
+UPGRADE = re.compile(r"upgrade k3s from \S+ to \S+")
+
+
+@task(default=True, help=RUN_HELP, iterable=["set_"])
+def run(c, inventory=None, limit=None, check=False, diff=False, set_=None, json=None, forks=10,
+        trust_new_hosts=False, quiet=False, roles_path=None, playbook=None):
+    """k3s role: servers (the first, then one at a time), agents; pinned, verified; kubeconfig merged."""
+    run_roles(["k3s"], inventory, limit, check, diff, set_, json, forks, trust_new_hosts, quiet, roles_path, playbook)
+
+
+@task(help={**SHORT_HELP, "yes": "do not ask for confirmation"}, iterable=["set_"])
+def upgrade(c, inventory=None, limit=None, set_=None, forks=10, trust_new_hosts=False, roles_path=None, yes=False):
+    """Show which hosts would move to k3s_version (check mode), confirm, then upgrade one server at a time."""
+    project = _project(inventory, set_, roles_path, ["k3s"])
+    checked = _execute(project, limit, RunOptions(check=True, forks=int(forks), trust_new_hosts=trust_new_hosts))
+    moves = [(r.name, m.group(0)) for r in checked for s in r.steps if (m := UPGRADE.search(s.reason))]
+    failed = [r for r in checked if r.failed]
+    if failed:
+        fail("; ".join(f"{r.name}: {r.error}" for r in failed))
+    if not moves:
+        print("nothing to upgrade: every host runs k3s_version")
+        return
+    for host, move in moves:
+        print(f"{host}: {move}")
+    if not yes and input("upgrade these hosts, servers one at a time? [y/N] ").strip().lower() != "y":
+        raise Exit("upgrade cancelled", code=1)
+    run_roles(["k3s"], inventory, limit, False, False, set_, None, forks, trust_new_hosts, True, roles_path)
+
+
+@task(help=SHORT_HELP, iterable=["set_"])
+def kubeconfig(c, inventory=None, set_=None, trust_new_hosts=False, roles_path=None, limit=None, forks=10):
+    """Merge the cluster into your kubeconfig (k3s_kubeconfig_path) as context k3s_context_name, nothing else."""
+    from ..builtin_roles.k3s import kubeconfig_plan
+    _run_only(kubeconfig_plan, "k3s kubeconfig", ["k3s_servers[0]"], inventory, set_, roles_path, trust_new_hosts)
+
+
+@task(help={**SHORT_HELP, "yes": "do not ask for confirmation"}, iterable=["set_"])
+def uninstall(c, inventory=None, limit=None, set_=None, trust_new_hosts=False, roles_path=None, yes=False, forks=10):
+    """Remove K3s from the cluster's hosts (agents first) with the uninstall script the role wrote."""
+    from ..builtin_roles.k3s import uninstall_plan
+    if not yes and input("remove K3s and all its data from every k3s_servers and k3s_agents host? [y/N] "
+                         ).strip().lower() != "y":
+        raise Exit("uninstall cancelled", code=1)
+    _run_only(uninstall_plan, "k3s uninstall", ["k3s_agents,!k3s_servers", "k3s_servers"], inventory, set_,
+              roles_path, trust_new_hosts, limit)
+
+
+def _project(inventory, set_, roles_path, only):
+    try:
+        return load_project(inventory, set_, roles_path, only=only)
+    except VpskitError as exc:
+        fail(str(exc))
+
+
+def _execute(project, limit, options, plays=None, library=None, stream=None):
+    try:
+        hosts = project.inventory.select(limit)
+    except VpskitError as exc:
+        fail(str(exc))
+    run = Run(project.inventory, hosts, plays or project.plays, library or project.library, project.templates,
+              options, Reporter(stream=stream or io.StringIO(), verbose_ok=False))
+    return run.execute()
+
+
+def _run_only(plan, name: str, patterns: list[str], inventory, set_, roles_path, trust_new_hosts, limit=None):
+    """Runs one plan function as its own role on the hosts of each pattern in turn."""
+    project = _project(inventory, set_, roles_path, None)
+    role = Role(name.replace(" ", "-"), SimpleNamespace(plan=plan, __doc__=name), {})
+    library = RoleLibrary(project.library.user_paths, given=[role])
+    plays = [Play(f"{name} ({pattern})", pattern, [role.name]) for pattern in patterns]
+    results = _execute(project, limit, RunOptions(trust_new_hosts=trust_new_hosts), plays, library, sys.stdout)
+    if any(r.failed for r in results):
+        raise Exit(code=1)
+
+
+def namespace() -> Collection:
+    return Collection("k3s", run, upgrade, kubeconfig, uninstall)
