@@ -31,7 +31,11 @@ def plan(ctx) -> RolePlan:
     unit = "k3s" if topo.is_server else "k3s-agent"
     token = ctx.get("k3s_token")
     if token is None and not topo.is_first:
-        token = ctx.exports.get("k3s_token")
+        try:
+            token = ctx.exports.get("k3s_token")
+        except VpskitError as exc:
+            raise VpskitError(f"{exc}: a joining node needs the token the first server ({topo.first.name}) "
+                              "publishes; include it in --limit, or set k3s_token") from None
     restart = f"restart {unit}"
     resources = [Directory("/etc/rancher/k3s"), Directory(STAGE, mode="0700"), *artifacts(ctx, version),
                  K3sBinary(version, ctx["k3s_release_url"], airgap=bool(ctx.get("k3s_airgap_dir")), notify=[restart]),
