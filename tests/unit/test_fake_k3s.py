@@ -464,3 +464,52 @@ def test_etcd_snapshots_go_to_the_configured_dir(hosts, start):
     assert start(host, "server").wait_ready()
     assert host.run("etcd-snapshot", "save").returncode == 0
     assert len(list(host.path("/srv/snapshots").iterdir())) == 1
+
+
+# -- reading the events ------------------------------------------------------------------------------------
+def test_downtimes_in_turn_do_not_overlap_but_two_at_once_do():
+    from tests.fakes.k3s.events import down_windows, overlapping_downtimes
+
+    def event(node, kind, at):
+        return {"node": node, "kind": kind, "time": at, "version": VERSION, "role": "server"}
+
+    in_turn = [event("s1", "start", 0), event("s2", "start", 1), event("s1", "stop", 10), event("s1", "start", 12),
+               event("s2", "stop", 13), event("s2", "start", 15)]
+    assert down_windows(in_turn) == [("s1", 10, 12), ("s2", 13, 15)]
+    assert overlapping_downtimes(in_turn) == []
+    together = in_turn[:3] + [event("s2", "stop", 11), event("s1", "start", 12), event("s2", "start", 15)]
+    assert overlapping_downtimes(together) == [(("s1", 10, 12), ("s2", 11, 15))]
+    still_down = in_turn + [event("s1", "stop", 20), event("s2", "stop", 30)]
+    assert len(overlapping_downtimes(still_down)) == 1
+
+
+# -- the release mirror and air-gap folders -----------------------------------------------------------------
+def test_the_mirror_serves_releases_a_corrupted_binary_and_stops(tmp_path):
+    from tests.e2e.k3s_mirror import K3sMirror, write_airgap_dir
+
+    def get(url: str) -> bytes:
+        with urllib.request.urlopen(url, timeout=3) as response:
+            return response.read()
+
+    with K3sMirror("127.0.0.1", free_port(), versions=[VERSION, "v1.36.5+k3s1"]) as mirror:
+        assert mirror.url(VERSION, "k3s") == f"{mirror.base_url}/v1.36.4%2Bk3s1/k3s"
+        sums = dict(reversed(line.split("  ")) for line in get(mirror.url(VERSION, "sha256sum-amd64.txt"))
+                    .decode().splitlines())
+        assert set(sums) == {"k3s", "k3s-airgap-images-amd64.tar.zst"}
+        for asset, digest in sums.items():
+            assert hashlib.sha256(get(mirror.url(VERSION, asset))).hexdigest() == digest
+        assert b"v1.36.5+k3s1" in get(mirror.url("v1.36.5+k3s1", "k3s"))
+        mirror.corrupt(VERSION)
+        assert hashlib.sha256(get(mirror.url(VERSION, "k3s"))).hexdigest() != sums["k3s"]
+        mirror.repair(VERSION)
+        assert hashlib.sha256(get(mirror.url(VERSION, "k3s"))).hexdigest() == sums["k3s"]
+        assert "/v1.36.4+k3s1/k3s" in mirror.requests
+        mirror.stop()
+        with pytest.raises(OSError):
+            get(mirror.url(VERSION, "k3s"))
+
+    folder = write_airgap_dir(tmp_path / "airgap", VERSION)
+    assert sorted(p.name for p in folder.iterdir()) == ["k3s", "k3s-airgap-images-amd64.tar.zst",
+                                                        "sha256sum-amd64.txt"]
+    check = subprocess.run(["sha256sum", "-c", "sha256sum-amd64.txt"], cwd=folder, capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout
