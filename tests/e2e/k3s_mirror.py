@@ -11,7 +11,7 @@ from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from tests.fakes.k3s.build import fake_k3s_text
+from tests.fakes.k3s.build import fake_k3s_bytes
 
 ARCHES = ("amd64", "arm64")
 
@@ -46,7 +46,7 @@ def sha256(data: bytes) -> str:
 def write_release(folder: Path, version: str, arches=("amd64",)) -> dict[str, Path]:
     """Writes one release's assets into `folder` (binary, images, sha256sum-<arch>.txt per arch); returns them."""
     folder.mkdir(parents=True, exist_ok=True)
-    binary = fake_k3s_text(version).encode()
+    binary = fake_k3s_bytes(version)
     written = {}
     for arch in arches:
         assets = {binary_name(arch): binary, images_name(arch): fake_images(version, arch)}
@@ -115,10 +115,10 @@ class K3sMirror:
     def corrupt(self, version: str, arch: str = "amd64") -> None:
         """Serves a binary that is not the one the sha256sum file names (as a tampered download would be)."""
         binary = self.folder(version) / binary_name(arch)
-        binary.write_text(fake_k3s_text(version) + "# corrupted by the test mirror\n")
+        binary.write_bytes(fake_k3s_bytes(version) + b"# corrupted by the test mirror\n")
 
     def repair(self, version: str, arch: str = "amd64") -> None:
-        (self.folder(version) / binary_name(arch)).write_text(fake_k3s_text(version))
+        (self.folder(version) / binary_name(arch)).write_bytes(fake_k3s_bytes(version))
 
     def start(self) -> "K3sMirror":
         if self._server is None:

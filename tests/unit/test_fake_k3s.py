@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.fakes.k3s.build import build_fake_k3s
+from tests.fakes.k3s.build import build_fake_k3s, fake_k3s_bytes
 
 VERSION = "v1.36.4+k3s1"
 TOKEN = "correct-horse"
@@ -169,7 +169,8 @@ def test_version_is_baked_in_and_printed_like_k3s(binary, tmp_path):
     assert out.returncode == 0
     assert re.fullmatch(r"k3s version v1\.36\.4\+k3s1 \([0-9a-f]{8}\)\ngo version go1\.24\.\d+\n", out.stdout)
     newer = build_fake_k3s("v1.36.5+k3s1", tmp_path / "k3s-newer")
-    assert binary.read_text().startswith("#!/usr/bin/env python3\n")
+    assert binary.read_bytes().startswith(b"#!/usr/bin/env python3\n")
+    assert fake_k3s_bytes(VERSION) == binary.read_bytes()  # the same version always gives the same bytes
     assert stat.S_IMODE(newer.stat().st_mode) == 0o755
     assert hashlib.sha256(newer.read_bytes()).digest() != hashlib.sha256(binary.read_bytes()).digest()
     assert "v1.36.5+k3s1" in subprocess.run([sys.executable, str(newer), "--version"], capture_output=True,

@@ -1,0 +1,82 @@
+"""`k3s kubectl get nodes [NAME] [-o json|wide|name]`, read from the server named in the kubeconfig."""
+
+import datetime
+import json
+import sys
+import time
+import urllib.parse
+
+import yaml
+
+from .client import ApiError, http_call
+from .host import KUBECONFIG_FILE, Paths
+
+
+def age(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+def node_table(items: list[dict]) -> str:
+    rows = [("NAME", "STATUS", "ROLES", "AGE", "VERSION")]
+    now = time.time()
+    for item in items:
+        labels = item["metadata"]["labels"]
+        roles = sorted(k.split("/", 1)[1] for k in labels if k.startswith("node-role.kubernetes.io/"))
+        ready = next(c for c in item["status"]["conditions"] if c["type"] == "Ready")["status"] == "True"
+        created = datetime.datetime.strptime(item["metadata"]["creationTimestamp"], "%Y-%m-%dT%H:%M:%SZ")
+        rows.append((item["metadata"]["name"], "Ready" if ready else "NotReady", ",".join(roles) or "<none>",
+                     age(now - created.replace(tzinfo=datetime.timezone.utc).timestamp()),
+                     item["status"]["nodeInfo"]["kubeletVersion"]))
+    widths = [max(len(r[i]) for r in rows) for i in range(5)]
+    return "\n".join("   ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows)
+
+
+def kubectl(argv: list[str], paths: Paths, environ: dict) -> int:
+    output, words, index = None, [], 0
+    while index < len(argv):
+        arg = argv[index]
+        index += 1
+        if arg in ("-o", "--output"):
+            output = argv[index] if index < len(argv) else ""
+            index += 1
+        elif arg.startswith(("-o=", "--output=")):
+            output = arg.split("=", 1)[1]
+        elif arg.startswith("-o") and len(arg) > 2:
+            output = arg[2:]
+        else:
+            words.append(arg)
+    if len(words) not in (2, 3) or words[0] != "get" or words[1] not in ("nodes", "node", "no") \
+            or output not in (None, "json", "wide", "name"):
+        print("error: the fake k3s supports only: get nodes [NAME] [-o json|wide|name]", file=sys.stderr)
+        return 1
+    config_path = paths.host(environ.get("KUBECONFIG") or KUBECONFIG_FILE)
+    try:
+        server = yaml.safe_load(config_path.read_text())["clusters"][0]["cluster"]["server"]
+    except OSError as exc:
+        print(f'error: error loading config file "{config_path}": {exc.strerror.lower()}', file=sys.stderr)
+        return 1
+    try:
+        items = http_call(server, "/nodes")["items"]
+    except ApiError as exc:
+        host = urllib.parse.urlparse(server).netloc
+        print(f"The connection to the server {host} was refused - did you specify the right host or port? "
+              f"({exc})", file=sys.stderr)
+        return 1
+    if len(words) == 3:
+        items = [i for i in items if i["metadata"]["name"] == words[2]]
+        if not items:
+            print(f'Error from server (NotFound): nodes "{words[2]}" not found', file=sys.stderr)
+            return 1
+    if output == "json":
+        shown = items[0] if len(words) == 3 else {"apiVersion": "v1", "items": items, "kind": "List",
+                                                  "metadata": {"resourceVersion": ""}}
+        print(json.dumps(shown, indent=4))
+    elif output == "name":
+        print("\n".join(f"node/{i['metadata']['name']}" for i in items))
+    else:
+        print(node_table(items))
+    return 0

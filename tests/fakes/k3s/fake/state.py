@@ -1,0 +1,104 @@
+"""The cluster's state, kept by the first server: nodes, heartbeats, start/stop events, in a JSON file."""
+
+import json
+import threading
+import time
+from pathlib import Path
+
+from .client import ApiError
+from .host import NODE_PASSWORD_FILE, write_file
+from .nodes import node_object
+from .tokens import Token
+
+
+class ClusterState:
+    """Nodes, their heartbeats and the servers' start/stop events, saved to a JSON file on every change."""
+
+    def __init__(self, path: Path, token: Token, agent_secret: str | None, etcd: bool, critical: dict):
+        self.path, self.token, self.agent_secret = path, token, agent_secret
+        self.lock = threading.Lock()
+        self.data = json.loads(path.read_text()) if path.exists() else {"nodes": {}, "events": []}
+        self.data["etcd"] = self.data.get("etcd", False) or etcd
+        self.data["critical"] = critical
+        self.save()
+
+    @property
+    def etcd(self) -> bool:
+        return self.data["etcd"]
+
+    def save(self) -> None:
+        write_file(self.path, json.dumps(self.data, indent=1, sort_keys=True) + "\n")
+
+    def admits(self, role: str, presented: str) -> bool:
+        allowed = (self.token.secret,) if role == "server" else (self.token.secret, self.agent_secret or "")
+        return self.token.admits(presented, allowed)
+
+    def join(self, request: dict) -> dict:
+        name, role = str(request.get("name") or ""), request.get("role")
+        if not name or role not in ("server", "agent"):
+            raise ApiError(400, "join needs a node name and a role (server or agent)")
+        if not self.admits(role, request.get("token", "")):
+            raise ApiError(401, f"token rejected for {role} {name}")
+        if role == "server":
+            if not self.etcd:
+                raise ApiError(409, "this cluster does not use embedded etcd; start its first server with "
+                                    "cluster-init to add servers")
+            mismatched = [k for k, v in (request.get("critical") or {}).items() if self.data["critical"].get(k) != v]
+            if mismatched:
+                raise ApiError(409, "critical configuration value mismatch between servers: "
+                                    + ", ".join(sorted(mismatched)))
+        self.register(name, role, request.get("version"), request.get("password"))
+        answer = {"etcd": self.etcd}
+        if role == "server":
+            answer["token"] = self.token.full()
+        return answer
+
+    def register(self, name: str, role: str, version: str, password: str) -> None:
+        """Adds the node, or takes it back if its node password matches the one it first came with."""
+        with self.lock:
+            node = self.data["nodes"].get(name)
+            if node and node.get("password") != password:
+                raise ApiError(403, f"Node password rejected, duplicate hostname or contents of "
+                                    f"'{NODE_PASSWORD_FILE}' may not match server node-passwd entry ({name})")
+            if not node:
+                node = self.data["nodes"][name] = {"name": name, "created": time.time(), "password": password}
+            node.update(role=role, version=version)
+            self.save()
+
+    def heartbeat(self, beat: dict) -> dict:
+        name = str(beat.get("name") or "")
+        if not self.admits(beat.get("role", "agent"), beat.get("token", "")):
+            raise ApiError(401, "token rejected")
+        now = time.time()
+        with self.lock:
+            node = self.data["nodes"].get(name)
+            if node is None:
+                raise ApiError(404, f"node {name} has not joined")
+            if node.get("boot_id") != beat.get("boot_id"):
+                node["boot_id"], node["boot_seen"] = beat.get("boot_id"), now
+            for field in ("role", "version", "addresses", "labels", "taints", "node_args", "images"):
+                node[field] = beat.get(field)
+            node["last_heartbeat"] = now
+            self.save()
+        return {}
+
+    def record_event(self, event: dict) -> dict:
+        if not self.admits("server", event.pop("token", "")):
+            raise ApiError(401, "token rejected")
+        with self.lock:
+            self.data["events"].append({k: event.get(k) for k in ("node", "kind", "version", "time", "role")})
+            self.save()
+        return {}
+
+    def node_list(self) -> dict:
+        with self.lock:
+            nodes = [dict(n) for n in self.data["nodes"].values()]
+        return {"apiVersion": "v1", "kind": "NodeList", "metadata": {"resourceVersion": str(int(time.time()))},
+                "items": [node_object(n, self.etcd, time.time()) for n in sorted(nodes, key=lambda n: n["name"])]}
+
+    def dump(self) -> dict:
+        with self.lock:
+            data = json.loads(json.dumps(self.data))
+        for node in data["nodes"].values():
+            node.pop("password", None)
+        return data
