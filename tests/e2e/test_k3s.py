@@ -33,9 +33,9 @@ OTHER_CONTEXTS = {"apiVersion": "v1", "kind": "Config", "current-context": "work
 def mirror(lab, fresh):
     """Hosts 6-10, with python3 for the fake K3s (a test prerequisite, not something vpskit installs)."""
     lab.up(10, "bookworm")
+    install = "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3 python3-yaml >/dev/null"
     with ThreadPoolExecutor(5) as pool:
-        done = list(pool.map(lambda n: sh(lab, n, "DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "
-                                                   "python3 python3-yaml >/dev/null"), [*SERVERS, AGENT, SINGLE]))
+        done = list(pool.map(lambda name: sh(lab, name, install), [*SERVERS, AGENT, SINGLE]))
     assert all(r.ok for r in done), [r.stderr for r in done]
     with K3sMirror(lab.gateway, versions=[V1, V2, BAD]) as served:
         served.corrupt(BAD)
