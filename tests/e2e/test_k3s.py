@@ -75,13 +75,16 @@ def ready(node: dict) -> bool:
     return any(c["type"] == "Ready" and c["status"] == "True" for c in node["status"]["conditions"])
 
 
-def test_check_mode_on_fresh_hosts_shows_every_step_and_changes_nothing(lab, cluster):
+def test_check_mode_on_fresh_hosts_shows_every_step_and_changes_nothing(lab, cluster, tmp_path):
     before = sh(lab, SERVERS[0], STATE_DUMP).stdout
-    checked = invoke("check", "-i", cluster["inventory"], "--quiet")
+    report = tmp_path / "check.json"
+    checked = invoke("check", "-i", cluster["inventory"], "--quiet", "--json", str(report))
     assert checked.returncode == 2, checked.stdout[-3000:] + checked.stderr
     for name in [*SERVERS, AGENT]:
         assert f"{name} | k3s | k3s-binary k3s {V1} | would change: install k3s {V1}" in checked.stdout
-    assert "k3s_token" in checked.stdout and "predicted" in checked.stdout
+    token = json.loads(report.read_text())["exports"][SERVERS[0]]["k3s_token"]
+    assert token == {"value": "********", "predicted": True, "play": "k3s first server"}
+    assert "Traceback" not in checked.stderr and "exception" not in checked.stderr.lower(), checked.stderr[-2000:]
     assert sh(lab, SERVERS[0], STATE_DUMP).stdout == before
 
 
