@@ -5,6 +5,7 @@ This is the only module that imports fabric or paramiko.
 
 from __future__ import annotations
 
+import logging
 import os
 import select
 import shlex
@@ -24,6 +25,10 @@ from paramiko.ssh_exception import (
 )
 
 from .errors import ConnectError, HostKeyError
+
+# paramiko logs a refused login's closed socket as an ERROR, which Python would print to stderr;
+# vpskit reports every connection failure itself, with the login it tried
+logging.getLogger("paramiko").addHandler(logging.NullHandler())
 
 
 @dataclass
