@@ -138,3 +138,14 @@ def test_secrets_from_env_and_file(tmp_path, monkeypatch):
 def test_relative_key_paths_resolve_against_the_inventory(tmp_path):
     inv = load(tmp_path, {"hosts.yml": "all:\n  hosts:\n    a:\n      vpskit_ssh_key: keys/id\n"})
     assert inv.hosts["a"].get("vpskit_ssh_key") == str((tmp_path / "keys/id").resolve())
+
+
+def test_a_k3s_lab_inventory_puts_the_first_host_in_servers(tmp_path):
+    from vpskit.lab.lab import Lab, LabHost, LabState
+    hosts = {n: LabHost(n, f"10.0.0.{i}", "bookworm") for i, n in ((11, "lab1"), (12, "lab2"))}
+    state = LabState("b", "10.0.0", hosts=hosts)
+    (tmp_path / "hosts.yml").write_text(Lab(state_root=tmp_path).inventory_text(state, k3s=True))
+    inv = load_inventory(tmp_path / "hosts.yml")
+    assert set(inv.hosts["lab1"].groups) == {"lab", "k3s_servers"}
+    assert set(inv.hosts["lab2"].groups) == {"lab", "k3s_agents"}
+    assert inv.hosts["lab2"].get("vpskit_host") == "10.0.0.12"

@@ -13,13 +13,15 @@ from .common import fail
 
 
 
-@task(help={"hosts": "how many hosts (default 1)", "release": "bookworm (Debian 12) or trixie (Debian 13)"})
-def up(c, hosts=1, release="bookworm"):
+@task(help={"hosts": "how many hosts (default 1)", "release": "bookworm (Debian 12) or trixie (Debian 13)",
+            "k3s": "put the first host in k3s_servers and the others in k3s_agents (K3s is downloaded: needs "
+                   "the internet, or k3s_airgap_dir)"})
+def up(c, hosts=1, release="bookworm", k3s=False):
     """Boot fresh lab hosts (root + password, like a new VPS) and write inventory/lab.yml."""
     lab = Lab()
     try:
         running = lab.up(int(hosts), release)
-        lab.write_inventory(LAB_INVENTORY)
+        lab.write_inventory(LAB_INVENTORY, k3s=k3s)
     except VpskitError as exc:
         fail(str(exc))
     for host in running:

@@ -177,7 +177,8 @@ class Lab:
         self.known_hosts_path.write_text("\n".join(lines) + ("\n" if lines else ""))
 
     # -- inventory -----------------------------------------------------------------------------
-    def inventory_text(self, state: LabState | None = None) -> str:
+    def inventory_text(self, state: LabState | None = None, k3s: bool = False) -> str:
+        """The lab's inventory; with k3s, the first host in k3s_servers and the others in k3s_agents."""
         state = state or self.load_state()
         lines = [
             "# Written by `invoke lab.up`, removed by `invoke lab.down`: the local lab hosts.",
@@ -192,12 +193,17 @@ class Lab:
         ]
         for host in state.hosts.values():
             lines += [f"        {host.name}:", f"          vpskit_host: {host.address}"]
+        if k3s and state.hosts:
+            first, *others = state.hosts
+            lines += ["    k3s_servers:", "      hosts:", f"        {first}:"]
+            if others:
+                lines += ["    k3s_agents:", "      hosts:", *(f"        {name}:" for name in others)]
         return "\n".join(lines) + "\n"
 
-    def write_inventory(self, path: Path) -> None:
+    def write_inventory(self, path: Path, k3s: bool = False) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_text(self.inventory_text())
+        tmp.write_text(self.inventory_text(k3s=k3s))
         tmp.replace(path)
 
     # -- down / status -------------------------------------------------------------------------
