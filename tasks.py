@@ -8,7 +8,8 @@ from vpskit.errors import VpskitError
 
 
 @task(help={"rounds": "repetitions of each measurement (default 3)",
-            "tools": "comma-separated subset of vpskit,pyinfra,ansible"})
+            "tools": "comma-separated subset of vpskit,pyinfra,ansible,vpskit-cluster (vpskit includes "
+                     "vpskit-cluster: a no-op of the whole bootstrap on 3 K3s servers + 1 agent, fake K3s)"})
 def bench(c, rounds=3, tools=None):
     """Benchmark vpskit against pyinfra and Ansible on fresh lab hosts; writes benchmarks/results.md."""
     from benchmarks.runner import main  # the repository's own benchmark: not part of the shipped CLI

@@ -62,3 +62,47 @@ def table(results: dict, tools: list[str]) -> str:
         ratios = [ratio(values["vpskit"], values[t]) if "vpskit" in values and t in values else "-" for t in others]
         lines.append("| " + " | ".join([measure, *cells, *ratios]) + " |")
     return "\n".join(lines) + "\n"
+
+
+def bootstrap_counts(report: dict) -> dict:
+    """Per-host remote commands and SSH connections, and the changes of all hosts, from a `--json` report."""
+    hosts = report["hosts"].values()
+    return {"hosts": len(hosts), "commands": [h["commands"] for h in hosts],
+            "connections": [h["connections"] for h in hosts],
+            "changed": sum(h["summary"]["changed"] for h in hosts)}
+
+
+def cluster_summary(seconds: list[float], counts: list[dict]) -> dict:
+    """The no-op bootstrap's rows: wall seconds, per-host counts (every host of every round), total changes."""
+    def spread(key):
+        values = [v for c in counts for v in c[key]]
+        return {**summary(values), "max": max(values)}
+    return {f"no-op, whole bootstrap (hardening + K3s), {counts[0]['hosts']} hosts": summary(seconds),
+            "remote commands per host": spread("commands"),
+            "SSH connections per host": spread("connections"),
+            "changes reported": summary([c["changed"] for c in counts])}
+
+
+def cluster_table(results: dict) -> str:
+    """Markdown: one row per measure, vpskit's column only; seconds as median (min), counts with their range."""
+    lines = ["| measure | vpskit |", "|---|---|"]
+    for measure, stat in results.items():
+        if measure.startswith("no-op"):
+            cell = f"{stat['median']:.2f} s (min {stat['min']:.2f})"
+        elif stat.get("max", stat["min"]) != stat["min"]:
+            cell = f"{stat['median']:.0f} (min {stat['min']:.0f}, max {stat['max']:.0f})"
+        else:
+            cell = f"{stat['median']:.0f}"
+        lines.append(f"| {measure} | {cell} |")
+    return "\n".join(lines) + "\n"
+
+
+def with_section(text: str, heading: str, section: str) -> str:
+    """`text` with the section starting at `heading` (up to the next `## ` heading) replaced, or appended."""
+    lines = text.splitlines(keepends=True)
+    start = next((i for i, line in enumerate(lines) if line.rstrip("\n") == heading), None)
+    if start is None:
+        return text.rstrip("\n") + "\n\n" + section if text.strip() else section
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
+    rest = "".join(lines[end:])
+    return "".join(lines[:start]) + section + ("\n" + rest if rest else "")

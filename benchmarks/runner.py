@@ -11,11 +11,12 @@ from pathlib import Path
 from vpskit.connection import Connection, Target
 from vpskit.lab import Lab
 
-from . import measure
+from . import cluster, measure
 from .profile import STATE_COMMAND
 from .tools import ensure_tools, run_tool, write_inventories
 
 TOOLS = ["vpskit", "pyinfra", "ansible"]
+CLUSTER = "vpskit-cluster"  # vpskit alone: the whole bootstrap on a 4-host cluster (also run with "vpskit")
 RESULTS = Path(__file__).parent / "results.md"
 FLEET = 8
 
@@ -106,14 +107,26 @@ class Bench:
 def main(rounds: int = 3, tools: list[str] | None = None, log=print) -> str:
     Lab.preflight()
     tools = tools or TOOLS
-    versions = ensure_tools()
+    unknown = sorted(set(tools) - {*TOOLS, CLUSTER})
+    if unknown:
+        raise ValueError(f"unknown tool(s) {', '.join(unknown)}; choose from {', '.join([*TOOLS, CLUSTER])}")
+    compared = [t for t in tools if t in TOOLS]
+    versions = ensure_tools() if compared else {}
     bench = Bench(rounds, log)
-    results = {}
+    results, cluster_results = {}, None
     try:
-        for tool in tools:
+        for tool in compared:
             results[tool] = bench.measure_tool(tool)
+        if "vpskit" in tools or CLUSTER in tools:
+            cluster_results = cluster.measure_cluster(bench)
     finally:
         bench.lab.down()
+    extra = cluster.section(cluster_results, rounds) if cluster_results else ""
+    if not compared:  # the cluster alone: replace its section of results.md, keep the three-tool table
+        RESULTS.write_text(measure.with_section(RESULTS.read_text() if RESULTS.exists() else "", cluster.HEADING,
+                                                extra))
+        return extra
+    tools = compared
     states = {tool: r.pop("state") for tool, r in results.items()}
     same = len(set(states.values())) == 1
     text = "\n".join([
@@ -131,7 +144,7 @@ def main(rounds: int = 3, tools: list[str] | None = None, log=print) -> str:
         "open (60 s). Hosts' CPU is everything this machine ran outside the tool's own processes during the "
         "run: the lab hosts' sshd, shells and programs (for Ansible, a Python module per task on each host).",
         "",
-    ])
+    ]) + ("\n" + extra if extra else "")
     RESULTS.write_text(text)
     (RESULTS.parent / "states.json").write_text(json.dumps(states, indent=2) + "\n")
     return text

@@ -1,6 +1,7 @@
 """The benchmark's pure helpers: counting from sshd's journal and tool output, statistics, the table."""
 
-from benchmarks.measure import ansible_changed, busy_seconds, count_ssh, pyinfra_changed, summary, table
+from benchmarks.measure import (ansible_changed, bootstrap_counts, busy_seconds, cluster_summary, cluster_table,
+                                count_ssh, pyinfra_changed, summary, table, with_section)
 
 
 def test_counts_connections_and_commands_from_the_journal():
@@ -31,3 +32,33 @@ def test_pyinfra_grand_total():
 def test_busy_seconds_leaves_out_idle_and_iowait():
     stat = "cpu  100 5 50 1000 20 3 2 0 0 0\ncpu0 50 2 25 500 10 1 1 0 0 0\n"
     assert busy_seconds(stat, ticks_per_second=100) == (100 + 5 + 50 + 3 + 2) / 100
+
+
+def _report(commands: dict, changed: int = 0) -> dict:
+    return {"exit_code": 0, "hosts": {name: {"commands": n, "connections": 1, "summary": {"changed": changed}}
+                                      for name, n in commands.items()}}
+
+
+def test_bootstrap_counts_per_host_from_the_json_report():
+    counts = bootstrap_counts(_report({"s1": 2, "s2": 1, "a1": 1}, changed=1))
+    assert counts == {"hosts": 3, "commands": [2, 1, 1], "connections": [1, 1, 1], "changed": 3}
+
+
+def test_cluster_table_shows_seconds_with_min_and_count_ranges():
+    rounds = [bootstrap_counts(_report({"s1": 2, "s2": 1, "s3": 1, "a1": 1})),
+              bootstrap_counts(_report({"s1": 2, "s2": 2, "s3": 2, "a1": 1}))]
+    results = cluster_summary([1.5, 1.2, 1.4], rounds)
+    text = cluster_table(results)
+    assert "| no-op, whole bootstrap (hardening + K3s), 4 hosts | 1.40 s (min 1.20) |" in text
+    assert "| remote commands per host | 2 (min 1, max 2) |" in text
+    assert "| SSH connections per host | 1 |" in text
+    assert "| changes reported | 0 |" in text
+
+
+def test_with_section_replaces_the_section_or_appends_it():
+    heading = "## Cluster"
+    old = "# Bench\n\n| a |\n\n## Cluster\n\nold\n\n## Later\n\nkept\n"
+    new = "## Cluster\n\nnew\n"
+    assert with_section(old, heading, new) == "# Bench\n\n| a |\n\n## Cluster\n\nnew\n\n## Later\n\nkept\n"
+    assert with_section("# Bench\n\n| a |\n", heading, new) == "# Bench\n\n| a |\n\n## Cluster\n\nnew\n"
+    assert with_section("", heading, "## Cluster\n") == "## Cluster\n"
