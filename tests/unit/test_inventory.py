@@ -149,3 +149,75 @@ def test_a_k3s_lab_inventory_puts_the_first_host_in_servers(tmp_path):
     assert set(inv.hosts["lab1"].groups) == {"lab", "k3s_servers"}
     assert set(inv.hosts["lab2"].groups) == {"lab", "k3s_agents"}
     assert inv.hosts["lab2"].get("vpskit_host") == "10.0.0.12"
+
+
+def one_host(key: str, value: str) -> dict[str, str]:
+    """A one-host inventory whose only variable, on line 4, is `key: value`."""
+    return {"hosts.yml": f"all:\n  hosts:\n    a:\n      {key}: {value}\n"}
+
+
+@pytest.mark.parametrize("key,value,message", [
+    ("vpskit_host", "'10.0.0.1; rm -rf /'", "vpskit_host must be an IP address or a DNS name"),
+    ("ansible_host", "bad_name.example.com", "ansible_host must be an IP address or a DNS name"),
+    ("ansible_host", "-lead.example.com", "must be an IP address or a DNS name"),
+    ("ansible_host", "a" * 64 + ".example.com", "must be an IP address or a DNS name"),
+    ("vpskit_host", "10.0.0.256", "neither a valid IPv4 address nor a name"),
+    ("vpskit_host", "'[2001:db8::1]'", "without brackets"),
+    ("vpskit_user", "Root", "vpskit_user must be a user name"),
+    ("ansible_user", "'ops; id'", "ansible_user must be a user name"),
+    ("ansible_user", "1ops", "must be a user name"),
+    ("users_admin_name", "'ops$'", "users_admin_name must be a user name"),
+    ("users_admin_name", "a" + "b" * 32, "at most 32 characters"),
+    ("vpskit_port", "0", "vpskit_port must be a TCP port from 1 to 65535, got 0"),
+    ("ansible_port", "65536", "ansible_port must be a TCP port from 1 to 65535"),
+    ("ssh_port", "-22", "ssh_port must be a TCP port"),
+    ("base_timezone", "'Europe/Paris; reboot'", "base_timezone must be a time zone name"),
+    ("base_timezone", "../../etc/passwd", "must be a time zone name"),
+    ("base_timezone", "/Europe/Paris", "must be a time zone name"),
+    ("base_timezone", "UTC+2", "not an offset: got 'UTC+2'; a fixed offset is Etc/GMT-2"),
+    ("base_timezone", "'-05:00'", "Etc/GMT+5"),
+])
+def test_values_vpskit_acts_on_are_checked_with_file_and_line(tmp_path, key, value, message):
+    with pytest.raises(InventoryError) as info:
+        load(tmp_path, one_host(key, value))
+    assert message in str(info.value)
+    assert info.value.path.endswith("hosts.yml") and info.value.line == 4
+
+
+@pytest.mark.parametrize("key,value", [
+    ("vpskit_host", "192.0.2.1"), ("vpskit_host", "2001:db8::1"), ("vpskit_host", "fe80::1%eth0"),
+    ("ansible_host", "vps1.example.com"), ("ansible_host", "vps1.example.com."), ("ansible_host", "localhost"),
+    ("ansible_host", "1and1.de"), ("vpskit_user", "ops"), ("ansible_user", "_deploy-2"),
+    ("users_admin_name", "a" * 32), ("vpskit_port", "1"), ("ssh_port", "65535"),
+    ("base_timezone", "UTC"), ("base_timezone", "Etc/UTC"), ("base_timezone", "America/Argentina/Buenos_Aires"),
+    ("base_timezone", "America/Port-au-Prince"), ("base_timezone", "Etc/GMT+3"), ("base_timezone", "GMT+0"),
+    ("base_timezone", "EST5EDT"), ("base_timezone", "null"), ("users_admin_name", "null"),
+])
+def test_plausible_values_pass(tmp_path, key, value):
+    load(tmp_path, one_host(key, value))
+
+
+def test_values_are_checked_in_every_layer(tmp_path):
+    base = "all:\n  vars:\n    vpskit_port: 22\n  children:\n    g:\n      vars:\n        ssh_port: 2222\n" \
+           "      hosts:\n        a:\n"
+    for files, where in [
+        ({"group_vars/all.yml": "x: 1\nansible_host: 'a b'\n"}, ("group_vars/all.yml", 2)),
+        ({"group_vars/g/main.yml": "# admin\nusers_admin_name: Admin\n"}, ("group_vars/g/main.yml", 2)),
+        ({"host_vars/a.yml": "base_timezone: Europe/Paris\nvpskit_port: 70000\n"}, ("host_vars/a.yml", 2)),
+    ]:
+        root = tmp_path / where[0].replace("/", "-")
+        with pytest.raises(InventoryError) as info:
+            load(root, {"hosts.yml": base, **files})
+        assert info.value.path.endswith(where[0]) and info.value.line == where[1], str(info.value)
+    with pytest.raises(InventoryError) as info:
+        load(tmp_path / "inline", {"hosts.yml": base.replace("ssh_port: 2222", "ssh_port: 0")})
+    assert info.value.line == 7 and "ssh_port must be a TCP port" in str(info.value)
+    with pytest.raises(InventoryError, match=r"^--set: ansible_user must be a user name"):
+        load(tmp_path / "set", {"hosts.yml": base}, overrides=["ansible_user=r00t!"])
+
+
+def test_a_secret_value_is_not_shown_in_the_error(tmp_path, monkeypatch):
+    monkeypatch.setenv("VPSKIT_TEST_HOST", "not a host name")
+    with pytest.raises(InventoryError) as info:
+        load(tmp_path, one_host("vpskit_host", "!env VPSKIT_TEST_HOST"))
+    assert "not a host name" not in str(info.value) and "Secret(!env VPSKIT_TEST_HOST)" in str(info.value)

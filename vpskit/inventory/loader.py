@@ -10,6 +10,7 @@ import yaml
 from ..errors import InventoryError
 from .model import Group, Host, Inventory, Var
 from .spec import ANSIBLE_ALIASES, CONNECTION_VARS, type_error, unknown_key_error, expected_type
+from .values import value_error
 from .yamlfile import LocatedDict, load_yaml
 
 GROUP_KEYS = {"hosts", "children", "vars"}
@@ -126,7 +127,7 @@ def parse_set(overrides: list[str] | None) -> LocatedDict:
 
 
 class _Checker:
-    """Validates variable layers against known names and the types of their defaults."""
+    """Validates variable layers against known names, the types of their defaults and the values vpskit acts on."""
 
     def __init__(self, defaults: dict[str, Var], role_prefixes: set[str]):
         self.types = {k: expected_type(v.value) for k, v in defaults.items()}
@@ -139,7 +140,8 @@ class _Checker:
         for key, value in layer.items():
             where = layer.where(key)
             path, line = (where.path, where.line) if where else (display, None)
-            message = unknown_key_error(key, self.known, self.prefixes) or type_error(key, value, self.types.get(key))
+            message = (unknown_key_error(key, self.known, self.prefixes) or type_error(key, value, self.types.get(key))
+                       or value_error(key, value))
             if message:
                 raise InventoryError(message, path, line)
 
