@@ -7,21 +7,17 @@ from vpskit.role import RolePlan
 
 def plan(ctx) -> RolePlan:
     v = ctx.vars
-    tz = v["base_timezone"]
+    tz = v.get("base_timezone")
     resources = [
         AptCache(valid_time=v["base_apt_cache_valid_time"]),
-        # one apt transaction for everything this role installs
-        Packages(v["base_packages"] + (["systemd-timesyncd"] if v["base_timesync"] else [])
+        # one apt transaction for everything this role installs (tzdata: the zone files the time zone links to)
+        Packages(v["base_packages"] + (["tzdata"] if tz else [])
+                 + (["systemd-timesyncd"] if v["base_timesync"] else [])
                  + (["unattended-upgrades"] if v["base_unattended_upgrades"] else []),
                  cache_valid_time=v["base_apt_cache_valid_time"]),
-        Command(
-            f"test -e /usr/share/zoneinfo/{q(tz)} && ln -sfn /usr/share/zoneinfo/{q(tz)} /etc/localtime "
-            f"&& echo {q(tz)} > /etc/timezone",
-            unless=f"[ \"$(readlink /etc/localtime)\" = /usr/share/zoneinfo/{q(tz)} ] "
-                   f"&& [ \"$(cat /etc/timezone 2>/dev/null)\" = {q(tz)} ]",
-            name=f"timezone {tz}",
-        ),
     ]
+    if tz:
+        resources.append(timezone(tz))
     if v.get("base_hostname"):
         name = v["base_hostname"]
         resources.append(Command(
@@ -39,3 +35,15 @@ def plan(ctx) -> RolePlan:
             Service("unattended-upgrades", enabled=True, running=True),
         ]
     return RolePlan("base", resources)
+
+
+def timezone(tz: str) -> Command:
+    """/etc/localtime and /etc/timezone name `tz`; a zone the host has no file for fails saying so."""
+    zone = f"/usr/share/zoneinfo/{tz}"
+    missing = f"time zone {tz}: {zone} does not exist on this host (check base_timezone)"
+    return Command(
+        f"if [ ! -e {q(zone)} ]; then echo {q(missing)} >&2; exit 1; fi; "
+        f"ln -sfn {q(zone)} /etc/localtime && echo {q(tz)} > /etc/timezone",
+        unless=f"[ \"$(readlink /etc/localtime)\" = {q(zone)} ] && [ \"$(cat /etc/timezone 2>/dev/null)\" = {q(tz)} ]",
+        name=f"timezone {tz}",
+    )

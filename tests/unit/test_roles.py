@@ -121,3 +121,21 @@ def test_every_role_plans_from_its_defaults(tmp_path):
     for role in RoleLibrary().all():
         plan = role.plan(member_context({}, inventory, "h"))
         assert plan.role == role.name
+
+
+def test_base_installs_tzdata_with_its_other_packages_when_a_time_zone_is_set():
+    from pathlib import Path
+    from vpskit.resources import Command, Packages
+    from tests.unit.planctx import plan_context
+
+    # this checkout's roles/, whichever checkout an editable install maps vpskit.builtin_roles to
+    plan = RoleLibrary([Path(__file__).resolve().parents[2] / "roles"]).load("base").module.plan
+    resources = plan(plan_context(defaults(base_timezone="Europe/Paris"))).resources
+    packages = [r for r in resources if isinstance(r, Packages)]
+    assert len(packages) == 1 and "tzdata" in packages[0].names and "curl" in packages[0].names
+    zone = [r for r in resources if isinstance(r, Command) and r.name == "timezone Europe/Paris"]
+    assert len(zone) == 1 and "does not exist on this host" in zone[0].command
+    assert resources.index(packages[0]) < resources.index(zone[0])
+    unset = plan(plan_context(defaults(base_timezone=None))).resources
+    assert "tzdata" not in next(r for r in unset if isinstance(r, Packages)).names
+    assert not [r for r in unset if isinstance(r, Command) and r.name.startswith("timezone")]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..errors import RemoteError
 from ..facts.base import q
 from ..facts.system import CommandFact
 from .base import Outcome, Resource
@@ -32,4 +33,16 @@ class Command(Resource):
                                                           else " (its `unless` check fails)"))
 
     def apply(self, session, outcome) -> None:
-        session.run(self.command, step=self.title, timeout=1800)
+        result = session.run(self.command, step=self.title, check=False, timeout=1800)
+        if not result.ok:
+            raise RemoteError(session.name, self.title, session.masker.mask(self.failure(result.rc, result.stdout,
+                                                                                        result.stderr)))
+
+    def failure(self, rc: int, stdout: str, stderr: str) -> str:
+        """Why the command failed: its output's tail, or, when it printed nothing, the command and the guard."""
+        tail = (stderr.strip() or stdout.strip())[-800:]
+        if tail:
+            return f"exit {rc}: {tail}"
+        guard = (f"its `creates` path {self.creates} is missing" if self.creates
+                 else f"its `unless` check `{self.unless}` failed")
+        return f"exit {rc} with no output from `{self.command}` (it ran because {guard})"
