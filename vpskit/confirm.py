@@ -10,7 +10,7 @@ import secrets
 from dataclasses import dataclass, field
 
 from .connection import Connection
-from .errors import ConnectError, RemoteError, VpskitError
+from .errors import ConnectError, LoginRefusedError, RemoteError, VpskitError
 from .facts.base import q
 
 ROLLBACK_ROOT = "/var/lib/vpskit/rollback"
@@ -70,6 +70,10 @@ class Guard:
         try:
             with Connection(target) as fresh:
                 result = fresh.run("true")
+        except LoginRefusedError as exc:
+            # the open session restores the snapshot: no lockout advice for the operator here
+            raise VpskitError(f"a fresh login as {target.user}@{target.address}:{target.port} failed: "
+                              f"authentication failed for {exc.tried}") from None
         except ConnectError as exc:
             raise VpskitError(f"a fresh login as {target.user}@{target.address}:{target.port} failed: {exc}") from None
         if not result.ok:

@@ -24,7 +24,7 @@ from paramiko.ssh_exception import (
     SSHException,
 )
 
-from .errors import ConnectError, HostKeyError
+from .errors import ConnectError, HostKeyError, LoginRefusedError
 
 # paramiko logs a refused login's closed socket as an ERROR, which Python would print to stderr;
 # vpskit reports every connection failure itself, with the login it tried
@@ -140,6 +140,27 @@ def _short(error: Exception) -> str:
     return text
 
 
+def tried_logins(address: str, refused: list[tuple[str, int, str]]) -> str:
+    """The refused logins as `user@address:port (reason)`, separated by semicolons."""
+    return "; ".join(f"{user}@{address}:{port} ({reason})" for user, port, reason in refused)
+
+
+def refused_message(address: str, refused: list[tuple[str, int, str]], key_file: str | None) -> str:
+    """What every login refused by authentication most likely means on a hardened host, and the way back in. Pure."""
+    users = list(dict.fromkeys(user for user, _port, _reason in refused)) or ["root"]
+    admin = next((user for user in users if user != "root"), users[0])
+    keys = f"the key {key_file} (vpskit_ssh_key)" if key_file else "the keys of your SSH agent and ~/.ssh"
+    lost = (f"root login is off and ~{admin}/.ssh/authorized_keys no longer holds your public key"
+            if admin != "root" else "~root/.ssh/authorized_keys no longer holds your public key")
+    wrong = (f"or {key_file} is not the key that was authorised" if key_file
+             else "or none of them is the key that was authorised (name it with vpskit_ssh_key)")
+    return (f"authentication failed for {tried_logins(address, refused)}. sshd answers but refuses {keys}: "
+            f"you are locked out, not cut off. On a host vpskit hardened this most likely means {lost} "
+            f"(edited by hand, or replaced by users_admin_keys with users_admin_keys_exclusive), {wrong}. "
+            f"To get back in, open your provider's web console or rescue system, put your public key back into "
+            f"~{admin}/.ssh/authorized_keys (owned by {admin}, mode 600, in a 700 ~{admin}/.ssh), then rerun vpskit.")
+
+
 def sudo_wrap(command: str, user: str) -> str:
     """Runs a shell command as root: directly for root, through non-interactive sudo otherwise."""
     if user == "root":
@@ -166,7 +187,7 @@ class Connection:
         attempts = max(1, self.target.connect_retries + 1)
         delay = 1.0
         for attempt in range(1, attempts + 1):
-            refused: list[str] = []
+            refused: list[tuple[str, int, str]] = []
             transient: Exception | None = None
             for user, port in self.target.logins():
                 try:
@@ -183,13 +204,14 @@ class Connection:
                         "if the host was rebuilt, remove its old line from known_hosts"
                     ) from None
                 except AuthenticationException as exc:
-                    refused.append(f"{user}@{self.target.address}:{port} ({exc})")
+                    refused.append((user, port, str(exc) or type(exc).__name__))
                 except Exception as exc:  # noqa: BLE001 - classified below
                     if not _is_transient(exc):
                         raise ConnectError(self._describe_failure(exc, user, port)) from None
                     transient = exc
             if transient is None:
-                raise ConnectError("authentication failed for " + "; ".join(refused))
+                raise LoginRefusedError(refused_message(self.target.address, refused, self.target.key_file),
+                                        tried_logins(self.target.address, refused))
             if attempt == attempts:
                 raise ConnectError(self._describe_failure(transient, *self.target.logins()[-1]))
             self.on_retry(f"connection failed ({_short(transient)}); retrying in {delay:.0f}s")

@@ -18,6 +18,14 @@ class ConnectError(VpskitError):
     """The host could not be reached or refused us."""
 
 
+class LoginRefusedError(ConnectError):
+    """Every login tried reached sshd and was refused by authentication; `tried` lists them."""
+
+    def __init__(self, message: str, tried: str):
+        self.tried = tried
+        super().__init__(message)
+
+
 class HostKeyError(ConnectError):
     """The host's key is unknown or does not match known_hosts."""
 
