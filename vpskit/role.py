@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from .confirm import Confirm
 from .exports import Export
@@ -34,15 +35,23 @@ class RolePlan:
     exports: list[Export] = field(default_factory=list)
 
 
-@dataclass
 class Role:
-    """A loaded role: its module (with `plan(ctx)`), its commented defaults and where its templates live."""
+    """A loaded role: its module (with `plan(ctx)`), its commented defaults and where its templates live.
 
-    name: str
-    module: object
-    defaults: dict[str, Var]
-    origin: str = "built-in"
-    templates: Path | None = None
+    Defaults given as a file are read when first asked for: a run of roles built in code needs only
+    the other roles' logins, not their variables.
+    """
+
+    def __init__(self, name: str, module: object, defaults: dict[str, Var] | Callable[[], dict[str, Var]],
+                 origin: str = "built-in", templates: Path | None = None):
+        self.name, self.module, self.origin, self.templates = name, module, origin, templates
+        self._defaults = defaults
+
+    @property
+    def defaults(self) -> dict[str, Var]:
+        if callable(self._defaults):
+            self._defaults = self._defaults()
+        return self._defaults
 
     def plan(self, ctx) -> RolePlan:
         return self.module.plan(ctx)

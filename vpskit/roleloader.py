@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import sys
+from functools import partial
 from pathlib import Path
 
 from .errors import VpskitError
@@ -42,13 +43,13 @@ class RoleLibrary:
         for path in self.user_paths:
             folder = path / name
             if (folder / "__init__.py").is_file():
-                return Role(name, _import_user_role(folder), load_defaults(folder / "defaults.yml"),
+                return Role(name, _import_user_role(folder), partial(load_defaults, folder / "defaults.yml"),
                             origin=str(folder), templates=folder / "templates")
         folder = builtin_roles_dir() / name
         if not (folder / "__init__.py").is_file():
             raise VpskitError(f"no role named {name!r} (roles: {', '.join(self.names())})")
         module = importlib.import_module(f"{BUILTIN_PACKAGE}.{name}")
-        return Role(name, module, load_defaults(folder / "defaults.yml"))
+        return Role(name, module, partial(load_defaults, folder / "defaults.yml"))
 
 
 def _import_user_role(folder: Path):
