@@ -56,13 +56,15 @@ class Run:
     """One `invoke bootstrap` (or a single role): plays in order over the selected hosts."""
 
     def __init__(self, inventory: Inventory, hosts: list[Host], plays: list[Play], library: RoleLibrary,
-                 templates: Templates, options: RunOptions, reporter, connect=Connection):
+                 templates: Templates, options: RunOptions, reporter, connect=Connection,
+                 login_roles: list[Role] | None = None):
         self.inventory, self.plays, self.library, self.connect = inventory, plays, library, connect
         self.templates, self.options, self.reporter = templates, options, reporter
         self.masker = Masker(set().union(*(collect_secrets(h.values) for h in inventory.hosts.values())))
         self.exports = ExportStore(on_secret=self.masker.add)
         # every known role's logins, not only this run's: `invoke base` must find its way into a hardened host
-        known = [*library.all(), *(library.load(name) for play in plays for name in play.roles)]
+        known = login_roles if login_roles is not None else library.all()
+        known = [*known, *(library.load(name) for play in plays for name in play.roles)]
         self.states = {h.name: HostState(h, logins_for(h, known), HostResult(h.name)) for h in hosts}
         self.play_results: list[PlayResult] = []
         self.run_id = new_run_id()
@@ -188,7 +190,12 @@ class Run:
 
 
 def run_roles(hosts: list[Host], roles: list[Role], options: RunOptions, reporter) -> list[HostResult]:
-    """Runs roles built in code as one play on these hosts (tests, the benchmark, programs embedding vpskit)."""
+    """Runs roles built in code as one play on these hosts (tests, the benchmark, programs embedding vpskit).
+
+    Only these roles' logins are tried (with the inventory's): give the built-in roles too to reach a host
+    that the ssh role hardened, or set vpskit_user/vpskit_port.
+    """
     inventory = Inventory("(hosts given in code)", {h.name: h for h in hosts}, {})
     play = Play("run", "all", [r.name for r in roles])
-    return Run(inventory, hosts, [play], RoleLibrary(given=roles), Templates(), options, reporter).execute()
+    return Run(inventory, hosts, [play], RoleLibrary(given=roles), Templates(), options, reporter,
+               login_roles=roles).execute()
