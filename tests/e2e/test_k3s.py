@@ -7,7 +7,6 @@ server by `invoke k3s`. What the fake cannot show (real containers, real TLS) is
 from __future__ import annotations
 
 import json
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import yaml
@@ -33,10 +32,12 @@ OTHER_CONTEXTS = {"apiVersion": "v1", "kind": "Config", "current-context": "work
 def mirror(lab, fresh):
     """Hosts 6-10, with python3 for the fake K3s (a test prerequisite, not something vpskit installs)."""
     lab.up(10, "bookworm")
-    install = "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3 python3-yaml >/dev/null"
-    with ThreadPoolExecutor(5) as pool:
-        done = list(pool.map(lambda name: sh(lab, name, install), [*SERVERS, AGENT, SINGLE]))
-    assert all(r.ok for r in done), [r.stderr for r in done]
+    # one host after another: apt-cacher-ng can stall when several hosts refresh the same lists at once
+    apt = "timeout 300 apt-get -o Acquire::Retries=3 -o Acquire::http::Timeout=30"
+    install = f"{apt} update -qq && DEBIAN_FRONTEND=noninteractive {apt} install -y -qq python3 python3-yaml >/dev/null"
+    for name in [*SERVERS, AGENT, SINGLE]:
+        done = sh(lab, name, install)
+        assert done.ok, f"{name}: {done.stderr[-1000:]}"
     with K3sMirror(lab.gateway, versions=[V1, V2, BAD]) as served:
         served.corrupt(BAD)
         yield served
