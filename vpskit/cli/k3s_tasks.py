@@ -47,15 +47,16 @@ def upgrade(c, inventory=None, limit=None, set_=None, forks=10, trust_new_hosts=
     run_roles(["k3s"], inventory, limit, False, False, set_, None, forks, trust_new_hosts, True, roles_path)
 
 
-@task(help=SHORT_HELP, iterable=["set_"])
-def kubeconfig(c, inventory=None, set_=None, trust_new_hosts=False, roles_path=None, limit=None, forks=10):
+@task(help={k: v for k, v in SHORT_HELP.items() if k not in ("limit", "forks")}, iterable=["set_"])
+def kubeconfig(c, inventory=None, set_=None, trust_new_hosts=False, roles_path=None):
     """Merge the cluster into your kubeconfig (k3s_kubeconfig_path) as context k3s_context_name, nothing else."""
     from ..builtin_roles.k3s import kubeconfig_plan
     _run_only(kubeconfig_plan, "k3s kubeconfig", ["k3s_servers[0]"], inventory, set_, roles_path, trust_new_hosts)
 
 
-@task(help={**SHORT_HELP, "yes": "do not ask for confirmation"}, iterable=["set_"])
-def uninstall(c, inventory=None, limit=None, set_=None, trust_new_hosts=False, roles_path=None, yes=False, forks=10):
+@task(help={**{k: v for k, v in SHORT_HELP.items() if k != "forks"}, "yes": "do not ask for confirmation"},
+      iterable=["set_"])
+def uninstall(c, inventory=None, limit=None, set_=None, trust_new_hosts=False, roles_path=None, yes=False):
     """Remove K3s from the cluster's hosts (agents first) with the uninstall script the role wrote."""
     from ..builtin_roles.k3s import uninstall_plan
     if not yes and input("remove K3s and all its data from every k3s_servers and k3s_agents host? [y/N] "
