@@ -55,7 +55,8 @@ def test_sshd_effective_settings(lab, hardened, release):
 def test_only_declared_ports_answer(lab, hardened, release):
     name = HOSTS[release]
     sh(lab, name, "systemd-run --quiet --unit=vpskit-probe systemd-socket-activate -l 80 -l 8080 /bin/true; "
-                  "for i in $(seq 50); do ss -ltn | grep -q ':8080 ' && break; sleep 0.1; done", ADMIN)
+                  "for i in $(seq 150); do ss -ltn | grep -q ':80 ' && ss -ltn | grep -q ':8080 ' && break; sleep 0.1; done",
+       ADMIN)
     address = lab.load_state().hosts[name].address
     try:
         assert tcp_open(address, 22) and tcp_open(address, 80)
