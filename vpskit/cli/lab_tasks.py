@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
+import json as jsonlib
 import os
+import re
+from pathlib import Path
 
 from invoke import Collection, task
 
@@ -11,53 +15,74 @@ from ..lab import Lab
 from ..paths import LAB_INVENTORY
 from .common import fail
 
+LAB_HELP = {"lab": "lab name (default lab): labs with different names and subnets run side by side",
+            "subnet": "the lab bridge's /24 as its first three octets (default 10.213.0)"}
+
+
+def _lab(name: str, subnet: str) -> Lab:
+    """A Lab from the command line's name and subnet, refused with a clear error when either is malformed."""
+    if not re.fullmatch(r"[a-z][a-z0-9]{0,7}", name):
+        fail(f"lab name {name!r}: 1-8 lowercase letters and digits, starting with a letter")
+    try:
+        ipaddress.IPv4Network(f"{subnet}.0/24")
+    except ValueError:
+        fail(f"lab subnet {subnet!r}: give the first three octets of a /24, e.g. 10.213.0")
+    return Lab(name=name, subnet_prefix=subnet)
 
 
 @task(help={"hosts": "how many hosts (default 1)", "release": "bookworm (Debian 12) or trixie (Debian 13)",
             "k3s": "put the first host in k3s_servers and the others in k3s_agents (K3s is downloaded: needs "
-                   "the internet, or k3s_airgap_dir)"})
-def up(c, hosts=1, release="bookworm", k3s=False):
-    """Boot fresh lab hosts (root + password, like a new VPS) and write inventory/lab.yml."""
-    lab = Lab()
+                   "the internet, or k3s_airgap_dir)",
+            "inventory": f"where to write the lab's inventory (default {LAB_INVENTORY})", **LAB_HELP})
+def up(c, hosts=1, release="bookworm", k3s=False, lab="lab", subnet="10.213.0", inventory=None):
+    """Boot fresh lab hosts (root + password, like a new VPS) and write their inventory."""
+    target = Path(inventory) if inventory else LAB_INVENTORY
+    machines = _lab(lab, subnet)
     try:
-        running = lab.up(int(hosts), release)
-        lab.write_inventory(LAB_INVENTORY, k3s=k3s)
+        running = machines.up(int(hosts), release)
+        machines.write_inventory(target, k3s=k3s)
     except VpskitError as exc:
         fail(str(exc))
     for host in running:
         print(f"{host.name}: {host.address} (Debian {host.release})")
-    print(f"inventory: {os.path.relpath(LAB_INVENTORY)} — next: invoke bootstrap -i {os.path.relpath(LAB_INVENTORY)}")
+    print(f"inventory: {os.path.relpath(target)} — next: invoke bootstrap -i {os.path.relpath(target)}")
 
 
-@task
-def down(c):
-    """Stop the lab hosts, the apt proxy and the bridge; remove inventory/lab.yml (the rootfs cache stays)."""
+@task(help={"inventory": f"the inventory lab.up wrote, removed too (default {LAB_INVENTORY})", **LAB_HELP})
+def down(c, lab="lab", subnet="10.213.0", inventory=None):
+    """Stop the lab hosts, the apt proxy and the bridge; remove the lab's inventory (the rootfs cache stays)."""
     try:
-        Lab().down()
+        _lab(lab, subnet).down()
     except VpskitError as exc:
         fail(str(exc))
-    LAB_INVENTORY.unlink(missing_ok=True)
+    (Path(inventory) if inventory else LAB_INVENTORY).unlink(missing_ok=True)
     print("lab removed")
 
 
-@task
-def status(c):
+@task(help={"json": "print JSON: each host with its address, release, state, and the lab's key files", **LAB_HELP})
+def status(c, lab="lab", subnet="10.213.0", json=False):
     """List lab hosts and whether each is running and answering SSH."""
-    rows = Lab().status()
+    machines = _lab(lab, subnet)
+    rows = machines.status()
+    if json:
+        print(jsonlib.dumps({"hosts": rows, "key": str(machines.key_path),
+                             "known_hosts": str(machines.known_hosts_path),
+                             "password_file": str(machines.password_path), "gateway": machines.gateway}, indent=2))
+        return
     if not rows:
         print("no lab hosts (invoke lab.up)")
     for row in rows:
         print(f"{row['name']}: {row['address']} {row['release']} running={row['running']} ssh={row['ssh']}")
 
 
-@task(help={"name": "lab host name, e.g. lab1", "user": "login user (default root)"})
-def ssh(c, name, user="root"):
+@task(help={"name": "lab host name, e.g. lab1", "user": "login user (default root)", **LAB_HELP})
+def ssh(c, name, user="root", lab="lab", subnet="10.213.0"):
     """Open an interactive SSH session on a lab host with the lab key."""
-    lab = Lab()
-    host = lab.load_state().hosts.get(name)
+    machines = _lab(lab, subnet)
+    host = machines.load_state().hosts.get(name)
     if host is None:
         fail(f"no lab host named {name!r} (invoke lab.status)")
-    os.execvp("ssh", ["ssh", "-i", str(lab.key_path), "-o", f"UserKnownHostsFile={lab.known_hosts_path}",
+    os.execvp("ssh", ["ssh", "-i", str(machines.key_path), "-o", f"UserKnownHostsFile={machines.known_hosts_path}",
                       "-o", "StrictHostKeyChecking=yes", f"{user}@{host.address}"])
 
 
