@@ -35,12 +35,17 @@ def _lab_possible() -> str | None:
 
 
 @pytest.fixture(scope="session")
-def lab():
+def lab_capable():
+    """This machine can boot lab hosts (root, systemd-nspawn, mmdebstrap); else skip, or fail under CI."""
     why = _lab_possible()
     if why:
         if REQUIRE:
             pytest.fail(f"e2e lab required but unavailable: {why}")
         pytest.skip(f"lab hosts unavailable: {why}")
+
+
+@pytest.fixture(scope="session")
+def lab(lab_capable):
     lab = Lab(name=LAB_NAME, subnet_prefix=LAB_SUBNET, log=lambda m: print(f"[lab] {m}"))
     lab.down()  # a previous run killed midway must not leave stale hosts behind
     lab.up(HOSTS, "bookworm")

@@ -123,3 +123,16 @@ def tcp_open(address: str, port: int, source: str | None = None, timeout: float 
         return True
     except OSError:
         return False
+
+
+def failed_login(target: str, source: str) -> None:
+    """One SSH connection from `source` that offers a wrong user and password."""
+    sock = socket.create_connection((target, 22), timeout=5, source_address=(source, 0))
+    transport = paramiko.Transport(sock)
+    try:
+        transport.start_client(timeout=5)
+        transport.auth_password("intruder", "wrong-password")
+    except (paramiko.SSHException, EOFError, OSError):
+        pass
+    finally:
+        transport.close()

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import json
 import re
-import socket
 import subprocess
 import sys
 import time
 
-import paramiko
 import pytest
 
 from tests.e2e.conftest import ADMIN, HARDEN_HOSTS as HOSTS
-from tests.e2e.helpers import invoke, lab_target, lynis_index, password_login, sh, tcp_open, wait_for
+from tests.e2e.helpers import failed_login, invoke, lab_target, lynis_index, password_login, sh, tcp_open, wait_for
 from vpskit.connection import Connection
 from vpskit.errors import ConnectError
 
@@ -138,19 +136,6 @@ def attacker(lab):
     subprocess.run(["ip", "addr", "add", f"{address}/32", "dev", lab.bridge], check=True)
     yield address
     subprocess.run(["ip", "addr", "del", f"{address}/32", "dev", lab.bridge], check=False)
-
-
-def failed_login(target: str, source: str) -> None:
-    """One SSH connection from `source` that offers a wrong user and password."""
-    sock = socket.create_connection((target, 22), timeout=5, source_address=(source, 0))
-    transport = paramiko.Transport(sock)
-    try:
-        transport.start_client(timeout=5)
-        transport.auth_password("intruder", "wrong-password")
-    except (paramiko.SSHException, EOFError, OSError):
-        pass
-    finally:
-        transport.close()
 
 
 def recidive_failures(lab, name: str) -> int:

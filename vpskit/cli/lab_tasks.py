@@ -67,7 +67,8 @@ def status(c, lab="lab", subnet="10.213.0", json=False):
     if json:
         print(jsonlib.dumps({"hosts": rows, "key": str(machines.key_path),
                              "known_hosts": str(machines.known_hosts_path),
-                             "password_file": str(machines.password_path), "gateway": machines.gateway}, indent=2))
+                             "password_file": str(machines.password_path), "gateway": machines.gateway,
+                             "bridge": machines.bridge}, indent=2))
         return
     if not rows:
         print("no lab hosts (invoke lab.up)")
