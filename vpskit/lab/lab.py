@@ -152,8 +152,9 @@ class Lab:
         self.log(f"{name}: Debian {release} at {address} ready in {time.monotonic() - started:.1f}s (pid {pid})")
         return host
 
-    def _wait_ready(self, host: LabHost, timeout: float = 90) -> None:
-        """Waits for sshd, then for systemd to finish booting (one host at a time avoids failed units)."""
+    def _wait_ready(self, host: LabHost, timeout: float = 180) -> None:
+        """Waits for sshd (a loaded 2-core machine once took over 90 s), then for systemd to finish booting
+        (one host at a time avoids failed units)."""
         if not machine.wait_tcp(host.address, 22, timeout):
             raise LabError(f"{host.name}: sshd did not answer on {host.address}:22 within {timeout:.0f}s; "
                            f"see {self.state_dir / (host.name + '.console.log')}")
