@@ -11,7 +11,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from .results import STATUSES, HostResult, PlayResult, StepResult
+from .results import STATUSES, HostResult, PlayResult, StepResult, drift_summary
 
 STYLES = {"ok": "green", "changed": "yellow", "failed": "bold red", "skipped": "cyan", "blocked": "bold magenta"}
 
@@ -87,6 +87,18 @@ class Reporter:
                     if play.stopped:
                         print(f"play {play.name}: {play.stopped}", file=self.stream)
                 self.stream.flush()
+        if self.check:
+            self._print(drift_text(drift_summary(results)))
+
+
+def drift_text(summary: dict) -> str:
+    """The fleet's drift after a check: per host and role, steps in place and drifted, and a percentage."""
+    lines = [f"drift: {summary['drifted']} of {summary['checked']} checked steps ({summary['percent']}%)"]
+    for host, roles in summary["hosts"].items():
+        parts = [f"{role} {c['in_place']}/{c['in_place'] + c['drifted']} in place" +
+                 (f" ({c['drifted']} drifted)" if c["drifted"] else "") for role, c in roles.items()]
+        lines.append(f"  {host}: " + ", ".join(parts))
+    return "\n".join(lines)
 
 
 def _esc(text: str) -> str:
@@ -99,6 +111,8 @@ def write_json(path: str, results: list[HostResult], check: bool, code: int, pla
     """Writes the machine-readable report atomically (secret exports appear masked)."""
     data = {"check": check, "exit_code": code, "hosts": {r.name: r.to_dict() for r in results},
             "plays": [asdict(p) for p in plays], "exports": exports or {}}
+    if check:
+        data["drift"] = drift_summary(results)
     target = Path(path)
     tmp = target.with_name(f".{target.name}.tmp")
     tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")

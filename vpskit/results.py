@@ -54,6 +54,29 @@ class HostResult:
         return data
 
 
+def drift_summary(results: list[HostResult]) -> dict:
+    """Per host and role: steps in place (ok) and drifted (would change or blocked), and the fleet's drift percent."""
+    hosts: dict[str, dict[str, dict]] = {}
+    for result in results:
+        roles = hosts.setdefault(result.name, {})
+        for step in result.steps:
+            counts = roles.setdefault(step.role, {"in_place": 0, "drifted": 0})
+            if step.status == "ok":
+                counts["in_place"] += 1
+            elif step.status in ("changed", "blocked"):
+                counts["drifted"] += 1
+    for roles in hosts.values():
+        for counts in roles.values():
+            counts["percent"] = _percent(counts["drifted"], counts["in_place"] + counts["drifted"])
+    drifted = sum(c["drifted"] for roles in hosts.values() for c in roles.values())
+    total = drifted + sum(c["in_place"] for roles in hosts.values() for c in roles.values())
+    return {"hosts": hosts, "drifted": drifted, "checked": total, "percent": _percent(drifted, total)}
+
+
+def _percent(part: int, whole: int) -> float:
+    return round(100 * part / whole, 1) if whole else 0.0
+
+
 def exit_code(results: list[HostResult], check_mode: bool) -> int:
     """0 converged, 2 when check mode found changes (so cron/CI can alarm on drift), 1 on any failure."""
     if any(r.failed for r in results):

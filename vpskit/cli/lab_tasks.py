@@ -5,15 +5,19 @@ from __future__ import annotations
 import ipaddress
 import json as jsonlib
 import os
+import random
 import re
 from pathlib import Path
 
 from invoke import Collection, task
 
+from ..connection import Connection
 from ..errors import VpskitError
 from ..lab import Lab
+from ..lab.breaks import BREAKS, find, lab_addresses, refuse_non_lab
+from ..logins import logins_for, target_for
 from ..paths import LAB_INVENTORY
-from .common import fail
+from .common import fail, load_project
 
 LAB_HELP = {"lab": "lab name (default lab): labs with different names and subnets run side by side",
             "subnet": "the lab bridge's /24 as its first three octets (default 10.213.0)"}
@@ -87,5 +91,32 @@ def ssh(c, name, user="root", lab="lab", subnet="10.213.0"):
                       "-o", "StrictHostKeyChecking=yes", f"{user}@{host.address}"])
 
 
+@task(name="break", help={"host": "lab host to break (its inventory name)",
+                          "scenario": "which misconfiguration (default: one at random, not named: find it)",
+                          "list_": "describe every scenario: what it does, what finds it, what repairs it",
+                          "inventory": f"the lab's inventory (default {LAB_INVENTORY})"})
+def break_(c, host=None, scenario=None, list_=False, inventory=None):
+    """Apply a named misconfiguration to a lab host, for students to find (audit, check) and repair (bootstrap)."""
+    if list_ or not host:
+        for b in BREAKS:
+            print(f"{b.name}: {b.what}\n    found by: {b.found_by}\n    repaired by: {b.repaired_by}")
+        return
+    try:
+        chosen = find(scenario) if scenario else random.choice(BREAKS)
+        project = load_project(inventory or str(LAB_INVENTORY), None)
+        hosts = project.inventory.select(host)
+        refuse_non_lab(hosts, lab_addresses())
+        for target in hosts:
+            with Connection(target_for(target, logins_for(target, project.library.all()))) as conn:
+                result = conn.run(chosen.command)
+            if not result.ok:
+                fail(f"{target.name}: scenario {chosen.name} did not apply (exit {result.rc}): "
+                     f"{(result.stderr or result.stdout).strip()[-300:]}")
+    except VpskitError as exc:
+        fail(str(exc))
+    named = f"scenario {chosen.name}" if scenario else "a misconfiguration (lab.break --list shows what it may be)"
+    print(f"{host}: applied {named}. Find it with `invoke audit` and `invoke check`; repair it with `invoke bootstrap`.")
+
+
 def namespace() -> Collection:
-    return Collection(up, down, status, ssh)
+    return Collection(up, down, status, ssh, break_)

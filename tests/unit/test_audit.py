@@ -1,0 +1,191 @@
+"""The audit's parsers, judges, scoring and reports on probe output captured from lab hosts; lab.break's guard."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from vpskit.audit import items_cluster, items_system
+from vpskit.audit.checklist import audit_defaults, checklist, probes_of
+from vpskit.audit.model import Finding, HostAudit, ItemResult, Probes
+from vpskit.audit.parse import k3s_minor, metric_values, public_listeners, sshd_settings, ufw_allowed_ports
+from vpskit.audit.report import as_data, markdown, score, text
+from vpskit.audit.run import judge_all
+from vpskit.errors import VpskitError
+from vpskit.inventory.model import Host, Var
+from vpskit.lab.breaks import BREAKS, find, refuse_non_lab
+
+DEFAULTS = {k: v.value for k, v in audit_defaults().items()}
+
+UFW = """Status: active
+Logging: on (low)
+Default: deny (incoming), allow (outgoing), deny (routed)
+New profiles: skip
+
+To                         Action      From
+--                         ------      ----
+22/tcp                     ALLOW IN    Anywhere                   # vpskit: ssh
+80/tcp                     ALLOW IN    Anywhere                   # vpskit: http
+6443/tcp                   ALLOW IN    10.213.1.12                # vpskit: k3s api
+22/tcp (v6)                ALLOW IN    Anywhere (v6)              # vpskit: ssh
+"""
+SS = """tcp   LISTEN 0      128          0.0.0.0:22        0.0.0.0:*
+tcp   LISTEN 0      4096       127.0.0.1:6444      0.0.0.0:*
+tcp   LISTEN 0      128             [::]:22           [::]:*
+tcp   LISTEN 0      4096               *:6443            *:*
+udp   UNCONN 0      0      127.0.0.53%lo:53        0.0.0.0:*
+tcp   LISTEN 0      4096               *:8080            *:*
+"""
+RESOURCES = "2\n0.52 0.61 0.70 1/180 4242\nMemTotal:       24000000 kB\nMemAvailable:   20000000 kB\n" \
+            "Filesystem     1024-blocks     Used Available Capacity Mounted on\n/dev/vda 264000000 26000000 " \
+            "238000000 10% /\n"
+
+
+def probes(**outputs) -> Probes:
+    return Probes({name: value if isinstance(value, tuple) else (0, value) for name, value in outputs.items()})
+
+
+def test_parsers_read_real_output():
+    assert sshd_settings("port 22\npasswordauthentication no\npermitrootlogin no\n")["permitrootlogin"] == "no"
+    assert ufw_allowed_ports(UFW) == {22: ["Anywhere", "Anywhere (v6)"], 80: ["Anywhere"], 6443: ["10.213.1.12"]}
+    assert public_listeners(SS) == [("tcp", 22, "0.0.0.0"), ("tcp", 22, "::"), ("tcp", 6443, "*"), ("tcp", 8080, "*")]
+    metrics = 'vpskit_backup_last_success_timestamp_seconds{set="pg"} 1.7e9\n# HELP x\nother 1\n'
+    assert metric_values(metrics, "vpskit_backup_last_success_timestamp_seconds") == {'{set="pg"}': 1.7e9}
+    assert k3s_minor("k3s version v1.36.4+k3s1 (abc)\ngo version go1.24") == "1.36"
+
+
+def test_listeners_beyond_the_firewall_warn_and_name_the_ports():
+    found = items_system.listeners(probes(ufw=UFW, listening=SS), DEFAULTS)
+    assert found.status == "warn" and "tcp/8080" in found.evidence and "6443" not in found.evidence
+
+
+def test_firewall_off_with_public_listeners_fails():
+    found = items_system.listeners(probes(ufw="Status: inactive\n", listening=SS), DEFAULTS)
+    assert found.status == "fail"
+
+
+@pytest.mark.parametrize("sshd, status", [("passwordauthentication no\nkbdinteractiveauthentication no\n", "pass"),
+                                          ("passwordauthentication yes\nkbdinteractiveauthentication no\n", "fail"),
+                                          ("", "fail")])
+def test_key_only(sshd, status):
+    assert items_system.key_only(probes(sshd=sshd), DEFAULTS).status == status
+
+
+@pytest.mark.parametrize("value, status", [("no", "pass"), ("prohibit-password", "warn"), ("yes", "fail")])
+def test_root_login(value, status):
+    assert items_system.root_login(probes(sshd=f"permitrootlogin {value}\n"), DEFAULTS).status == status
+
+
+@pytest.mark.parametrize("used, status", [("10%", "pass"), ("85%", "warn"), ("95%", "fail")])
+def test_disk_thresholds(used, status):
+    assert items_system.disk(probes(resources=RESOURCES.replace("10%", used)), DEFAULTS).status == status
+
+
+def test_backup_age_and_restore_test_from_textfile_metrics():
+    now = time.time()
+    fresh = f'vpskit_backup_last_success_timestamp_seconds{{set="pg"}} {now - 3600}\n' \
+            f'vpskit_backup_restore_test_success{{set="pg"}} 1\n'
+    stale = f'vpskit_backup_last_success_timestamp_seconds{{set="pg"}} {now - 3 * 86400}\n' \
+            f'vpskit_backup_restore_test_success{{set="pg"}} 0\n'
+    assert items_system.backup_age(probes(textfile=fresh), DEFAULTS).status == "pass"
+    assert items_system.backup_age(probes(textfile=stale), DEFAULTS).status == "fail"
+    assert items_system.restore_test(probes(textfile=fresh), DEFAULTS).status == "pass"
+    assert items_system.restore_test(probes(textfile=stale), DEFAULTS).status == "fail"
+    assert "no backup has succeeded" in items_system.backup_age(probes(textfile=(1, "")), DEFAULTS).evidence
+
+
+def test_cluster_items_are_not_applicable_without_k3s_and_server_items_on_agents():
+    assert items_cluster.nodes_ready(probes(k3s_role=(1, "")), DEFAULTS) == Finding.na("K3s is not installed here")
+    assert items_cluster.nodes_ready(probes(k3s_role="agent\n"), DEFAULTS).evidence == "checked on the servers"
+
+
+def test_k3s_support_window():
+    version = "k3s version v1.36.4+k3s1 (2a4d8f4e)\n"
+    assert items_cluster.version(probes(k3s_role="server", k3s_version=version), DEFAULTS).status == "pass"
+    old = {**DEFAULTS, "audit_k3s_support": {"1.36": "2020-01-01"}}
+    assert items_cluster.version(probes(k3s_role="server", k3s_version=version), old).status == "fail"
+    unknown = items_cluster.version(probes(k3s_role="server", k3s_version="k3s version v1.99.0+k3s1"), DEFAULTS)
+    assert unknown.status == "warn" and "not in audit_k3s_support" in unknown.evidence
+
+
+def test_nodes_and_workloads_from_kubectl_json():
+    nodes = {"items": [{"metadata": {"name": "a"}, "status": {"conditions": [{"type": "Ready", "status": "True"}]}},
+                       {"metadata": {"name": "b"}, "status": {"conditions": [{"type": "Ready", "status": "False"}]}}]}
+    found = items_cluster.nodes_ready(probes(k3s_role="server", nodes=json.dumps(nodes)), DEFAULTS)
+    assert found.status == "fail" and "b" in found.evidence
+    workloads = {"items": [{"kind": "Deployment", "metadata": {"namespace": "monitoring", "name": "grafana"},
+                            "spec": {"replicas": 1}, "status": {"readyReplicas": 1}},
+                           {"kind": "DaemonSet", "metadata": {"namespace": "logging", "name": "alloy"},
+                            "status": {"desiredNumberScheduled": 2, "numberReady": 1}}]}
+    p = probes(k3s_role="server", workloads=json.dumps(workloads))
+    assert items_cluster.component("grafana", "Grafana")(p, DEFAULTS).status == "pass"
+    assert items_cluster.component("alloy", "Alloy")(p, DEFAULTS).status == "fail"
+    assert items_cluster.component("loki", "Loki")(p, DEFAULTS).evidence == "no Loki workload"
+
+
+def test_certificates_expiring_soon_fail():
+    certs = {"items": [{"metadata": {"namespace": "web", "name": "site"}, "status": {"notAfter": "2000-01-01T00:00:00Z"}}]}
+    found = items_cluster.certificates(probes(k3s_role="server", certificates=json.dumps(certs)), DEFAULTS)
+    assert found.status == "fail" and "web/site" in found.evidence
+
+
+def test_a_judge_that_cannot_read_its_probe_fails_that_item_alone():
+    items = [i for i in checklist(DEFAULTS) if i.id in ("infra.cpu", "ops.on-call")]
+    results = judge_all(items, probes(resources="garbage"), DEFAULTS)
+    assert results[0].finding.status == "fail" and "could not read" in results[0].finding.evidence
+    assert results[1].finding.status == "manual"
+
+
+def test_every_item_has_a_fix_and_probes_are_shared_consistently():
+    items = checklist({**DEFAULTS, "audit_expected_fqdn": "example.test"})
+    assert len({i.id for i in items}) == len(items)
+    assert all(i.fix for i in items)
+    assert "sshd" in probes_of(items)
+
+
+def _audit() -> HostAudit:
+    items = {i.id: i for i in checklist(DEFAULTS)}
+    return HostAudit("web1", [ItemResult(items["infra.disk"], Finding.ok("/ 90% free")),
+                              ItemResult(items["net.fail2ban"], Finding.warn("slow")),
+                              ItemResult(items["net.firewall"], Finding.fail("ufw is not active")),
+                              ItemResult(items["net.dns"], Finding.na("not set")),
+                              ItemResult(items["ops.on-call"], Finding("manual", "who is paged?"))])
+
+
+def test_scores_reports_and_fail_on():
+    audit = _audit()
+    assert score(audit.results) == 50  # pass 1 + warn ½ + fail 0 over 3 checked items
+    assert [r.item.id for r in audit.failing("critical")] == ["net.firewall"]
+    data = as_data([audit], "critical")
+    assert data["schema"] == 1 and data["hosts"]["web1"]["sections"] == {"infrastructure": 100, "network": 25,
+                                                                        "operations": None}
+    assert {"id", "section", "severity", "title", "status", "evidence", "fix"} <= set(data["hosts"]["web1"]["items"][0])
+    report = markdown([audit])
+    assert "## web1" in report and "ufw is not active" in report and "vpskit" in report
+    assert "FAIL" in text([audit]) and "invoke firewall" in text([audit])
+
+
+def test_lab_break_refuses_hosts_no_lab_booted():
+    host = Host("web1", vars={"vpskit_host": Var("203.0.113.10", "hosts.yml:3")})
+    with pytest.raises(VpskitError, match="only breaks lab hosts"):
+        refuse_non_lab([host], {"10.213.1.11"})
+    refuse_non_lab([Host("lab1", vars={"vpskit_host": Var("10.213.1.11", "x")})], {"10.213.1.11"})
+
+
+def test_every_break_says_what_finds_and_repairs_it():
+    assert all(b.found_by and b.repaired_by for b in BREAKS)
+    with pytest.raises(VpskitError, match="no lab.break scenario"):
+        find("nope")
+
+
+def test_check_reports_drift_per_host_and_role():
+    from vpskit.report import drift_text
+    from vpskit.results import HostResult, StepResult, drift_summary
+    web = HostResult("web1", [StepResult("ssh", "file a", "ok", ""), StepResult("ssh", "file b", "changed", "x"),
+                              StepResult("firewall", "ufw", "ok", ""), StepResult("sysctl", "k", "skipped", "ro")])
+    summary = drift_summary([web, HostResult("web2", [StepResult("ssh", "file a", "ok", "")])])
+    assert summary["hosts"]["web1"]["ssh"] == {"in_place": 1, "drifted": 1, "percent": 50.0}
+    assert (summary["drifted"], summary["checked"], summary["percent"]) == (1, 4, 25.0)
+    assert "web1: ssh 1/2 in place (1 drifted), firewall 1/1 in place" in drift_text(summary)

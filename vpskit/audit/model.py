@@ -1,0 +1,91 @@
+"""Checklist items, what one item found on one host, and the per-host result."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+SECTIONS = ("infrastructure", "network", "kubernetes", "tls", "observability", "hardening", "operations")
+SEVERITIES = ("critical", "warning", "info")
+# pass / warn / fail count towards a score; n/a and manual do not
+STATUSES = ("pass", "warn", "fail", "n/a", "manual")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """What one item found on one host: a status and the evidence for it."""
+
+    status: str
+    evidence: str
+
+    @staticmethod
+    def ok(evidence: str) -> "Finding":
+        return Finding("pass", evidence)
+
+    @staticmethod
+    def warn(evidence: str) -> "Finding":
+        return Finding("warn", evidence)
+
+    @staticmethod
+    def fail(evidence: str) -> "Finding":
+        return Finding("fail", evidence)
+
+    @staticmethod
+    def na(reason: str) -> "Finding":
+        return Finding("n/a", reason)
+
+
+@dataclass(frozen=True)
+class Probes:
+    """The output of every probe command on one host: name → (exit status, stdout)."""
+
+    results: dict[str, tuple[int, str]]
+
+    def rc(self, name: str) -> int:
+        return self.results[name][0]
+
+    def out(self, name: str) -> str:
+        return self.results[name][1]
+
+    def ok(self, name: str) -> bool:
+        return self.results[name][0] == 0
+
+
+@dataclass(frozen=True)
+class Item:
+    """One checklist item: the probes it needs (read-only shell) and how it judges their output."""
+
+    id: str
+    section: str
+    severity: str
+    title: str
+    fix: str  # the vpskit task that repairs it, or what to do
+    judge: Callable[[Probes, dict], Finding] | None = None  # None: a manual item
+    probes: dict[str, str] = field(default_factory=dict)
+    prompt: str = ""  # for manual items: what to check by hand
+
+    def __post_init__(self):
+        assert self.section in SECTIONS and self.severity in SEVERITIES, self
+
+
+@dataclass
+class ItemResult:
+    item: Item
+    finding: Finding
+
+    def to_dict(self) -> dict:
+        return {"id": self.item.id, "section": self.item.section, "severity": self.item.severity,
+                "title": self.item.title, "status": self.finding.status, "evidence": self.finding.evidence,
+                "fix": self.item.fix}
+
+
+@dataclass
+class HostAudit:
+    host: str
+    results: list[ItemResult] = field(default_factory=list)
+    error: str | None = None
+
+    def failing(self, at_least: str) -> list[ItemResult]:
+        """Failed items whose severity is `at_least` or worse."""
+        worst = SEVERITIES[: SEVERITIES.index(at_least) + 1]
+        return [r for r in self.results if r.finding.status == "fail" and r.item.severity in worst]

@@ -1,0 +1,49 @@
+"""The read-only shell probes audit items share, by name (all of a host's run in one round trip)."""
+
+from ..facts.base import q
+
+KUBECTL = "k3s kubectl"
+
+PROBES = {
+    "resources": "nproc; cat /proc/loadavg; grep -E '^(MemTotal|MemAvailable):' /proc/meminfo; df -P /",
+    "sshd": "sshd -T 2>/dev/null",
+    "ufw": "ufw status verbose",
+    "listening": "ss -H -tlnu",
+    "fail2ban": "fail2ban-client status sshd",
+    "node_exporter": "ss -H -tln 'sport = :9100' | grep -q . || systemctl is-active --quiet prometheus-node-exporter",
+    "k3s_version": "command -v k3s >/dev/null && k3s --version",
+    "k3s_role": "test -d /var/lib/rancher/k3s/server && echo server || { test -d /var/lib/rancher/k3s/agent && echo agent; }",
+    "nodes": f"{KUBECTL} get nodes -o json",
+    "etcd": "test -d /var/lib/rancher/k3s/server/db/etcd && "
+            "find /var/lib/rancher/k3s/server/db/snapshots -maxdepth 1 -type f -printf '%T@ %s %f\\n' 2>/dev/null",
+    "kubeconfig": "stat -c '%a %U' /etc/rancher/k3s/k3s.yaml",
+    "cert_manager": f"{KUBECTL} get deployments -n cert-manager -o json",
+    "issuers": f"{KUBECTL} get clusterissuers -o json",
+    "certificates": f"{KUBECTL} get certificates -A -o json",
+    "workloads": f"{KUBECTL} get deployments,statefulsets,daemonsets -A -o json",
+    "alert_rules": f"{KUBECTL} get prometheusrules -A -o json",
+    # the monitoring role's receivers secret and Traefik redirect, as written to the auto-deploy manifests
+    "receivers": "grep -l -E '^ *receivers:' /var/lib/rancher/k3s/server/manifests/*.yaml",
+    "redirect": "grep -l -E 'redirect' /var/lib/rancher/k3s/server/manifests/*traefik*",
+    "unattended": "apt-config dump",
+    "sysctl": "sysctl -n net.ipv4.conf.all.rp_filter net.ipv4.tcp_syncookies net.ipv4.conf.all.accept_redirects "
+              "net.ipv4.conf.all.send_redirects net.ipv4.conf.all.accept_source_route",
+    "core_dumps": "cat /etc/security/limits.d/*.conf 2>/dev/null; sysctl -n fs.suid_dumpable",
+    "backup_cron": "cat /etc/cron.d/vpskit-backup",
+    "addresses": "hostname -I",
+}
+
+
+def textfile_probe(folder: str) -> str:
+    """The backup metrics node-exporter's textfile collector would read."""
+    return f"cat {q(folder)}/*.prom 2>/dev/null"
+
+
+def fqdn_probe(name: str) -> str:
+    """The addresses a DNS name resolves to, as the host's resolver sees them."""
+    return f"getent ahosts {q(name)} | cut -d' ' -f1 | sort -u"
+
+
+def shared(*names: str) -> dict[str, str]:
+    """The shared probes of these names, ready for an item's `probes`."""
+    return {name: PROBES[name] for name in names}

@@ -1,0 +1,49 @@
+"""Audits hosts in parallel: one connection and one batch of read-only probes per host, then judges."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+from ..connection import Connection
+from ..errors import VpskitError
+from ..facts.system import CommandOutputFact
+from ..gather import FactCache
+from ..inventory.model import Host
+from ..logins import logins_for, target_for
+from .checklist import checklist, probes_of
+from .model import Finding, HostAudit, ItemResult, Probes
+
+
+def judge_all(items, probes: Probes, variables: dict) -> list[ItemResult]:
+    """Each item's finding; a judge that cannot read its probes' output fails that item alone, saying so."""
+    results = []
+    for item in items:
+        if item.judge is None:
+            finding = Finding("manual", item.prompt)
+        else:
+            try:
+                finding = item.judge(probes, variables)
+            except (KeyError, IndexError, ValueError, TypeError) as exc:
+                finding = Finding.fail(f"could not read the probe output ({type(exc).__name__}: {exc})")
+        results.append(ItemResult(item, finding))
+    return results
+
+
+def audit_host(host: Host, roles, trust_new_hosts: bool = False) -> HostAudit:
+    variables = host.values
+    items = checklist(variables)
+    commands = probes_of(items)
+    facts = {name: CommandOutputFact(command) for name, command in commands.items()}
+    try:
+        with Connection(target_for(host, logins_for(host, roles), trust_new_hosts)) as conn:
+            cache = FactCache(host.name, lambda script: conn.run("sh -s", stdin=script.encode(), timeout=120))
+            cache.ensure(facts.values())
+            probes = Probes({name: cache.get(fact) for name, fact in facts.items()})
+    except VpskitError as exc:
+        return HostAudit(host.name, error=str(exc))
+    return HostAudit(host.name, judge_all(items, probes, variables))
+
+
+def audit_hosts(hosts: list[Host], roles, forks: int = 10, trust_new_hosts: bool = False) -> list[HostAudit]:
+    with ThreadPoolExecutor(max_workers=max(1, min(forks, len(hosts) or 1))) as pool:
+        return list(pool.map(lambda h: audit_host(h, roles, trust_new_hosts), hosts))
