@@ -91,7 +91,7 @@ def ssh(c, name, user="root", lab="lab", subnet="10.213.0"):
                       "-o", "StrictHostKeyChecking=yes", f"{user}@{host.address}"])
 
 
-@task(name="break", help={"host": "lab host to break (its inventory name)",
+@task(name="break", positional=["host"], help={"host": "lab host to break (its inventory name)",
                           "scenario": "which misconfiguration (default: one at random, not named: find it)",
                           "list_": "describe every scenario: what it does, what finds it, what repairs it",
                           "inventory": f"the lab's inventory (default {LAB_INVENTORY})"})
