@@ -7,5 +7,6 @@ ROLES = ["vpskit.builtin_roles"] + [f"vpskit.builtin_roles.{p}" for p in find_pa
 setup(
     packages=find_packages(include=["vpskit", "vpskit.*"]) + ROLES + ["vpskit.builtin_templates"],
     package_dir={"vpskit.builtin_roles": "roles", "vpskit.builtin_templates": "templates"},
-    package_data={"vpskit.builtin_roles": ["*.yml", "*/*.yml"], "vpskit.builtin_templates": ["*/*.j2"]},
+    package_data={"vpskit.builtin_roles": ["*.yml", "*/*.yml"], "vpskit.builtin_templates": ["*/*.j2"],
+                  "vpskit.audit": ["defaults.yml"]},
 )

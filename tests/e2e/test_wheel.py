@@ -18,7 +18,7 @@ def test_the_wheel_installs_and_runs_from_anywhere(lab, lab_inventory, tmp_path)
     wheel = next((tmp_path / "dist").glob("vpskit-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
     assert "vpskit/builtin_roles/ssh/defaults.yml" in names and "vpskit/builtin_roles/bootstrap.yml" in names
-    assert "vpskit/builtin_templates/ssh/00-vpskit-hardening.conf.j2" in names
+    assert "vpskit/builtin_templates/ssh/00-vpskit-hardening.conf.j2" in names and "vpskit/audit/defaults.yml" in names
     assert not any(n.startswith(("roles/", "benchmarks/", "tests/")) for n in names)
 
     venv = tmp_path / "venv"
