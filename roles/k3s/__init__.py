@@ -8,7 +8,8 @@ from pathlib import Path
 from vpskit.errors import VpskitError
 from vpskit.exports import Export
 from vpskit.facts import CommandOutputFact, FileFact
-from vpskit.resources import Command, Directory, Fetch, File, FlushHandlers, Handler, Service, Upload, Wait
+from vpskit.resources import (Command, Directory, Fetch, File, FlushHandlers, Handler, Permissions, Service,
+                              Upload, Wait)
 from vpskit.role import RolePlan
 
 from .binary import STAGE, K3sBinary, staged_binary, staged_sums
@@ -47,7 +48,8 @@ def plan(ctx) -> RolePlan:
                  FlushHandlers(),
                  Service(f"{unit}.service")]
     if topo.is_server:
-        resources.append(ready(ctx, topo))
+        # K3s writes it 0600 only when it starts: a later chmod would leave cluster-admin credentials readable
+        resources += [ready(ctx, topo), Permissions(KUBECONFIG, "0600", owner="root", group="root")]
     exports = []
     if topo.is_first:
         url = api_url(ctx, topo)

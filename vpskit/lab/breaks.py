@@ -36,7 +36,7 @@ BREAKS = [
           "audit hard.unattended-upgrades; check: the base role", "invoke bootstrap"),
     Break("kubeconfig-readable", "the server's kubeconfig (cluster-admin credentials) is world-readable",
           "test -f /etc/rancher/k3s/k3s.yaml && chmod 0644 /etc/rancher/k3s/k3s.yaml",
-          "audit k8s.kubeconfig-mode", "invoke k3s (K3s rewrites it 0600 when it restarts)"),
+          "audit k8s.kubeconfig-mode; check: the k3s role", "invoke bootstrap"),
     Break("stale-backup", "backups silently stopped three days ago",
           "d=/var/lib/prometheus/node-exporter; mkdir -p $d && "
           "printf 'vpskit_backup_last_success_timestamp_seconds{set=\"files\"} %s\\n' $(( $(date +%s) - 259200 )) "
