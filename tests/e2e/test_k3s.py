@@ -135,6 +135,26 @@ def test_the_api_answers_members_only(lab, converged):
     assert "2379:2380/tcp" in rules and "8472/udp" in rules and "Anywhere" not in rules.split("6443")[1].splitlines()[0]
 
 
+def test_audit_reads_the_cluster_and_a_readable_kubeconfig_is_repaired(lab, cluster, converged, tmp_path):
+    server = SERVERS[0]
+    broken = invoke("lab.break", server, "--scenario", "kubeconfig-readable", "-i", cluster["inventory"])
+    assert broken.returncode == 0, broken.stdout + broken.stderr
+    report = tmp_path / "audit.json"
+    invoke("audit", "-i", cluster["inventory"], "--json", str(report))
+    hosts = json.loads(report.read_text())["hosts"]
+    found = {i["id"]: i["status"] for i in hosts[server]["items"]}
+    assert found["k8s.kubeconfig-mode"] == "fail", hosts[server]
+    assert {found[i] for i in ("k8s.version", "k8s.nodes-ready", "k8s.api-not-public")} == {"pass"}, hosts[server]
+    assert found["tls.cert-manager"] == "fail"  # the stack is not installed on this cluster
+    agent = {i["id"]: i["status"] for i in hosts[AGENT]["items"]}
+    assert agent["k8s.version"] == "pass" and agent["k8s.nodes-ready"] == "n/a"
+    checked = invoke("check", "-i", cluster["inventory"], "--limit", server, "--quiet")
+    assert checked.returncode == 2 and "/etc/rancher/k3s/k3s.yaml 0600" in checked.stdout, checked.stdout[-3000:]
+    repaired = invoke("bootstrap", "-i", cluster["inventory"], "--limit", server, "--quiet")
+    assert repaired.returncode == 0, repaired.stdout[-3000:]
+    assert sh(lab, server, "stat -c %a /etc/rancher/k3s/k3s.yaml", ADMIN).stdout.strip() == "600"
+
+
 def test_a_corrupted_download_installs_nothing(lab, cluster, converged):
     before = sh(lab, SERVERS[0], "sha256sum /usr/local/bin/k3s", ADMIN).stdout
     run = invoke("k3s", "-i", cluster["inventory"], "--limit", SERVERS[0], "--set", f"k3s_version={BAD}")
