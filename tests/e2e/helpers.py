@@ -136,3 +136,16 @@ def failed_login(target: str, source: str) -> None:
         pass
     finally:
         transport.close()
+
+
+def burst_until_banned(target: str, source: str, banned, attempts: int = 12) -> bool:
+    """Failed logins from `source`, one a second, until `banned()` says so; bounded by `attempts`."""
+    for _ in range(attempts):
+        try:
+            failed_login(target, source)
+        except OSError:
+            pass
+        if banned():
+            return True
+        time.sleep(1)
+    return False

@@ -11,7 +11,7 @@ import time
 import pytest
 
 from tests.e2e.conftest import ADMIN, HARDEN_HOSTS as HOSTS
-from tests.e2e.helpers import failed_login, invoke, lab_target, lynis_index, password_login, sh, tcp_open, wait_for
+from tests.e2e.helpers import burst_until_banned, invoke, lab_target, lynis_index, password_login, sh, tcp_open, wait_for
 from vpskit.connection import Connection
 from vpskit.errors import ConnectError
 
@@ -154,17 +154,7 @@ def test_fail2ban_bans_a_burst_of_failed_logins_then_lets_go(lab, hardened, atta
 
     assert wait_for(lambda: status().ok, 30)  # fail2ban may still be starting after the tampering runs restarted it
     time.sleep(2)
-    banned = False
-    for attempt in range(12):  # bounded: maxretry is 3
-        try:
-            failed_login(address, attacker)
-        except OSError:
-            pass
-        if attacker in status().stdout:
-            banned = True
-            break
-        time.sleep(1)
-    assert banned, status().stdout
+    assert burst_until_banned(address, attacker, lambda: attacker in status().stdout), status().stdout
     # fail2ban lists the address before its ufw action has inserted the rule
     assert wait_for(lambda: not tcp_open(address, 22, source=attacker, timeout=1), 15), \
         sh(lab, name, "ufw status", ADMIN).stdout

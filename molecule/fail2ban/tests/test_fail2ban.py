@@ -1,11 +1,10 @@
 """Verify the fail2ban role from outside: a bounded burst of failed logins from one address is banned."""
 
 import subprocess
-import time
 
 import pytest
 
-from tests.e2e.helpers import failed_login, tcp_open, wait_for
+from tests.e2e.helpers import burst_until_banned, tcp_open, wait_for
 
 # an address of its own on the lab bridge: the ban (and OpenSSH's own penalties) must not hit the operator
 ATTACKER_SUFFIX = 251
@@ -26,16 +25,6 @@ def test_sshd_jail_reads_the_journal(host):
 
 def test_a_burst_is_banned_and_the_operator_is_not(host, instance, attacker):
     address = instance["address"]
-    banned = False
-    for _ in range(12):  # bounded: maxretry is 3
-        try:
-            failed_login(address, attacker)
-        except OSError:
-            pass
-        if attacker in host.run("fail2ban-client status sshd").stdout:
-            banned = True
-            break
-        time.sleep(1)
-    assert banned
+    assert burst_until_banned(address, attacker, lambda: attacker in host.run("fail2ban-client status sshd").stdout)
     assert wait_for(lambda: not tcp_open(address, 22, source=attacker, timeout=1), 15)
     assert tcp_open(address, 22)
