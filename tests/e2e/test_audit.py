@@ -25,6 +25,24 @@ def statuses(data: dict, host: str) -> dict[str, str]:
     return {item["id"]: item["status"] for item in data["hosts"][host]["items"]}
 
 
+# item → the task its fix names, on a fresh host
+FRESH_FAILS = {"infra.ssh-key-only": "invoke ssh", "net.firewall": "invoke firewall", "net.fail2ban": "invoke fail2ban",
+               "hard.unattended-upgrades": "invoke base", "hard.sysctl": "invoke sysctl"}
+
+
+# first in this module, the first e2e module: the hosts are still fresh (the `hardened` fixture has not run)
+def test_fresh_hosts_fail_the_hardening_items_naming_their_fix(fresh, harden_inventory, tmp_path):
+    code, data, output = audit(harden_inventory, tmp_path)
+    assert code == 1, output
+    for host in HARDEN_HOSTS.values():
+        items = {item["id"]: item for item in data["hosts"][host]["items"]}
+        assert {i: (items[i]["status"], items[i]["fix"]) for i in FRESH_FAILS} == \
+            {i: ("fail", fix) for i, fix in FRESH_FAILS.items()}, output
+        assert f"→ {FRESH_FAILS['net.firewall']}" in output
+        # the audit's whole cost on a host: one connection, one command
+        assert (data["hosts"][host]["connections"], data["hosts"][host]["commands"]) == (1, 1)
+
+
 def test_hardened_hosts_pass_the_hardening_items_and_miss_backups(hardened, harden_inventory, tmp_path):
     markdown = tmp_path / "audit.md"
     code, data, output = audit(harden_inventory, tmp_path, "--markdown", str(markdown))
@@ -35,6 +53,7 @@ def test_hardened_hosts_pass_the_hardening_items_and_miss_backups(hardened, hard
         assert found["infra.backup-policy"] == "fail" and found["k8s.nodes-ready"] == "n/a"
         assert found["ops.on-call"] == "manual"
         assert data["hosts"][host]["sections"]["hardening"] == 100
+        assert (data["hosts"][host]["connections"], data["hosts"][host]["commands"]) == (1, 1)
     report = markdown.read_text()
     assert all(f"## {host}" in report for host in HARDEN_HOSTS.values()) and "vpskit" in report
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import time
+from pathlib import Path
 
 import pytest
 
@@ -189,3 +191,17 @@ def test_check_reports_drift_per_host_and_role():
     assert summary["hosts"]["web1"]["ssh"] == {"in_place": 1, "drifted": 1, "percent": 50.0}
     assert (summary["drifted"], summary["checked"], summary["percent"]) == (1, 4, 25.0)
     assert "web1: ssh 1/2 in place (1 drifted), firewall 1/1 in place" in drift_text(summary)
+
+
+GOLDEN = Path(__file__).parent / "golden" / "audit"
+WHEN = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.timezone.utc)
+
+
+@pytest.mark.parametrize("name", ["report.json", "report.md"])
+def test_reports_match_their_golden_files(name):
+    audit = _audit()
+    audit.connections, audit.commands = 1, 1
+    made = json.dumps(as_data([audit], "critical", WHEN), indent=2, sort_keys=True) + "\n" if name.endswith(".json") \
+        else markdown([audit], WHEN) + "\n"
+    made = made.replace(__import__("vpskit").__version__, "VERSION")
+    assert made == (GOLDEN / name).read_text()

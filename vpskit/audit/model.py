@@ -84,6 +84,8 @@ class HostAudit:
     host: str
     results: list[ItemResult] = field(default_factory=list)
     error: str | None = None
+    connections: int = 0
+    commands: int = 0  # every probe goes in one command: the audit's cost on a host
 
     def failing(self, at_least: str) -> list[ItemResult]:
         """Failed items whose severity is `at_least` or worse."""

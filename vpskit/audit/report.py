@@ -47,12 +47,16 @@ def text(audits: list[HostAudit]) -> str:
     return "\n".join(lines)
 
 
-def as_data(audits: list[HostAudit], fail_on: str) -> dict:
+def _now(now: dt.datetime | None) -> dt.datetime:
+    return now or dt.datetime.now(dt.timezone.utc)
+
+
+def as_data(audits: list[HostAudit], fail_on: str, now: dt.datetime | None = None) -> dict:
     """The JSON schema (version SCHEMA): hosts → score, sections → score, items → status and evidence."""
     return {
-        "schema": SCHEMA, "vpskit": __version__, "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "fail_on": fail_on,
-        "hosts": {a.host: {"error": a.error, "score": score(a.results),
+        "schema": SCHEMA, "vpskit": __version__, "date": _now(now).isoformat(timespec="seconds"), "fail_on": fail_on,
+        "hosts": {a.host: {"error": a.error, "score": score(a.results), "connections": a.connections,
+                           "commands": a.commands,
                            "sections": {s: score(rs) for s, rs in by_section(a).items()},
                            "items": [r.to_dict() for r in a.results]} for a in audits},
     }
@@ -62,9 +66,9 @@ def write_json(path: str, audits: list[HostAudit], fail_on: str) -> None:
     _write(Path(path), json.dumps(as_data(audits, fail_on), indent=2, sort_keys=True) + "\n")
 
 
-def markdown(audits: list[HostAudit]) -> str:
-    today = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    out = [f"# Production-readiness audit", "", f"Date: {today} · vpskit {__version__} · "
+def markdown(audits: list[HostAudit], now: dt.datetime | None = None) -> str:
+    today = _now(now).strftime("%Y-%m-%d %H:%M UTC")
+    out = ["# Production-readiness audit", "", f"Date: {today} · vpskit {__version__} · "
            f"{len(audits)} host(s)", ""]
     for audit in audits:
         out += [f"## {audit.host}", ""]

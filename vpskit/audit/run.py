@@ -41,7 +41,8 @@ def audit_host(host: Host, roles, trust_new_hosts: bool = False) -> HostAudit:
             probes = Probes({name: cache.get(fact) for name, fact in facts.items()})
     except VpskitError as exc:
         return HostAudit(host.name, error=str(exc))
-    return HostAudit(host.name, judge_all(items, probes, variables))
+    return HostAudit(host.name, judge_all(items, probes, variables), connections=conn.connections_opened,
+                     commands=conn.commands_run)
 
 
 def audit_hosts(hosts: list[Host], roles, forks: int = 10, trust_new_hosts: bool = False) -> list[HostAudit]:
