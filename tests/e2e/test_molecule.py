@@ -44,4 +44,4 @@ def test_a_non_idempotent_role_fails_the_idempotence_step(lab_capable):
     print(output[-3000:])
     assert run.returncode != 0
     assert "Idempotence test failed" in output, output[-6000:]
-    assert "stamp: stamp the time" in output, output[-6000:]
+    assert "changed: [localhost] => (item=stamp: command stamp the time)" in output, output[-6000:]
