@@ -12,7 +12,9 @@ PROBES = {
     "fail2ban": "fail2ban-client status sshd",
     "node_exporter": "ss -H -tln 'sport = :9100' | grep -q . || systemctl is-active --quiet prometheus-node-exporter",
     "k3s_version": "command -v k3s >/dev/null && k3s --version",
-    "k3s_role": "test -d /var/lib/rancher/k3s/server && echo server || { test -d /var/lib/rancher/k3s/agent && echo agent; }",
+    # by its unit (vpskit's and K3s's own installer use these names): a server also runs an agent
+    "k3s_role": "if [ -f /etc/systemd/system/k3s.service ]; then echo server; "
+                "elif [ -f /etc/systemd/system/k3s-agent.service ]; then echo agent; else exit 1; fi",
     "nodes": f"{KUBECTL} get nodes -o json",
     "etcd": "test -d /var/lib/rancher/k3s/server/db/etcd && "
             "find /var/lib/rancher/k3s/server/db/snapshots -maxdepth 1 -type f -printf '%T@ %s %f\\n' 2>/dev/null",
