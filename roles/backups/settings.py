@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shlex
 
 CONFIG_DIR = "/etc/vpskit-backup"
@@ -10,6 +11,11 @@ PGPASS = f"{CONFIG_DIR}/pgpass"
 PASSWORD = f"{CONFIG_DIR}/encryption-password"
 STATE_DIR = "/var/lib/vpskit-backup"
 LOCK = "/run/vpskit-backup.lock"
+RESTIC_PASSWORD = f"{CONFIG_DIR}/restic-password"
+RESTIC_KEY = f"{CONFIG_DIR}/restic-ssh-key"
+RESTIC_KNOWN_HOSTS = f"{CONFIG_DIR}/restic-known-hosts"
+SSH_CONFIG = f"{CONFIG_DIR}/ssh_config"
+SFTP_REPOSITORY = re.compile(r"^sftp:(?:([a-z_][a-z0-9_-]*)@)?([A-Za-z0-9.:-]+|\[[0-9a-fA-F:]+\]):(/[^\n]*)$")
 
 
 def _array(values) -> str:
@@ -31,6 +37,9 @@ def settings(v: dict, files: dict | None = None) -> str:
         "PG_HOST": v.get("backups_postgres_host") or "", "PG_PORT": v["backups_postgres_port"], "PGPASS_FILE": f["PGPASS_FILE"],
         "K3S_ENABLED": int(bool(v["backups_k3s"])), "K3S_DATA_DIR": v["backups_k3s_data_dir"],
         "K3S_BIN": v["backups_k3s_bin"], "PASSPHRASE_FILE": f["PASSPHRASE_FILE"],
+        "RESTIC_ENABLED": int(bool(v["backups_restic"])), "RESTIC_REPOSITORY": v.get("backups_restic_repository") or "",
+        "RESTIC_PASSWORD_FILE": f.get("RESTIC_PASSWORD_FILE", RESTIC_PASSWORD),
+        "RESTIC_SFTP_COMMAND": sftp_command(v, f.get("SSH_CONFIG", SSH_CONFIG)) if v["backups_restic"] else "",
     }
     lines = ["# Written by vpskit (role backups): read by /usr/local/sbin/vpskit-backup."]
     lines += [f"{k}={shlex.quote(str(value))}" for k, value in pairs.items()]
@@ -45,3 +54,26 @@ def pgpass(v: dict) -> str:
     fields = [v["backups_postgres_host"], v["backups_postgres_port"], "*", v["backups_postgres_user"],
               v["backups_postgres_password"]]
     return ":".join(esc(f) for f in fields) + "\n"
+
+
+def sftp_target(repository: str) -> tuple[str | None, str]:
+    """(user, host) of an sftp:USER@HOST:/PATH repository; ValueError for anything else."""
+    match = SFTP_REPOSITORY.match(str(repository or ""))
+    if not match:
+        raise ValueError(f"backups_restic_repository must be sftp:USER@HOST:/PATH, got {repository!r}")
+    return match.group(1), match.group(2).strip("[]")
+
+
+def sftp_command(v: dict, ssh_config: str = SSH_CONFIG) -> str:
+    """How restic starts its SFTP session: ssh with vpskit's own config file (key, strict host key, port)."""
+    user, host = sftp_target(v["backups_restic_repository"])
+    return f"ssh -F {ssh_config} {user + '@' if user else ''}{host} -s sftp"
+
+
+def ssh_config(v: dict) -> str:
+    """The ssh client settings of the off-site login: its own key, only that key, the pinned host keys."""
+    return "\n".join(["# Written by vpskit (role backups): restic's SFTP login.", "Host *",
+                      f"    IdentityFile {RESTIC_KEY}", "    IdentitiesOnly yes",
+                      f"    UserKnownHostsFile {RESTIC_KNOWN_HOSTS}", "    StrictHostKeyChecking yes",
+                      "    BatchMode yes", f"    Port {int(v['backups_restic_port'])}",
+                      "    ServerAliveInterval 30", "    ServerAliveCountMax 4"]) + "\n"

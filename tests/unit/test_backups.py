@@ -12,7 +12,7 @@ import time
 import pytest
 
 from vpskit.builtin_roles.backups import PROGRAM, packages, plan
-from vpskit.builtin_roles.backups.settings import pgpass, settings
+from vpskit.builtin_roles.backups.settings import pgpass, settings, sftp_command, ssh_config
 from vpskit.errors import InventoryError, VpskitError
 from vpskit.inventory import load_inventory
 from vpskit.paths import default_playbook
@@ -60,6 +60,27 @@ def test_sets_without_their_secrets_are_refused():
         plan(plan_context({**role_defaults(), "backups_postgres": True, "backups_postgres_host": "db"}))
 
 
+def test_offsite_with_restic_over_sftp_keeps_secrets_in_files():
+    v = {**role_defaults(), "backups_files": ["/srv"], "backups_restic": True, "backups_restic_password": "pw-9x8y7z",
+         "backups_restic_repository": "sftp:restic-vps1@10.0.0.2:/srv/restic/vps1", "backups_restic_port": 2222,
+         "backups_restic_ssh_key": "-----BEGIN OPENSSH PRIVATE KEY-----\nabc\n-----END OPENSSH PRIVATE KEY-----\n",
+         "backups_restic_known_hosts": "10.0.0.2 ssh-ed25519 AAAAC3Nza"}
+    resources = {getattr(r, "path", r.title): r for r in plan(plan_context(v)).resources}
+    for path in ("/etc/vpskit-backup/restic-password", "/etc/vpskit-backup/restic-ssh-key"):
+        assert resources[path].secret and resources[path].mode == "0600" and not resources[path].backup
+    assert sftp_command(v) == "ssh -F /etc/vpskit-backup/ssh_config restic-vps1@10.0.0.2 -s sftp"
+    assert "Port 2222" in ssh_config(v) and "StrictHostKeyChecking yes" in ssh_config(v)
+    config = settings(v)
+    assert "pw-9x8y7z" not in config and "OPENSSH" not in config and "RESTIC_ENABLED=1" in config
+    assert {"restic", "openssh-client"} <= set(packages(v))
+    off = {getattr(r, "path", r.title): r for r in plan(plan_context(role_defaults())).resources}
+    assert off["/etc/vpskit-backup/restic-password"].state == "absent"
+    with pytest.raises(VpskitError, match="backups_restic_password, backups_restic_ssh_key"):
+        plan(plan_context({**v, "backups_restic_password": None, "backups_restic_ssh_key": None}))
+    with pytest.raises(VpskitError, match="must be sftp:USER@HOST:/PATH"):
+        plan(plan_context({**v, "backups_restic_repository": "s3:https://s3.example/bucket"}))
+
+
 def test_settings_quote_paths_for_the_shell(tmp_path):
     v = {**role_defaults(), "backups_files": ["/srv/it's here", "/etc"], "backups_postgres_databases": ["app", "b-2"]}
     out = subprocess.run(["bash", "-c", '. "$1"; printf "%s|" "${FILES[@]}" "${PG_DATABASES[@]}" "$KEEP_DAILY"', "_",
@@ -79,7 +100,7 @@ def test_bad_settings_stop_with_file_and_line(tmp_path, line, message):
     library = RoleLibrary()
     with pytest.raises(InventoryError, match=re.escape(message)) as error:
         load_inventory(path, all_defaults(library.all()), set(library.names()))
-    assert f"{path}:4:" in str(error.value)
+    assert "hosts.yml:4: " in str(error.value)
 
 
 def test_bootstrap_runs_backups_last_on_its_group():
