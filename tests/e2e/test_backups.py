@@ -49,6 +49,7 @@ def run_on(lab, command: str, timeout: int = 600):
 def host(lab, fresh):
     """Lab host 11 with PostgreSQL (a seeded database `shop`), sqlite3, and a K3s-like SQLite datastore."""
     lab.up(13, "bookworm")
+    started = time.monotonic()
     apt = "timeout 300 apt-get -o Acquire::Retries=3 -o Acquire::http::Timeout=30"
     # one host after another: apt-cacher-ng can stall when several hosts refresh the same lists at once
     for name, packages in ((HOST, "postgresql sqlite3"), (TARGET, "openssh-sftp-server"), (RESTORER, "restic")):
@@ -69,6 +70,8 @@ def host(lab, fresh):
                 "rm -f /var/lib/rancher/k3s/server/db/state.db* && "
                 "sqlite3 /var/lib/rancher/k3s/server/db/state.db "
                 "'pragma journal_mode=wal; create table kine (id integer primary key, value blob);' >/dev/null")
+    print(f"backups prerequisites (postgresql, sqlite3, sftp-server, restic) installed and seeded in "
+          f"{time.monotonic() - started:.0f} s")
     return HOST
 
 
@@ -153,6 +156,13 @@ def test_the_role_writes_program_cron_and_secrets_once(lab, inventory, converged
     summary = json.loads(report.read_text())["hosts"][HOST]
     assert summary["summary"]["changed"] == 0, [s for s in summary["steps"] if s["status"] == "changed"]
     assert summary["connections"] == 1 and summary["commands"] == 1
+    # tampering: check mode sees it (exit 2), the next run restores it
+    run_on(lab, "echo 'exit 0' >> /usr/local/sbin/vpskit-backup && chmod 644 /etc/vpskit-backup/encryption-password "
+                "&& rm /etc/cron.d/vpskit-backup-verify")
+    checked = invoke("backups", "-i", inventory, "--check", "--quiet")
+    assert checked.returncode == 2 and not [x for x in SECRETS if x in checked.stdout + checked.stderr]
+    assert invoke("backups", "-i", inventory, "--quiet").returncode == 0
+    assert invoke("backups", "-i", inventory, "--check", "--quiet").returncode == 0
 
 
 @pytest.fixture(scope="module")
@@ -205,6 +215,21 @@ def test_verify_restores_the_dump_and_counts_match(lab, inventory, first_backup)
     assert "vpskit_verify" not in sh(lab, HOST, "runuser -u postgres -- psql -Atc 'select datname from pg_database'").stdout
     listed = invoke("backups.list", "-i", inventory)
     assert listed.returncode == 0 and f"{HOST}: {first_backup}" in listed.stdout
+
+
+def test_restore_a_database_and_files_for_real(lab, inventory, first_backup):
+    sh(lab, HOST, "runuser -u postgres -- dropdb --if-exists shop_restored; rm -rf /root/restored-files")
+    database = invoke("backups.restore", "-i", inventory, "--what", "postgres:shop", "--target", "shop_restored",
+                      "--yes")
+    assert database.returncode == 0, database.stdout[-2000:] + database.stderr[-2000:]
+    rows = run_on(lab, "runuser -u postgres -- psql -X -A -t -d shop_restored "
+                       "-c 'select count(*) from items' -c 'select count(*) from orders'")
+    assert rows.split() == ["1500", "420"]
+    again = invoke("backups.restore", "-i", inventory, "--what", "postgres:shop", "--target", "shop_restored", "--yes")
+    assert again.returncode == 1 and "exists" in again.stdout  # never over an existing database
+    files = invoke("backups.restore", "-i", inventory, "--what", "files", "--target", "/root/restored-files", "--yes")
+    assert files.returncode == 0, files.stdout[-2000:]
+    assert sh(lab, HOST, "cat /root/restored-files/srv/data/a.txt").stdout == "hello\n"
 
 
 def test_the_offsite_copy_restores_on_a_third_host(lab, offsite, first_backup):

@@ -43,6 +43,10 @@ class LocalBackupHost:
         return subprocess.run([str(self.program), command], env=self.env(**env), capture_output=True, text=True,
                               timeout=120)
 
+    def run_args(self, *args: str, **env) -> subprocess.CompletedProcess:
+        return subprocess.run([str(self.program), *args], env=self.env(**env), capture_output=True, text=True,
+                              timeout=120)
+
     def runs(self) -> list[Path]:
         return sorted(p for p in self.dir.iterdir() if (p / "VPSKIT-BACKUP").is_file())
 

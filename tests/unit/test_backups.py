@@ -255,3 +255,35 @@ def test_etcd_snapshot_with_the_fake_k3s(tmp_path):
 def _write(path, text):
     path.write_text(text)
     return path
+
+
+def test_restore_files_only_into_an_empty_folder(tmp_path):
+    data = seed_files(tmp_path)
+    host = LocalBackupHost(tmp_path, backups_files=[str(data)])
+    assert host.run().returncode == 0
+    target = tmp_path / "restored"
+    done = host.run_args("restore", "files", str(target))
+    assert done.returncode == 0, done.stderr
+    assert (target / str(data)[1:] / "a.txt").read_text() == "alpha\n"
+    again = host.run_args("restore", "files", str(target))
+    assert again.returncode == 1 and "is not empty" in again.stderr
+    named = host.run_args("restore", "files", str(tmp_path / "other"), RUN="20200101T000000Z")
+    assert named.returncode == 1 and "no complete run named 20200101T000000Z" in named.stderr
+    guided = host.run_args("restore", "k3s")
+    assert guided.returncode == 0 and "--cluster-reset" in guided.stdout
+
+
+def test_restore_task_checks_its_input_and_asks_first(tmp_path, monkeypatch, capsys):
+    from invoke import Context, Exit
+    from vpskit.cli.backups_tasks import restore, restore_command
+    assert restore_command("postgres:shop", "shop_restored") == "restore postgres shop shop_restored"
+    assert restore_command("files", "/srv/it's") == "restore files '/srv/it'\"'\"'s'"
+    for what, target in (("postgres:shop", "x; drop"), ("files", "relative"), ("postgres:shop", None)):
+        with pytest.raises(Exit):
+            restore_command(what, target)
+    inventory = _write(tmp_path / "hosts.yml", "all:\n  children:\n    backups:\n      hosts:\n"
+                                              "        h1:\n          vpskit_host: 192.0.2.1\n")
+    monkeypatch.setattr("builtins.input", lambda prompt: print(prompt) or "n")
+    with pytest.raises(Exit, match="restore cancelled"):  # before any connection (192.0.2.1 is unroutable)
+        restore(Context(), what="files", target="/root/restored", inventory=str(inventory))
+    assert "restore files from the newest run into /root/restored on h1? [y/N]" in capsys.readouterr().out

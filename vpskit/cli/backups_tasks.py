@@ -1,6 +1,9 @@
-"""backups.* tasks: the role, the restore test on demand, and what each host keeps."""
+"""backups.* tasks: the role, the restore test on demand, what each host keeps, and a restore."""
 
 from __future__ import annotations
+
+import re
+import shlex
 
 from invoke import Collection, Exit, task
 
@@ -38,7 +41,42 @@ def list_(c, inventory=None, limit=None, set_=None, trust_new_hosts=False, roles
         raise Exit(code=1)
 
 
-def _on_hosts(command: str, inventory, limit, set_, trust_new_hosts, roles_path) -> bool:
+@task(help={**SHORT_HELP, "what": "postgres:DB (into a new database), files (into an empty folder) or k3s (the guided "
+            "procedure)", "target": "the new database's name, or the empty folder on the host",
+            "run": "the run to restore from (a name from backups.list; default: the newest)",
+            "yes": "do not ask for confirmation"}, iterable=["set_"])
+def restore(c, what, target=None, run=None, inventory=None, limit=None, set_=None, trust_new_hosts=False,
+            roles_path=None, yes=False):
+    """Restore on one host (--limit): a database into a new one, files into an empty folder; K3s: the procedure."""
+    command = restore_command(what, target)
+    if run is not None:
+        if not re.fullmatch(r"\d{8}T\d{6}Z", run):
+            fail(f"--run {run!r} is not a run's name (such as 20261123T020000Z; see backups.list)")
+        command = f"RUN={run} {command}"
+    prompt = None if what == "k3s" or yes else f"restore {what} from {run or 'the newest run'} into {target}"
+    if not _on_hosts(command, inventory, limit, set_, trust_new_hosts, roles_path, one=True, prompt=prompt):
+        raise Exit(code=1)
+
+
+def restore_command(what: str, target: str | None) -> str:
+    """The program's restore command line for --what and --target, or a clear error. Pure but for `fail`."""
+    if what == "k3s":
+        return "restore k3s"
+    if not target:
+        fail(f"--target is required to restore {what}: a new database's name, or an empty folder")
+    if what == "files":
+        if not target.startswith("/"):
+            fail(f"--target {target!r} must be an absolute path on the host")
+        return f"restore files {shlex.quote(target)}"
+    match = re.fullmatch(r"postgres:([A-Za-z0-9_][A-Za-z0-9_.-]{0,62})", what)
+    if not match or not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}", target):
+        fail(f"--what {what!r} --target {target!r}: use --what postgres:DB --target NEW_DB (plain names), "
+             "--what files --target /empty/folder, or --what k3s")
+    return f"restore postgres {match.group(1)} {target}"
+
+
+def _on_hosts(command: str, inventory, limit, set_, trust_new_hosts, roles_path, one: bool = False,
+              prompt: str | None = None) -> bool:
     """Runs `vpskit-backup COMMAND` on each host of group backups (within --limit), one after another."""
     try:
         project = load_project(inventory, set_, roles_path)
@@ -48,6 +86,10 @@ def _on_hosts(command: str, inventory, limit, set_, trust_new_hosts, roles_path)
         fail(str(exc))
     if not hosts:
         fail(f"no host of group {GROUP!r} within --limit: backups are configured on that group's hosts")
+    if one and len(hosts) != 1:
+        fail(f"a restore acts on one host; --limit chooses it among {', '.join(h.name for h in hosts)}")
+    if prompt and input(f"{prompt} on {hosts[0].name}? [y/N] ").strip().lower() != "y":
+        raise Exit("restore cancelled", code=1)
     roles, ok = project.library.all(), True
     for host in hosts:
         masker = Masker(collect_secrets(host.values))
@@ -67,4 +109,4 @@ def _on_hosts(command: str, inventory, limit, set_, trust_new_hosts, roles_path)
 
 
 def namespace() -> Collection:
-    return Collection("backups", run, verify, list_)
+    return Collection("backups", run, verify, list_, restore)
