@@ -13,7 +13,7 @@ from ..gather import FactCache
 from ..secrets import Masker, collect_secrets
 from ..logins import logins_for, target_for
 from ..roleloader import RoleLibrary
-from . import audit_tasks, k3s_tasks, lab_tasks
+from . import audit_tasks, backups_tasks, k3s_tasks, lab_tasks
 from .common import RUN_HELP, fail, load_project, run_roles
 
 RUN_ITERABLE = ["set_"]
@@ -98,10 +98,11 @@ def build_namespace() -> Collection:
     """The shipped tasks: runs, one task per built-in role, facts, inventory and the lab."""
     ns = Collection(bootstrap, check, role, facts, inventory, audit_tasks.audit)
     for builtin in RoleLibrary().all():
-        if builtin.name != "k3s":  # k3s is a collection: the role by default, and its upgrade, kubeconfig…
+        if builtin.name not in ("k3s", "backups"):  # collections: the role by default, and their other tasks
             ns.add_task(role_task(builtin.name, builtin.summary))
     ns.add_collection(lab_tasks.namespace(), name="lab")
     ns.add_collection(k3s_tasks.namespace(), name="k3s")
+    ns.add_collection(backups_tasks.namespace(), name="backups")
     return ns
 
 

@@ -1,4 +1,4 @@
-"""Syntax checks for the inventory values vpskit acts on: addresses, user names, ports, time zones."""
+"""Syntax checks for the inventory values vpskit acts on: addresses, user names, ports, time zones, backups."""
 
 from __future__ import annotations
 
@@ -60,7 +60,50 @@ def timezone_error(value) -> str | None:
             f"or UTC), got {value!r}")
 
 
+def schedule_error(value) -> str | None:
+    """Why value is not a cron schedule (5 fields or @daily etc.), else None."""
+    from ..resources.cron import validate_schedule  # the one definition of what cron accepts
+    try:
+        validate_schedule(str(value))
+        return None
+    except ValueError as exc:
+        return f"must be a cron schedule: {exc}"
+
+
+DB_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$")
+
+
+def database_names_error(value) -> str | None:
+    """Why value is not a list of plain database names (they become file names), else None."""
+    bad = [n for n in value if not DB_NAME.match(str(n))] if isinstance(value, list) else [value]
+    return f"must list database names of letters, digits, '_', '.' and '-', got {bad[0]!r}" if bad else None
+
+
+def absolute_paths_error(value) -> str | None:
+    """Why value is not a list of absolute paths (one a line, no newlines), else None."""
+    bad = [p for p in value if not (isinstance(p, str) and p.startswith("/") and "\n" not in p)]
+    return f"must list absolute paths, got {bad[0]!r}" if bad else None
+
+
+def backup_dir_error(value) -> str | None:
+    """Why value cannot be the folder runs are kept (and pruned) in, else None."""
+    text = str(value)
+    if not text.startswith("/") or text.rstrip("/") == "" or "\n" in text:
+        return f"must be an absolute path of a folder of its own (not /), got {value!r}"
+    return None
+
+
+def positive_error(value) -> str | None:
+    return None if isinstance(value, int) and value >= 1 else f"must be 1 or more, got {value!r}"
+
+
 CHECKS = {
+    "backups_schedule": schedule_error,
+    "backups_verify_schedule": schedule_error,
+    "backups_postgres_databases": database_names_error,
+    "backups_files": absolute_paths_error,
+    "backups_dir": backup_dir_error,
+    "backups_keep_daily": positive_error,
     "vpskit_host": address_error,
     "ansible_host": address_error,
     "vpskit_user": user_error,

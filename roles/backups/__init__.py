@@ -1,0 +1,86 @@
+"""backups role: a backup program run by cron (PostgreSQL, files, K3s), pruned, restore-tested, with metrics."""
+
+from __future__ import annotations
+
+from vpskit.errors import VpskitError
+from vpskit.resources import CronJob, Directory, File, Packages, Service
+from vpskit.role import RolePlan
+
+from .settings import (CONFIG, CONFIG_DIR, PASSWORD, PGPASS, RESTIC_KEY, RESTIC_KNOWN_HOSTS, RESTIC_PASSWORD,
+                       SSH_CONFIG, STATE_DIR, pgpass, settings, sftp_target, ssh_config)
+
+PROGRAM = "/usr/local/sbin/vpskit-backup"
+
+
+def packages(v: dict) -> list[str]:
+    """What the program needs beyond a Debian base: cron, and the tools of the sets switched on. Pure."""
+    wanted = ["cron"]
+    if v["backups_k3s"]:
+        wanted += ["sqlite3", "openssl"]
+    if v["backups_postgres"] and v.get("backups_postgres_host"):
+        wanted.append("postgresql-client")  # a local server (peer auth) brings its own client
+    if v["backups_restic"]:
+        wanted += ["restic", "openssh-client"]
+    return wanted
+
+
+def check_sets(v: dict) -> None:
+    """Combinations the inventory cannot express alone: secrets a switched-on set needs."""
+    if v["backups_k3s"] and not v.get("backups_encryption_password"):
+        raise VpskitError("backups_k3s needs backups_encryption_password (e.g. !env VPSKIT_BACKUP_PASSWORD): the "
+                          "K3s server token is stored encrypted with it, and a snapshot cannot be restored without it")
+    if v["backups_postgres"] and v.get("backups_postgres_host") and not v.get("backups_postgres_password"):
+        raise VpskitError("backups_postgres_host is set but backups_postgres_password is not: a server reached "
+                          "over TCP needs the role's password (a secret source: !env or !file)")
+    if v["backups_restic"]:
+        missing = [k for k in ("backups_restic_repository", "backups_restic_password", "backups_restic_ssh_key",
+                               "backups_restic_known_hosts") if not v.get(k)]
+        if missing:
+            raise VpskitError(f"backups_restic needs {', '.join(missing)} (the password and key from secret "
+                              "sources: !env or !file)")
+        try:
+            sftp_target(v["backups_restic_repository"])
+        except ValueError as exc:
+            raise VpskitError(str(exc)) from None
+
+
+def plan(ctx) -> RolePlan:
+    v = ctx.vars
+    check_sets(v)
+    remote_pg = bool(v["backups_postgres"] and v.get("backups_postgres_host"))
+    password = v.get("backups_encryption_password")
+    resources = [
+        Packages(packages(v)),
+        Directory(CONFIG_DIR, mode="0700"),
+        Directory(v["backups_dir"], mode="0700"),
+        Directory(STATE_DIR, mode="0700"),
+    ]
+    if v.get("backups_textfile_dir"):
+        resources.append(Directory(v["backups_textfile_dir"], mode="0755"))
+    resources += [
+        File(CONFIG, content=settings(v), mode="0600"),
+        # secrets: 0600, masked, and no copy of the old version kept under /var/backups/vpskit
+        File(PGPASS, content=pgpass(v), mode="0600", secret=True, backup=False) if remote_pg
+        else File(PGPASS, state="absent"),
+        File(PASSWORD, content=f"{password}\n", mode="0600", secret=True, backup=False) if password
+        else File(PASSWORD, state="absent"),
+        *offsite(v),
+        File(PROGRAM, content=ctx.render("backups/vpskit-backup.sh.j2"), mode="0700"),
+        CronJob("backup", v["backups_schedule"], f"{PROGRAM} run >/dev/null"),
+        CronJob("backup-verify", v.get("backups_verify_schedule") or "@daily", f"{PROGRAM} verify >/dev/null",
+                state="present" if v.get("backups_verify_schedule") else "absent"),
+        Service("cron", enabled=True, running=True),
+    ]
+    return RolePlan("backups", resources)
+
+
+def offsite(v: dict) -> list:
+    """restic's password, SSH key, pinned host keys and ssh settings, or none of them when off-site is off."""
+    paths = (RESTIC_PASSWORD, RESTIC_KEY, RESTIC_KNOWN_HOSTS, SSH_CONFIG)
+    if not v["backups_restic"]:
+        return [File(path, state="absent") for path in paths]
+    key = str(v["backups_restic_ssh_key"]).strip() + "\n"
+    return [File(RESTIC_PASSWORD, content=f"{v['backups_restic_password']}\n", mode="0600", secret=True, backup=False),
+            File(RESTIC_KEY, content=key, mode="0600", secret=True, backup=False),
+            File(RESTIC_KNOWN_HOSTS, content=str(v["backups_restic_known_hosts"]).strip() + "\n", mode="0600"),
+            File(SSH_CONFIG, content=ssh_config(v), mode="0600")]

@@ -1,0 +1,289 @@
+"""The backups role: its plan and settings, and its backup program run for real on this machine's bash."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import sqlite3
+import subprocess
+import threading
+import time
+
+import pytest
+
+from vpskit.builtin_roles.backups import PROGRAM, packages, plan
+from vpskit.builtin_roles.backups.settings import pgpass, settings, sftp_command, ssh_config
+from vpskit.errors import InventoryError, VpskitError
+from vpskit.inventory import load_inventory
+from vpskit.paths import default_playbook
+from vpskit.playbook import load_playbook
+from vpskit.roleloader import RoleLibrary, all_defaults
+from tests.unit.backuphost import LocalBackupHost, role_defaults, seed_files
+from tests.unit.planctx import plan_context
+from tests.unit.test_shell import run_shellcheck
+
+pytestmark = pytest.mark.skipif(shutil.which("flock") is None or shutil.which("sqlite3") is None,
+                                reason="needs flock and sqlite3")
+
+
+# -- plan, settings, inventory checks -------------------------------------------------------------------------
+def test_the_plan_from_defaults_writes_program_settings_and_daily_cron():
+    ctx = plan_context({**role_defaults(), "backups_files": ["/etc"]})
+    resources = plan(ctx).resources
+    paths = [getattr(r, "path", None) for r in resources]
+    assert PROGRAM in paths and "/etc/vpskit-backup/config" in paths
+    cron = next(r for r in resources if getattr(r, "path", None) == "/etc/cron.d/vpskit-backup")
+    assert cron.content.splitlines()[-1] == f"0 2 * * * root {PROGRAM} run >/dev/null"
+    secret = [r for r in resources if paths and getattr(r, "path", None) in
+              ("/etc/vpskit-backup/pgpass", "/etc/vpskit-backup/encryption-password")]
+    assert len(secret) == 2
+    assert all(r.state == "absent" for r in secret)
+
+
+def test_secrets_go_to_0600_files_never_the_settings():
+    v = {**role_defaults(), "backups_postgres": True, "backups_postgres_host": "db.example", "backups_postgres_user":
+         "app", "backups_postgres_password": "s3:cr\\et", "backups_k3s": True, "backups_encryption_password": "hunter22"}
+    resources = {getattr(r, "path", r.title): r for r in plan(plan_context(v)).resources}
+    written = resources["/etc/vpskit-backup/pgpass"]
+    assert written.secret and written.mode == "0600" and not written.backup
+    assert written.content == "db.example:5432:*:app:s3\\:cr\\\\et\n" == pgpass(v)
+    assert resources["/etc/vpskit-backup/encryption-password"].secret
+    config = settings(v)
+    assert "s3" not in config and "hunter22" not in config and "PG_HOST=db.example" in config
+    assert set(packages(v)) == {"cron", "sqlite3", "openssl", "postgresql-client"}
+
+
+def test_sets_without_their_secrets_are_refused():
+    with pytest.raises(VpskitError, match="backups_encryption_password"):
+        plan(plan_context({**role_defaults(), "backups_k3s": True}))
+    with pytest.raises(VpskitError, match="backups_postgres_password"):
+        plan(plan_context({**role_defaults(), "backups_postgres": True, "backups_postgres_host": "db"}))
+
+
+def test_offsite_with_restic_over_sftp_keeps_secrets_in_files():
+    v = {**role_defaults(), "backups_files": ["/srv"], "backups_restic": True, "backups_restic_password": "pw-9x8y7z",
+         "backups_restic_repository": "sftp:restic-vps1@10.0.0.2:/srv/restic/vps1", "backups_restic_port": 2222,
+         "backups_restic_ssh_key": "-----BEGIN OPENSSH PRIVATE KEY-----\nabc\n-----END OPENSSH PRIVATE KEY-----\n",
+         "backups_restic_known_hosts": "10.0.0.2 ssh-ed25519 AAAAC3Nza"}
+    resources = {getattr(r, "path", r.title): r for r in plan(plan_context(v)).resources}
+    for path in ("/etc/vpskit-backup/restic-password", "/etc/vpskit-backup/restic-ssh-key"):
+        assert resources[path].secret and resources[path].mode == "0600" and not resources[path].backup
+    assert sftp_command(v) == "ssh -F /etc/vpskit-backup/ssh_config restic-vps1@10.0.0.2 -s sftp"
+    assert "Port 2222" in ssh_config(v) and "StrictHostKeyChecking yes" in ssh_config(v)
+    config = settings(v)
+    assert "pw-9x8y7z" not in config and "OPENSSH" not in config and "RESTIC_ENABLED=1" in config
+    assert {"restic", "openssh-client"} <= set(packages(v))
+    off = {getattr(r, "path", r.title): r for r in plan(plan_context(role_defaults())).resources}
+    assert off["/etc/vpskit-backup/restic-password"].state == "absent"
+    with pytest.raises(VpskitError, match="backups_restic_password, backups_restic_ssh_key"):
+        plan(plan_context({**v, "backups_restic_password": None, "backups_restic_ssh_key": None}))
+    with pytest.raises(VpskitError, match="must be sftp:USER@HOST:/PATH"):
+        plan(plan_context({**v, "backups_restic_repository": "s3:https://s3.example/bucket"}))
+
+
+def test_settings_quote_paths_for_the_shell(tmp_path):
+    v = {**role_defaults(), "backups_files": ["/srv/it's here", "/etc"], "backups_postgres_databases": ["app", "b-2"]}
+    out = subprocess.run(["bash", "-c", '. "$1"; printf "%s|" "${FILES[@]}" "${PG_DATABASES[@]}" "$KEEP_DAILY"', "_",
+                          str(_write(tmp_path / "c", settings(v)))], capture_output=True, text=True)
+    assert out.stdout == "/srv/it's here|/etc|app|b-2|7|"
+
+
+@pytest.mark.parametrize("line, message", [
+    ("backups_schedule: 2am", "backups_schedule must be a cron schedule"),
+    ("backups_postgres_databases: [app, 'x; rm -rf /']", "must list database names"),
+    ("backups_files: [etc]", "must list absolute paths, got 'etc'"),
+    ("backups_dir: /", "must be an absolute path of a folder of its own"),
+    ("backups_keep_daily: 0", "must be 1 or more"),
+])
+def test_bad_settings_stop_with_file_and_line(tmp_path, line, message):
+    path = _write(tmp_path / "hosts.yml", f"all:\n  hosts:\n    h1:\n      {line}\n")
+    library = RoleLibrary()
+    with pytest.raises(InventoryError, match=re.escape(message)) as error:
+        load_inventory(path, all_defaults(library.all()), set(library.names()))
+    assert "hosts.yml:4: " in str(error.value)
+
+
+def test_bootstrap_runs_backups_last_on_its_group():
+    plays = load_playbook(default_playbook())
+    assert plays[-1].roles == ["backups"] and plays[-1].hosts == "backups"
+
+
+def test_the_program_with_every_set_passes_shellcheck(tmp_path):
+    checker = shutil.which("shellcheck")
+    if checker is None:
+        pytest.skip("shellcheck is not installed")
+    host = LocalBackupHost(tmp_path, backups_files=["/etc"], backups_postgres=True, backups_k3s=True)
+    assert not run_shellcheck(checker, [host.program])
+
+
+# -- the program, run for real --------------------------------------------------------------------------------
+def test_a_files_run_then_its_restore_test(tmp_path):
+    data = seed_files(tmp_path)
+    host = LocalBackupHost(tmp_path, backups_files=[str(data)])
+    done = host.run()
+    assert done.returncode == 0, done.stderr
+    [run] = host.runs()
+    manifest = (run / "files.sha256").read_text()
+    assert f"{str(data)[1:]}/sub/b with space.bin" in manifest and len(manifest.splitlines()) == 2
+    assert host.metric("vpskit_backup_last_run_success") == "1"
+    assert int(host.metric("vpskit_backup_last_success_timestamp_seconds")) >= int(time.time()) - 60
+    assert int(host.metric("vpskit_backup_size_bytes")) == (run / "files.tar.gz").stat().st_size
+    verified = host.run("verify")
+    assert verified.returncode == 0, verified.stderr
+    assert "2 files extracted and equal to the manifest" in verified.stdout
+    assert host.metric("vpskit_backup_restore_test_success", "vpskit_backup_verify.prom") == "1"
+    # a damaged archive: the restore test fails loudly and says so in the metric
+    archive = run / "files.tar.gz"
+    archive.write_bytes(archive.read_bytes()[:len(archive.read_bytes()) // 2])
+    broken = host.run("verify")
+    assert broken.returncode == 1 and "verify files" in broken.stderr and "FAILED" in broken.stderr
+    assert host.metric("vpskit_backup_restore_test_success", "vpskit_backup_verify.prom") == "0"
+    listed = host.run("list")
+    assert listed.stdout.startswith(run.name) and "files.tar.gz" in listed.stdout
+
+
+def test_retention_keeps_seven_days_and_only_prunes_its_own_runs(tmp_path):
+    data = seed_files(tmp_path)
+    host = LocalBackupHost(tmp_path, backups_files=[str(data)])
+    assert host.run().returncode == 0
+    [today] = host.runs()
+    dated = [f"2020010{d}T020000Z" for d in range(1, 9)]  # 8 older days
+    for name in dated:
+        shutil.copytree(today, host.dir / name)
+    (host.dir / "20200109T010000Z").mkdir()  # named like a run, but not one vpskit completed
+    (host.dir / "notes.txt").write_text("mine")
+    assert host.run().returncode == 0
+    names = [p.name for p in host.runs()]
+    # today (only the newest of today's two runs) and the 6 newest older days
+    assert names == dated[2:] + [names[-1]] and names[-1] != today.name
+    assert (host.dir / "notes.txt").read_text() == "mine" and (host.dir / "20200109T010000Z").is_dir()
+
+
+def test_a_second_run_while_one_holds_the_lock_leaves_it_alone(tmp_path):
+    data = seed_files(tmp_path)
+    host = LocalBackupHost(tmp_path, backups_files=[str(data)])
+    holder = subprocess.Popen(["flock", str(tmp_path / "lock"), "sleep", "30"])
+    try:
+        time.sleep(0.3)
+        second = host.run()
+        assert second.returncode == 75 and "not starting" in second.stderr
+        assert host.runs() == [] and not (host.metrics / "vpskit_backup.prom").exists()
+        assert holder.poll() is None  # the first is untouched
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_a_failed_step_fails_the_run_and_rotates_nothing_out(tmp_path):
+    data = seed_files(tmp_path)
+    host = LocalBackupHost(tmp_path, backups_files=[str(data)])
+    assert host.run().returncode == 0
+    host.configure(backups_files=[str(data), str(tmp_path / "missing")])
+    failed = host.run()
+    assert failed.returncode == 1 and "files: tar failed" in failed.stderr and "older runs kept" in failed.stderr
+    assert len(host.runs()) == 1 and not list(host.dir.glob(".partial-*"))
+    assert host.metric("vpskit_backup_last_run_success") == "0"
+    assert host.metric("vpskit_backup_last_success_timestamp_seconds") != "0"
+
+
+def test_sqlite_datastore_copied_online_while_written(tmp_path):
+    k3s = tmp_path / "k3s"
+    (k3s / "server" / "db").mkdir(parents=True)
+    (k3s / "server" / "token").write_text("K10secret::server:abc\n")
+    _write(tmp_path / "password", "correct horse\n")
+    database = k3s / "server" / "db" / "state.db"
+    with sqlite3.connect(database) as db:
+        db.execute("pragma journal_mode=wal")
+        db.execute("create table kine (id integer primary key, value blob)")
+    stop = threading.Event()
+
+    def writer():
+        with sqlite3.connect(database, timeout=30) as db:
+            while not stop.is_set():
+                db.executemany("insert into kine (value) values (?)", [(b"x" * 200,)] * 200)
+                db.commit()
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        time.sleep(0.3)
+        host = LocalBackupHost(tmp_path, backups_k3s=True, backups_k3s_data_dir=str(k3s))
+        done = host.run()
+    finally:
+        stop.set()
+        thread.join()
+    assert done.returncode == 0, done.stderr
+    [run] = host.runs()
+    copy = sqlite3.connect(run / "k3s-state.db")
+    assert copy.execute("pragma integrity_check").fetchone() == ("ok",)
+    assert copy.execute("select count(*) from kine").fetchone()[0] > 0
+    assert b"K10secret" not in (run / "k3s-token.enc").read_bytes()
+    assert host.run("verify").returncode == 0
+    host.configure(backups_k3s=True, backups_k3s_data_dir=str(k3s), backups_min_bytes=10 ** 9)
+    small = host.run()
+    assert small.returncode == 1 and "below the floor" in small.stderr and host.runs() == [run]
+
+
+def test_etcd_snapshot_with_the_fake_k3s(tmp_path):
+    from tests.unit.test_fake_k3s import Daemon, FakeHost, free_port, server_config
+    from tests.fakes.k3s.build import build_fake_k3s
+    from tests.fakes.k3s.fake.version import VERSION
+    binary = build_fake_k3s(VERSION, tmp_path / "bin" / "k3s")
+    fake = FakeHost(binary, tmp_path / "root", free_port())
+    fake.write_config(server_config(**{"node-name": "s1", "cluster-init": True}))
+    daemon = Daemon(fake, "server")
+    try:
+        assert daemon.wait_ready()
+        _write(tmp_path / "password", "correct horse\n")
+        host = LocalBackupHost(tmp_path / "host", backups_k3s=True, backups_k3s_bin=str(binary),
+                               backups_k3s_data_dir=str(fake.path("/var/lib/rancher/k3s")))
+        (tmp_path / "host" / "password").write_text("correct horse\n")
+        # the fake writes under its own root: its view of the backup folder is this one
+        seen = fake.path(str(host.dir))
+        seen.parent.mkdir(parents=True, exist_ok=True)
+        seen.symlink_to(host.dir)
+        env = {k: v for k, v in fake.env().items() if k.startswith("FAKE_K3S")}
+        done = host.run(**env)
+        assert done.returncode == 0, done.stderr
+        [run] = host.runs()
+        assert [p.name for p in run.glob("vpskit-s1-*")] and (run / "k3s-token.enc").is_file()
+        assert host.run("verify", **env).returncode == 0
+    finally:
+        daemon.stop()
+
+
+def _write(path, text):
+    path.write_text(text)
+    return path
+
+
+def test_restore_files_only_into_an_empty_folder(tmp_path):
+    data = seed_files(tmp_path)
+    host = LocalBackupHost(tmp_path, backups_files=[str(data)])
+    assert host.run().returncode == 0
+    target = tmp_path / "restored"
+    done = host.run_args("restore", "files", str(target))
+    assert done.returncode == 0, done.stderr
+    assert (target / str(data)[1:] / "a.txt").read_text() == "alpha\n"
+    again = host.run_args("restore", "files", str(target))
+    assert again.returncode == 1 and "is not empty" in again.stderr
+    named = host.run_args("restore", "files", str(tmp_path / "other"), RUN="20200101T000000Z")
+    assert named.returncode == 1 and "no complete run named 20200101T000000Z" in named.stderr
+    guided = host.run_args("restore", "k3s")
+    assert guided.returncode == 0 and "--cluster-reset" in guided.stdout
+
+
+def test_restore_task_checks_its_input_and_asks_first(tmp_path, monkeypatch, capsys):
+    from invoke import Context, Exit
+    from vpskit.cli.backups_tasks import restore, restore_command
+    assert restore_command("postgres:shop", "shop_restored") == "restore postgres shop shop_restored"
+    assert restore_command("files", "/srv/it's") == "restore files '/srv/it'\"'\"'s'"
+    for what, target in (("postgres:shop", "x; drop"), ("files", "relative"), ("postgres:shop", None)):
+        with pytest.raises(Exit):
+            restore_command(what, target)
+    inventory = _write(tmp_path / "hosts.yml", "all:\n  children:\n    backups:\n      hosts:\n"
+                                              "        h1:\n          vpskit_host: 192.0.2.1\n")
+    monkeypatch.setattr("builtins.input", lambda prompt: print(prompt) or "n")
+    with pytest.raises(Exit, match="restore cancelled"):  # before any connection (192.0.2.1 is unroutable)
+        restore(Context(), what="files", target="/root/restored", inventory=str(inventory))
+    assert "restore files from the newest run into /root/restored on h1? [y/N]" in capsys.readouterr().out
