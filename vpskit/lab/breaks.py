@@ -40,8 +40,8 @@ BREAKS = [
     Break("stale-backup", "backups silently stopped three days ago",
           "d=/var/lib/prometheus/node-exporter; mkdir -p $d && "
           "printf 'vpskit_backup_last_success_timestamp_seconds{set=\"files\"} %s\\n' $(( $(date +%s) - 259200 )) "
-          "> $d/vpskit-backup.prom.tmp && mv $d/vpskit-backup.prom.tmp $d/vpskit-backup.prom",
-          "audit infra.backup-age", "invoke backups (its next run, or run /usr/local/sbin/vpskit-backup now)"),
+          "> $d/vpskit_backup.prom.tmp && mv $d/vpskit_backup.prom.tmp $d/vpskit_backup.prom",
+          "audit infra.backup-age", "the next backup run (cron, or `vpskit-backup run` on the host)"),
 ]
 
 
