@@ -43,9 +43,21 @@ def secret(name: str, namespace_: str, data: dict[str, str]) -> dict:
             "stringData": {k: str(v) for k, v in data.items()}}
 
 
+class _Dumper(yaml.SafeDumper):
+    """Multi-line strings (embedded values and configs) as readable `|` blocks, so diffs show lines."""
+
+
+def _string(dumper, value: str):
+    style = "|" if "\n" in value and not any(line != line.rstrip() for line in value.splitlines()) else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _string)
+
+
 def dump(data) -> str:
     """YAML of plain data; Secret strings dump as the plain strings they are."""
-    return yaml.safe_dump(_plain(data), sort_keys=False, default_flow_style=False, width=120)
+    return yaml.dump(_plain(data), Dumper=_Dumper, sort_keys=False, default_flow_style=False, width=120)
 
 
 def render(role: str, documents: list[dict]) -> str:
