@@ -6,6 +6,7 @@ from vpskit.errors import VpskitError
 from vpskit.resources import File, Handler
 from vpskit.role import RolePlan
 
+from ..k3s.charts import chart_wait
 from ..k3s.manifests import dump, helm_chart, manifest_path, namespace, render, secret, uninstall_command
 from ..k3s.topology import topology
 from .alertmanager import alertmanager_config
@@ -29,6 +30,7 @@ def plan(ctx) -> RolePlan:
              secret=True),
         File(manifest_path("monitoring-rules"), content=render("monitoring", documents["monitoring-rules"]),
              mode="0600"),
+        chart_wait(CHART, ctx["monitoring_namespace"], ctx["monitoring_wait_timeout"]),
     ])
 
 

@@ -12,7 +12,7 @@ import yaml
 from vpskit.builtin_roles.k3s.manifests import MANIFESTS, render
 from vpskit.builtin_roles.monitoring import manifests, plan
 from vpskit.errors import VpskitError
-from vpskit.resources import File
+from vpskit.resources import File, Wait
 from vpskit.roleloader import RoleLibrary
 from vpskit.secrets import Secret
 from tests.unit.planctx import cluster, member_context
@@ -103,8 +103,9 @@ def first_server_plan(**values):
 
 def test_the_first_server_gets_the_manifests_others_nothing():
     plans = first_server_plan(**INVENTORIES["full"])
-    files = plans["s1"].resources
+    *files, wait = plans["s1"].resources
     assert [f.path for f in files] == [f"{MANIFESTS}/vpskit-monitoring.yaml", f"{MANIFESTS}/vpskit-monitoring-rules.yaml"]
+    assert isinstance(wait, Wait) and wait.timeout == 900 and "job helm-install-kube-prometheus-stack" in wait.what
     assert all(isinstance(f, File) and f.mode == "0600" for f in files)
     assert files[0].secret and not files[1].secret  # the one with Secrets never shows a diff
     assert plans["s2"].resources == []
