@@ -120,3 +120,22 @@ def test_check_mode_says_what_it_would_wait_for_and_changes_nothing(k3s, tmp_pat
     assert [s.status for s in result.steps] == ["changed", "changed"]
     assert "wait for chart web installed" in report
     assert not (k3s["root"] / MANIFESTS.lstrip("/")).exists()
+
+
+def test_switching_a_chart_off_removes_its_file_and_deletes_its_helmchart_and_addon(k3s, tmp_path):
+    from vpskit.builtin_roles.k3s.manifests import uninstall_command
+    from vpskit.resources import Handler
+    path = f"{k3s['root']}{MANIFESTS}/vpskit-web.yaml"
+    run(tmp_path, [manifest(k3s["root"], "web")])
+    command = uninstall_command("web", ["web"]).replace("/usr/local/bin/k3s kubectl", k3s["kubectl"])
+    off = [File(path, state="absent", notify=["uninstall web"])]
+    host = Host("h", [], {"vpskit_lock_path": Var(str(tmp_path / "lock"), "test")})
+    role = Role("stack", type("M", (), {"plan": staticmethod(
+        lambda ctx: RolePlan("stack", off, [Handler("uninstall web", command, changes=[])]))})(), {})
+    inventory = Inventory("test", {"h": host}, {"all": Group("all")})
+    for _ in range(2):  # the second run: nothing to remove, nothing deleted again
+        Run(inventory, [host], [Play("stack", "all", ["stack"])], RoleLibrary(given=[role]), Templates(),
+            RunOptions(), Reporter(stream=io.StringIO()), connect=LocalConnection).execute()
+    assert not (k3s["root"] / MANIFESTS.lstrip("/") / "vpskit-web.yaml").exists()
+    deleted = (k3s["root"] / "var/lib/rancher/k3s/fake-deleted.log").read_text().splitlines()
+    assert deleted == ["kube-system helmchart.helm.cattle.io/web", "kube-system addon.k3s.cattle.io/vpskit-web"]

@@ -6,12 +6,15 @@ The clock starts at the manifest file's modification time, as the real controlle
 """
 
 import json
+import sys
 import time
 
 import yaml
 
 MANIFESTS = "/var/lib/rancher/k3s/server/manifests"
 BEHAVIOUR = "/var/lib/rancher/k3s/fake-helm.yaml"
+# what `kubectl delete` was asked to delete, one `namespace kind/name` a line (for tests to read)
+DELETED = "/var/lib/rancher/k3s/fake-deleted.log"
 WORKLOAD_KINDS = {"deployments": "Deployment", "statefulsets": "StatefulSet", "daemonsets": "DaemonSet"}
 
 
@@ -77,3 +80,15 @@ def job_logs(paths, namespace: str, job: str, tail: int | None) -> tuple[int, st
         return 1, f'error: jobs.batch "{job}" not found'
     lines = str(behaviour(paths, job.removeprefix("helm-install-"))["log"]).splitlines()
     return 0, "\n".join(lines[-tail:] if tail else lines)
+
+
+def delete(paths, namespace: str, objects: list[str]) -> int:
+    """`delete kind/name ... [--ignore-not-found]`: recorded, as the objects the real controllers would remove."""
+    if not objects or not all("/" in o for o in objects):
+        print("error: the fake k3s deletes only kind/name objects", file=sys.stderr)
+        return 1
+    log = paths.host(DELETED)
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("a") as out:
+        out.writelines(f"{namespace} {o}\n" for o in objects)
+    return 0

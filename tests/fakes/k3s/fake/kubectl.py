@@ -51,11 +51,15 @@ def kubectl(argv: list[str], paths: Paths, environ: dict) -> int:
         elif arg in ("-n", "--namespace"):
             namespace = argv[index] if index < len(argv) else ""
             index += 1
+        elif arg == "--ignore-not-found":
+            continue
         elif arg.startswith(("--namespace=", "--tail=")):
             key, value = arg.split("=", 1)
             namespace, tail = (value, tail) if key == "--namespace" else (namespace, int(value))
         else:
             words.append(arg)
+    if words[:1] == ["delete"]:
+        return helm.delete(paths, namespace, words[1:])
     if words[:1] == ["logs"] or (words[:1] == ["get"] and words[1:2] != ["nodes"] and words[1:2] != ["node"]
                                  and words[1:2] != ["no"]):
         return _helm(words, output, namespace, tail, paths)
