@@ -14,9 +14,10 @@ def manifest_path(name: str) -> str:
     return f"{MANIFESTS}/vpskit-{name}.yaml"
 
 
-def uninstall_command(file: str, charts: list[str]) -> str:
-    """Deletes the HelmCharts (their controller then runs helm uninstall) and the AddOn K3s made of manifest `file`."""
-    kinds = " ".join([*(f"helmchart.helm.cattle.io/{c}" for c in charts), f"addon.k3s.cattle.io/vpskit-{file}"])
+def uninstall_command(files: list[str], objects: list[str]) -> str:
+    """Deletes `objects` (kind/name in kube-system: a HelmChart's controller then runs helm uninstall) and the
+    AddOns K3s made of the manifest `files`."""
+    kinds = " ".join([*objects, *(f"addon.k3s.cattle.io/vpskit-{f}" for f in files)])
     return f"/usr/local/bin/k3s kubectl -n kube-system delete {kinds} --ignore-not-found"
 
 
@@ -29,6 +30,13 @@ def helm_chart(name: str, chart: str, repo: str, version: str, namespace: str, v
         "spec": {"chart": chart, "repo": repo, "version": str(version), "targetNamespace": namespace,
                  "createNamespace": True, "valuesContent": dump(values)},
     }
+
+
+def helm_chart_config(name: str, values: dict) -> dict:
+    """A HelmChartConfig: values K3s merges into a chart it deploys itself (traefik). Pure."""
+    return {"apiVersion": "helm.cattle.io/v1", "kind": "HelmChartConfig",
+            "metadata": {"name": name, "namespace": "kube-system"},
+            "spec": {"valuesContent": dump(values)}}
 
 
 def namespace(name: str) -> dict:

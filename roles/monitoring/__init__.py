@@ -23,7 +23,8 @@ def plan(ctx) -> RolePlan:
         return RolePlan("monitoring", [])
     if not ctx["monitoring_enabled"]:
         return RolePlan("monitoring", [File(manifest_path(f), state="absent", notify=[UNINSTALL]) for f in FILES],
-                        [Handler(UNINSTALL, uninstall_command("monitoring", [CHART]), changes=[])])
+                        [Handler(UNINSTALL, uninstall_command(list(FILES), [f"helmchart.helm.cattle.io/{CHART}"]),
+                                 changes=[])])
     documents = manifests(ctx.vars)
     return RolePlan("monitoring", [
         File(manifest_path("monitoring"), content=render("monitoring", documents["monitoring"]), mode="0600",

@@ -15,7 +15,9 @@ CUSTOM = {("helm.cattle.io/v1", "HelmChart"): "helmchart.json",
           ("cert-manager.io/v1", "ClusterIssuer"): "clusterissuer.json",
           ("monitoring.coreos.com/v1", "PrometheusRule"): "prometheusrule.json"}
 # chart name → the schema of the values vpskit gives it
-VALUES = {"kube-prometheus-stack": "kube-prometheus-stack-values.json"}
+VALUES = {"kube-prometheus-stack": "kube-prometheus-stack-values.json", "cert-manager": "cert-manager-values.json"}
+# HelmChartConfig name (the K3s-bundled chart it configures) → the schema of its values
+CONFIG_VALUES = {"traefik": "traefik-values.json"}
 
 
 def schema(name: str) -> dict:
@@ -32,6 +34,9 @@ def validate(document: dict, kubernetes: str) -> None:
     chart = document["spec"].get("chart") if document["kind"] == "HelmChart" else None
     if chart in VALUES:
         jsonschema.validate(yaml.safe_load(document["spec"]["valuesContent"]), schema(VALUES[chart]))
+    if document["kind"] == "HelmChartConfig":
+        jsonschema.validate(yaml.safe_load(document["spec"]["valuesContent"]),
+                            schema(CONFIG_VALUES[document["metadata"]["name"]]))
 
 
 def documents(text: str) -> list[dict]:

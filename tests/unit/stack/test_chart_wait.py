@@ -127,7 +127,7 @@ def test_switching_a_chart_off_removes_its_file_and_deletes_its_helmchart_and_ad
     from vpskit.resources import Handler
     path = f"{k3s['root']}{MANIFESTS}/vpskit-web.yaml"
     run(tmp_path, [manifest(k3s["root"], "web")])
-    command = uninstall_command("web", ["web"]).replace("/usr/local/bin/k3s kubectl", k3s["kubectl"])
+    command = uninstall_command(["web"], ["helmchart.helm.cattle.io/web"]).replace("/usr/local/bin/k3s kubectl", k3s["kubectl"])
     off = [File(path, state="absent", notify=["uninstall web"])]
     host = Host("h", [], {"vpskit_lock_path": Var(str(tmp_path / "lock"), "test")})
     role = Role("stack", type("M", (), {"plan": staticmethod(

@@ -116,7 +116,8 @@ def test_switched_off_it_removes_its_manifests_and_uninstalls_the_chart():
     files = plans["s1"].resources
     assert [f.state for f in files] == ["absent", "absent"] and all(f.notify == ("uninstall monitoring",) for f in files)
     handler = plans["s1"].handlers[0]
-    assert "delete helmchart.helm.cattle.io/kube-prometheus-stack addon.k3s.cattle.io/vpskit-monitoring" in handler.command
+    assert ("delete helmchart.helm.cattle.io/kube-prometheus-stack addon.k3s.cattle.io/vpskit-monitoring "
+            "addon.k3s.cattle.io/vpskit-monitoring-rules --ignore-not-found") in handler.command
 
 
 def test_secrets_reach_only_the_secret_manifest():
