@@ -22,13 +22,15 @@ def uninstall_command(files: list[str], objects: list[str]) -> str:
 
 
 def helm_chart(name: str, chart: str, repo: str, version: str, namespace: str, values: dict) -> dict:
-    """A helm.cattle.io/v1 HelmChart K3s's helm controller installs, values given as data. Pure."""
+    """A helm.cattle.io/v1 HelmChart K3s's helm controller installs, values given as data (an oci:// chart
+    carries its registry in its name: no repo). Pure."""
     return {
         "apiVersion": "helm.cattle.io/v1",
         "kind": "HelmChart",
         "metadata": {"name": name, "namespace": "kube-system"},
-        "spec": {"chart": chart, "repo": repo, "version": str(version), "targetNamespace": namespace,
-                 "createNamespace": True, "valuesContent": dump(values)},
+        "spec": {**({"chart": chart} if chart.startswith("oci://") else {"chart": chart, "repo": repo}),
+                 "version": str(version), "targetNamespace": namespace, "createNamespace": True,
+                 "valuesContent": dump(values)},
     }
 
 

@@ -44,6 +44,14 @@ def chart_values(v: dict) -> dict:
             "admin": {"existingSecret": GRAFANA_SECRET, "userKey": "admin-user", "passwordKey": "admin-password"},
             "resources": _resources("50m", "128Mi", "256Mi"),
             "persistence": {"enabled": False},
-            "additionalDataSources": list(v.get("monitoring_grafana_datasources") or []),
+            "additionalDataSources": [*_loki(v), *(v.get("monitoring_grafana_datasources") or [])],
         },
     }
+
+
+def _loki(v: dict) -> list[dict]:
+    """Loki as a Grafana data source when the logging role is on."""
+    if not v.get("logging_enabled"):
+        return []
+    return [{"name": "Loki", "type": "loki", "access": "proxy",
+             "url": f"http://loki.{v.get('logging_namespace', 'logging')}.svc:3100"}]

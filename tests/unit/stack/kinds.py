@@ -15,7 +15,8 @@ CUSTOM = {("helm.cattle.io/v1", "HelmChart"): "helmchart.json",
           ("cert-manager.io/v1", "ClusterIssuer"): "clusterissuer.json",
           ("monitoring.coreos.com/v1", "PrometheusRule"): "prometheusrule.json"}
 # chart name → the schema of the values vpskit gives it
-VALUES = {"kube-prometheus-stack": "kube-prometheus-stack-values.json", "cert-manager": "cert-manager-values.json"}
+VALUES = {"kube-prometheus-stack": "kube-prometheus-stack-values.json", "cert-manager": "cert-manager-values.json",
+          "oci://ghcr.io/grafana-community/helm-charts/loki": "loki-values.json", "alloy": "alloy-values.json"}
 # HelmChartConfig name (the K3s-bundled chart it configures) → the schema of its values
 CONFIG_VALUES = {"traefik": "traefik-values.json"}
 
