@@ -10,7 +10,7 @@ import yaml
 from ..errors import InventoryError
 from .model import Group, Host, Inventory, Var
 from .spec import ANSIBLE_ALIASES, CONNECTION_VARS, type_error, unknown_key_error, expected_type
-from .values import value_error
+from .values import REQUIRED_WHEN, value_error
 from .yamlfile import LocatedDict, load_yaml
 
 GROUP_KEYS = {"hosts", "children", "vars"}
@@ -146,6 +146,16 @@ class _Checker:
                 raise InventoryError(message, path, line)
 
 
+def _check_required(host: str, merged: dict[str, Var], located: dict, display: str) -> None:
+    """A setting a switched-on feature cannot do without: the error points at where the switch was turned on."""
+    for switches, needed in REQUIRED_WHEN:
+        if all(merged.get(s) is not None and merged[s].value is True for s in switches) and \
+                (merged.get(needed) is None or merged[needed].value in (None, "")):
+            path, line = located.get(switches[0], (display, None))
+            on = " and ".join(switches)
+            raise InventoryError(f"{needed} is required when {on} is on (host {host})", path, line)
+
+
 def load_inventory(path: str | Path, defaults: dict[str, Var] | None = None, role_prefixes: set[str] = frozenset(),
                    overrides: list[str] | None = None) -> Inventory:
     """Loads and validates an inventory; any mistake raises InventoryError before anything runs."""
@@ -189,12 +199,17 @@ def load_inventory(path: str | Path, defaults: dict[str, Var] | None = None, rol
         for layer in host_layers:
             checker.check(layer, display)
         merged: dict[str, Var] = dict(defaults)
+        located: dict[str, tuple[str, int | None]] = {}
         ordered = sorted(member_of, key=lambda g: (walker.groups[g].depth, g))
         for layer in [lay for g in ordered for lay in group_layers[g]] + host_layers:
             for key, value in layer.items():
                 merged[ANSIBLE_ALIASES.get(key, key)] = Var(value, str(layer.where(key) or display))
+                where = layer.where(key)
+                located[ANSIBLE_ALIASES.get(key, key)] = (where.path, where.line) if where else (display, None)
         for key, value in set_layer.items():
             merged[ANSIBLE_ALIASES.get(key, key)] = Var(value, "--set")
+            located[ANSIBLE_ALIASES.get(key, key)] = ("--set", None)
+        _check_required(name, merged, located, display)
         hosts[name] = Host(name, [g for g in ordered if g != "all"], merged)
         _resolve_paths(hosts[name], base)
     return Inventory(display, hosts, walker.groups)

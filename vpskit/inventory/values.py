@@ -97,6 +97,34 @@ def positive_error(value) -> str | None:
     return None if isinstance(value, int) and value >= 1 else f"must be 1 or more, got {value!r}"
 
 
+# Alertmanager receiver types: required keys, optional keys
+RECEIVER_KEYS = {
+    "slack": ({"url"}, {"channel", "send_resolved"}),
+    "email": ({"to", "from", "smarthost"}, {"username", "password", "require_tls", "send_resolved"}),
+    "webhook": ({"url"}, {"send_resolved", "max_alerts"}),
+}
+
+
+def receivers_error(receivers) -> str | None:
+    """Why a monitoring_receivers list is malformed, else None. Pure."""
+    if not isinstance(receivers, list):
+        return f"must be a list of receivers, got {type(receivers).__name__}"
+    for index, item in enumerate(receivers):
+        if not isinstance(item, dict):
+            return f"[{index}] must be a mapping with a type ({', '.join(RECEIVER_KEYS)})"
+        kind = item.get("type")
+        if kind not in RECEIVER_KEYS:
+            return f"[{index}]: type must be one of {', '.join(RECEIVER_KEYS)}, got {kind!r}"
+        required, optional = RECEIVER_KEYS[kind]
+        missing = sorted(required - set(item))
+        if missing:
+            return f"[{index}] ({kind}): missing {', '.join(missing)}"
+        unknown = sorted(set(item) - required - optional - {"type"})
+        if unknown:
+            return f"[{index}] ({kind}): unknown key {unknown[0]!r} (known: {', '.join(sorted(required | optional))})"
+    return None
+
+
 CHECKS = {
     "backups_schedule": schedule_error,
     "backups_verify_schedule": schedule_error,
@@ -113,7 +141,14 @@ CHECKS = {
     "ansible_port": port_error,
     "ssh_port": port_error,
     "base_timezone": timezone_error,
+    "monitoring_receivers": receivers_error,
 }
+
+# (switches all on, the setting they need): a missing one is an inventory error at the first switch's line
+REQUIRED_WHEN = [
+    (("monitoring_enabled", "monitoring_grafana_enabled"), "monitoring_grafana_admin_password"),
+    (("certs_enabled",), "certs_acme_email"),
+]
 
 
 def value_error(key: str, value) -> str | None:

@@ -14,17 +14,22 @@ VALUE_SHOWN = 200
 
 
 class Wait(Resource):
-    """Polls `probe` every `interval` seconds until `until(value)` holds; fails after `timeout` seconds."""
+    """Polls `probe` every `interval` seconds until `until(value)` holds; fails after `timeout` seconds.
+
+    `fails(value)`, when given, may end the wait early: a message (a failed install job's log) fails the step;
+    `show(value)` says what a timeout saw last (default: the probe's value, shortened).
+    """
 
     kind = "wait"
 
     def __init__(self, probe: Fact, until: Callable[[object], bool], what: str, timeout: float = 120,
-                 interval: float = 2, **kwargs):
+                 interval: float = 2, fails: Callable[[object], str | None] | None = None,
+                 show: Callable[[object], str] | None = None, **kwargs):
         super().__init__(kwargs.pop("name", what), **kwargs)
         if timeout <= 0 or interval <= 0:
             raise ValueError(f"wait for {what}: timeout and interval must be positive")
         self.probe, self.until, self.what = probe, until, what
-        self.timeout, self.interval = timeout, interval
+        self.timeout, self.interval, self.fails, self.show = timeout, interval, fails, show
 
     def facts(self) -> list[Fact]:
         return [self.probe]
@@ -41,12 +46,18 @@ class Wait(Resource):
             value = session.facts.get(self.probe)  # one round trip
             if self.until(value):
                 return
+            failure = self.fails(value) if self.fails else None
+            if failure:
+                raise RemoteError(session.name, self.title, failure)
             left = deadline - time.monotonic()
             if left <= 0:
-                shown = repr(value)
-                shown = shown if len(shown) <= VALUE_SHOWN else shown[:VALUE_SHOWN] + "…"
-                raise RemoteError(session.name, self.title,
-                                  f"{self.what} not reached within {self.timeout:g}s; last {self.probe!r}: {shown}")
+                if self.show:
+                    seen = self.show(value)
+                else:
+                    shown = repr(value)
+                    shown = shown if len(shown) <= VALUE_SHOWN else shown[:VALUE_SHOWN] + "…"
+                    seen = f"last {self.probe!r}: {shown}"
+                raise RemoteError(session.name, self.title, f"{self.what} not reached within {self.timeout:g}s; {seen}")
             time.sleep(min(self.interval, left))  # the last poll falls on the deadline, not an interval before it
 
     def invalidate(self, facts) -> None:

@@ -1,4 +1,4 @@
-"""`k3s kubectl get nodes [NAME] [-o json|wide|name]`, read from the server named in the kubeconfig."""
+"""`k3s kubectl get nodes` (from the server in the kubeconfig); helm-install jobs, workloads and job logs (helm.py)."""
 
 import datetime
 import json
@@ -8,6 +8,7 @@ import urllib.parse
 
 import yaml
 
+from . import helm
 from .client import ApiError, http_call
 from .host import KUBECONFIG_FILE, Paths
 
@@ -36,7 +37,7 @@ def node_table(items: list[dict]) -> str:
 
 
 def kubectl(argv: list[str], paths: Paths, environ: dict) -> int:
-    output, words, index = None, [], 0
+    output, words, index, namespace, tail = None, [], 0, "default", None
     while index < len(argv):
         arg = argv[index]
         index += 1
@@ -47,8 +48,21 @@ def kubectl(argv: list[str], paths: Paths, environ: dict) -> int:
             output = arg.split("=", 1)[1]
         elif arg.startswith("-o") and len(arg) > 2:
             output = arg[2:]
+        elif arg in ("-n", "--namespace"):
+            namespace = argv[index] if index < len(argv) else ""
+            index += 1
+        elif arg == "--ignore-not-found":
+            continue
+        elif arg.startswith(("--namespace=", "--tail=")):
+            key, value = arg.split("=", 1)
+            namespace, tail = (value, tail) if key == "--namespace" else (namespace, int(value))
         else:
             words.append(arg)
+    if words[:1] == ["delete"]:
+        return helm.delete(paths, namespace, words[1:])
+    if words[:1] == ["logs"] or (words[:1] == ["get"] and words[1:2] != ["nodes"] and words[1:2] != ["node"]
+                                 and words[1:2] != ["no"]):
+        return _helm(words, output, namespace, tail, paths)
     if len(words) not in (2, 3) or words[0] != "get" or words[1] not in ("nodes", "node", "no") \
             or output not in (None, "json", "wide", "name"):
         print("error: the fake k3s supports only: get nodes [NAME] [-o json|wide|name]", file=sys.stderr)
@@ -80,3 +94,19 @@ def kubectl(argv: list[str], paths: Paths, environ: dict) -> int:
     else:
         print(node_table(items))
     return 0
+
+
+def _helm(words: list[str], output, namespace: str, tail, paths: Paths) -> int:
+    """get job NAME -o json | get deployments,statefulsets,daemonsets -o json | logs job/NAME [--tail=N]."""
+    if words[0] == "logs" and len(words) == 2 and words[1].startswith("job/"):
+        code, text = helm.job_logs(paths, namespace, words[1][4:], tail)
+    elif len(words) == 3 and words[1] in ("job", "jobs") and output == "json":
+        code, text = helm.get_job(paths, namespace, words[2])
+    elif len(words) == 2 and output == "json" and set(words[1].split(",")) <= set(helm.WORKLOAD_KINDS):
+        code, text = 0, helm.get_workloads(paths, namespace, words[1].split(","))
+    else:
+        print("error: the fake k3s supports only: get nodes, get job NAME -o json, "
+              "get deployments,statefulsets,daemonsets -o json, logs job/NAME", file=sys.stderr)
+        return 1
+    print(text, file=sys.stderr if code else sys.stdout)
+    return code

@@ -1,0 +1,56 @@
+"""monitoring role: kube-prometheus-stack and vpskit's alert rules as manifests K3s deploys on the first server."""
+
+from __future__ import annotations
+
+from vpskit.errors import VpskitError
+from vpskit.resources import File, Handler
+from vpskit.role import RolePlan
+
+from ..k3s.charts import chart_wait
+from ..k3s.manifests import dump, helm_chart, manifest_path, namespace, render, secret, uninstall_command
+from ..k3s.topology import topology
+from .alertmanager import alertmanager_config
+from .rules import rule_groups
+from .values import ALERTMANAGER_SECRET, GRAFANA_SECRET, chart_values
+
+CHART = "kube-prometheus-stack"
+UNINSTALL = "uninstall monitoring"
+FILES = ("monitoring", "monitoring-rules")
+
+
+def plan(ctx) -> RolePlan:
+    if not topology(ctx).is_first:
+        return RolePlan("monitoring", [])
+    if not ctx["monitoring_enabled"]:
+        return RolePlan("monitoring", [File(manifest_path(f), state="absent", notify=[UNINSTALL]) for f in FILES],
+                        [Handler(UNINSTALL, uninstall_command(list(FILES), [f"helmchart.helm.cattle.io/{CHART}"]),
+                                 changes=[])])
+    documents = manifests(ctx.vars)
+    return RolePlan("monitoring", [
+        File(manifest_path("monitoring"), content=render("monitoring", documents["monitoring"]), mode="0600",
+             secret=True),
+        File(manifest_path("monitoring-rules"), content=render("monitoring", documents["monitoring-rules"]),
+             mode="0600"),
+        chart_wait(CHART, ctx["monitoring_namespace"], ctx["monitoring_wait_timeout"]),
+    ])
+
+
+def manifests(v: dict) -> dict[str, list[dict]]:
+    """The documents of each manifest file, from the role's variables. Pure."""
+    ns = v["monitoring_namespace"]
+    password = v.get("monitoring_grafana_admin_password")
+    if v["monitoring_grafana_enabled"] and not password:
+        raise VpskitError("monitoring_grafana_admin_password is required when monitoring_grafana_enabled is on "
+                          "(give it from a secret source: !env GRAFANA_ADMIN_PASSWORD or !file path)")
+    stack = [namespace(ns),
+             secret(ALERTMANAGER_SECRET, ns, {"alertmanager.yaml": dump(alertmanager_config(v))})]
+    if v["monitoring_grafana_enabled"]:
+        stack.append(secret(GRAFANA_SECRET, ns, {"admin-user": v["monitoring_grafana_admin_user"],
+                                                 "admin-password": password}))
+    stack.append(helm_chart(CHART, CHART, v["monitoring_chart_repo"], v["monitoring_chart_version"], ns,
+                            chart_values(v)))
+    rules = {"apiVersion": "monitoring.coreos.com/v1", "kind": "PrometheusRule",
+             "metadata": {"name": "vpskit-alerts", "namespace": ns},
+             "spec": rule_groups(v)}
+    return {"monitoring": stack, "monitoring-rules": [rules]}
+

@@ -1,0 +1,92 @@
+"""The monitoring role on a lab host with the fake K3s: manifests written to the auto-deploy folder, the chart
+waited for, a second run that changes nothing, a deleted manifest seen by `check` and restored, secrets never
+printed, and the stack switched off again."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from tests.e2e.helpers import invoke, sh
+from tests.e2e.test_k3s import SINGLE, inventory, mirror  # noqa: F401 (mirror: the fixture, shared)
+
+PASSWORD = "grafana-e2e-Secret-7311"
+HOOK_URL = "http://10.0.0.9:9000/hook-token-e2e-5521"
+MANIFESTS = "/var/lib/rancher/k3s/server/manifests"
+ROLES = "k3s,monitoring"  # the k3s first-server play holds both; hardening is tested elsewhere
+
+
+@pytest.fixture(scope="module")
+def stack(lab, mirror, tmp_path_factory):  # noqa: F811
+    folder = tmp_path_factory.mktemp("stack")
+    path = inventory(lab, folder, mirror, {"k3s_servers": [SINGLE]}, k3s_kubeconfig_path=str(folder / "kubeconfig"),
+                     monitoring_enabled=True, monitoring_wait_timeout=120)
+    text = open(path).read().replace("  vars:\n", "  vars:\n"
+                                     "    monitoring_grafana_admin_password: !env VPSKIT_E2E_GRAFANA\n"
+                                     "    monitoring_receivers:\n"
+                                     "      - {type: webhook, url: !env VPSKIT_E2E_HOOK}\n", 1)
+    open(path, "w").write(text)
+    os.environ.update(VPSKIT_E2E_GRAFANA=PASSWORD, VPSKIT_E2E_HOOK=HOOK_URL)
+    # the base role installs curl on a bootstrapped host; here only the k3s play runs
+    apt = "timeout 300 apt-get -o Acquire::Retries=3 -o Acquire::http::Timeout=30"
+    ready = sh(lab, SINGLE, f"command -v curl || ({apt} update -qq && {apt} install -y -qq curl >/dev/null); "
+                            "rm -f /var/lib/rancher/k3s/fake-helm.yaml /var/lib/rancher/k3s/fake-deleted.log")
+    assert ready.ok, ready.stderr[-1000:]
+    first = invoke("role", ROLES, "-i", path)
+    yield {"inventory": path, "first": first, "folder": folder}
+    os.environ.pop("VPSKIT_E2E_GRAFANA", None)
+    os.environ.pop("VPSKIT_E2E_HOOK", None)
+
+
+def test_the_first_run_writes_the_manifests_and_waits_for_the_chart(lab, stack):
+    first = stack["first"]
+    assert first.returncode == 0, first.stdout[-4000:] + first.stderr[-2000:]
+    assert "wait chart kube-prometheus-stack installed (job helm-install-kube-prometheus-stack complete)" in first.stdout
+    listing = sh(lab, SINGLE, f"stat -c '%a %U %n' {MANIFESTS}/vpskit-monitoring*.yaml").stdout.split("\n")
+    assert listing[:2] == [f"600 root {MANIFESTS}/vpskit-monitoring-rules.yaml",
+                           f"600 root {MANIFESTS}/vpskit-monitoring.yaml"]
+    written = sh(lab, SINGLE, f"cat {MANIFESTS}/vpskit-monitoring.yaml").stdout
+    assert PASSWORD in written and HOOK_URL in written  # in the Secrets, on the server only
+
+
+def test_secrets_never_reach_the_reports(stack, tmp_path):
+    report = tmp_path / "check.json"
+    check = invoke("role", ROLES, "-i", stack["inventory"], "--check", "--diff", "--set", "monitoring_retention=20d",
+                   "--json", str(report))
+    assert check.returncode == 2 and "(diff hidden: secret content)" in check.stdout, check.stdout[-3000:]
+    for text in (stack["first"].stdout, stack["first"].stderr, check.stdout, check.stderr, report.read_text()):
+        assert PASSWORD not in text and HOOK_URL not in text
+
+
+def test_a_second_run_changes_nothing_in_at_most_two_commands(stack, tmp_path):
+    report = tmp_path / "again.json"
+    again = invoke("role", ROLES, "-i", stack["inventory"], "--quiet", "--json", str(report))
+    assert again.returncode == 0, again.stdout[-3000:]
+    host = json.loads(report.read_text())["hosts"][SINGLE]
+    assert host["summary"]["changed"] == 0, [s for s in host["steps"] if s["status"] == "changed"]
+    assert host["connections"] == 1 and host["commands"] <= 2, host["commands"]
+
+
+def test_a_deleted_manifest_is_seen_by_check_and_restored(lab, stack):
+    assert invoke("role", ROLES, "-i", stack["inventory"], "--check").returncode == 0
+    sh(lab, SINGLE, f"rm {MANIFESTS}/vpskit-monitoring-rules.yaml")
+    check = invoke("role", ROLES, "-i", stack["inventory"], "--check")
+    assert check.returncode == 2 and f"{MANIFESTS}/vpskit-monitoring-rules.yaml" in check.stdout, check.stdout[-3000:]
+    again = invoke("role", ROLES, "-i", stack["inventory"], "--quiet")
+    assert again.returncode == 0, again.stdout[-3000:]
+    assert sh(lab, SINGLE, f"test -f {MANIFESTS}/vpskit-monitoring-rules.yaml").ok
+
+
+def test_switched_off_the_manifests_go_and_the_chart_is_deleted(lab, stack, tmp_path):
+    off = invoke("role", ROLES, "-i", stack["inventory"], "--set", "monitoring_enabled=false")
+    assert off.returncode == 0, off.stdout[-3000:]
+    assert "handler uninstall monitoring" in off.stdout
+    assert sh(lab, SINGLE, f"ls {MANIFESTS}/vpskit-monitoring*.yaml").stdout.strip() == ""
+    deleted = sh(lab, SINGLE, "cat /var/lib/rancher/k3s/fake-deleted.log").stdout.split("\n")
+    assert "kube-system helmchart.helm.cattle.io/kube-prometheus-stack" in deleted
+    report = tmp_path / "off.json"
+    again = invoke("role", ROLES, "-i", stack["inventory"], "--set", "monitoring_enabled=false", "--quiet",
+                   "--json", str(report))
+    assert again.returncode == 0 and json.loads(report.read_text())["hosts"][SINGLE]["summary"]["changed"] == 0
