@@ -205,3 +205,18 @@ def test_reports_match_their_golden_files(name):
         else markdown([audit], WHEN) + "\n"
     made = made.replace(__import__("vpskit").__version__, "VERSION")
     assert made == (GOLDEN / name).read_text()
+
+
+@pytest.mark.parametrize("probe, written, other", [("receivers", "full-monitoring.yaml", "defaults-monitoring.yaml"),
+                                                   ("redirect", "full-certs.yaml", "defaults-certs-issuers.yaml")])
+def test_stack_probes_read_the_manifests_the_roles_write(probe, written, other):
+    import re
+    import subprocess
+    from vpskit.audit.probes import PROBES
+    golden = Path(__file__).parent / "stack" / "golden"
+
+    def status(name: str) -> int:
+        command = re.sub(r"/var/lib/rancher/k3s/server/manifests/vpskit-\w+\.yaml", str(golden / name), PROBES[probe])
+        return subprocess.run(["sh", "-c", command], capture_output=True).returncode
+
+    assert status(written) == 0 and status(other) != 0

@@ -147,7 +147,7 @@ def certificates(p: Probes, v: dict) -> Finding:
 @on_servers
 def https_redirect(p: Probes, v: dict) -> Finding:
     return Finding.ok("Traefik's HelmChartConfig redirects HTTP to HTTPS") if p.ok("redirect") else \
-        Finding.fail("no Traefik HelmChartConfig with an HTTP→HTTPS redirect in the manifests")
+        Finding.fail("no HTTP→HTTPS redirect in vpskit-certs.yaml (certs_enabled, certs_https_redirect)")
 
 
 def component(word: str, name: str):
@@ -164,8 +164,8 @@ def component(word: str, name: str):
 @on_servers
 def receivers(p: Probes, v: dict) -> Finding:
     names = p.out("receivers").split()
-    return Finding.ok(f"receivers configured in {', '.join(names)}") if p.ok("receivers") and names else \
-        Finding.fail("Alertmanager has no receiver configured by vpskit (monitoring_receivers)")
+    return Finding.ok("alerts route to the inventory's receivers (vpskit-monitoring.yaml)") if p.ok("receivers") \
+        and names else Finding.fail("Alertmanager sends alerts nowhere: no monitoring_receivers")
 
 
 @on_servers

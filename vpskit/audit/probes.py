@@ -24,9 +24,10 @@ PROBES = {
     "certificates": f"{KUBECTL} get certificates -A -o json",
     "workloads": f"{KUBECTL} get deployments,statefulsets,daemonsets -A -o json",
     "alert_rules": f"{KUBECTL} get prometheusrules -A -o json",
-    # the monitoring role's receivers secret and Traefik redirect, as written to the auto-deploy manifests
-    "receivers": "grep -l -E '^ *receivers:' /var/lib/rancher/k3s/server/manifests/*.yaml",
-    "redirect": "grep -l -E 'redirect' /var/lib/rancher/k3s/server/manifests/*traefik*",
+    # what the monitoring and certs roles wrote to the auto-deploy folder: Alertmanager's root route goes to
+    # the inventory's receivers (not the null one), and Traefik's HelmChartConfig carries the redirect
+    "receivers": "grep -l -E '^ *receiver: vpskit *$' /var/lib/rancher/k3s/server/manifests/vpskit-monitoring.yaml",
+    "redirect": "grep -l -E 'redirectScheme' /var/lib/rancher/k3s/server/manifests/vpskit-certs.yaml",
     "unattended": "apt-config dump",
     "sysctl": "sysctl -n net.ipv4.conf.all.rp_filter net.ipv4.tcp_syncookies net.ipv4.conf.all.accept_redirects "
               "net.ipv4.conf.all.send_redirects net.ipv4.conf.all.accept_source_route",
