@@ -105,6 +105,7 @@ class Lab:
         mirror = debian_mirror()
         if not mirror:
             raise LabError("no Debian archive found in /etc/apt/sources.list*; set VPSKIT_LAB_MIRROR to its URL")
+        machine.raise_inotify_limit(self.log)
         if network.ensure_bridge(self.bridge, f"{self.gateway}/24"):
             self.log(f"created bridge {self.bridge} ({self.gateway}/24)")
         if not proxy.running(state.proxy_pid):

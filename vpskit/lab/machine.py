@@ -99,3 +99,20 @@ def power_off(pid: int, machine: str, timeout: float = 60.0) -> None:
         if not wait_gone(pid, 10) and is_ours(pid, marker):
             os.kill(pid, signal.SIGKILL)
             wait_gone(pid, 5)
+
+
+INOTIFY_INSTANCES = Path("/proc/sys/fs/inotify/max_user_instances")
+# each booted container's systemd, journald and udev hold inotify instances of root: Debian's default of 128
+# runs out at about a dozen hosts, and the next one fails to boot with "Too many open files"
+LAB_INOTIFY_INSTANCES = 1024
+
+
+def raise_inotify_limit(log) -> None:
+    """Raises root's inotify instance limit to what a dozen-host lab needs (never lowers it)."""
+    try:
+        current = int(INOTIFY_INSTANCES.read_text())
+        if current < LAB_INOTIFY_INSTANCES:
+            INOTIFY_INSTANCES.write_text(f"{LAB_INOTIFY_INSTANCES}\n")
+            log(f"raised fs.inotify.max_user_instances from {current} to {LAB_INOTIFY_INSTANCES} (containers need them)")
+    except OSError as exc:
+        log(f"could not raise fs.inotify.max_user_instances ({exc}); many lab hosts may fail to boot")
