@@ -44,8 +44,13 @@ def check_sets(v: dict) -> None:
             raise VpskitError(str(exc)) from None
 
 
+GROUP = "backups"
+
+
 def plan(ctx) -> RolePlan:
     v = ctx.vars
+    if GROUP not in ctx.inventory.host(ctx.host).groups:
+        return RolePlan("backups", [])  # hosts outside group `backups` get no backup program
     check_sets(v)
     remote_pg = bool(v["backups_postgres"] and v.get("backups_postgres_host"))
     password = v.get("backups_encryption_password")

@@ -7,8 +7,8 @@ from vpskit.templating import Templates
 
 
 def plan_context(values: dict, name: str = "h", check: bool = False, store: ExportStore | None = None,
-                 inventory: Inventory | None = None) -> PlanContext:
-    host = Host(name, [], {k: Var(v, "test") for k, v in values.items()})
+                 inventory: Inventory | None = None, groups: tuple[str, ...] = ()) -> PlanContext:
+    host = Host(name, list(groups), {k: Var(v, "test") for k, v in values.items()})
     inventory = inventory or Inventory("test", {name: host}, {})
     return PlanContext(name, values, InventoryView(inventory), ExportsView(store or ExportStore()), Templates(),
                        check)

@@ -28,7 +28,7 @@ pytestmark = pytest.mark.skipif(shutil.which("flock") is None or shutil.which("s
 
 # -- plan, settings, inventory checks -------------------------------------------------------------------------
 def test_the_plan_from_defaults_writes_program_settings_and_daily_cron():
-    ctx = plan_context({**role_defaults(), "backups_files": ["/etc"]})
+    ctx = plan_context({**role_defaults(), "backups_files": ["/etc"]}, groups=["backups"])
     resources = plan(ctx).resources
     paths = [getattr(r, "path", None) for r in resources]
     assert PROGRAM in paths and "/etc/vpskit-backup/config" in paths
@@ -43,7 +43,7 @@ def test_the_plan_from_defaults_writes_program_settings_and_daily_cron():
 def test_secrets_go_to_0600_files_never_the_settings():
     v = {**role_defaults(), "backups_postgres": True, "backups_postgres_host": "db.example", "backups_postgres_user":
          "app", "backups_postgres_password": "s3:cr\\et", "backups_k3s": True, "backups_encryption_password": "hunter22"}
-    resources = {getattr(r, "path", r.title): r for r in plan(plan_context(v)).resources}
+    resources = {getattr(r, "path", r.title): r for r in plan(plan_context(v, groups=["backups"])).resources}
     written = resources["/etc/vpskit-backup/pgpass"]
     assert written.secret and written.mode == "0600" and not written.backup
     assert written.content == "db.example:5432:*:app:s3\\:cr\\\\et\n" == pgpass(v)
@@ -55,9 +55,9 @@ def test_secrets_go_to_0600_files_never_the_settings():
 
 def test_sets_without_their_secrets_are_refused():
     with pytest.raises(VpskitError, match="backups_encryption_password"):
-        plan(plan_context({**role_defaults(), "backups_k3s": True}))
+        plan(plan_context({**role_defaults(), "backups_k3s": True}, groups=["backups"]))
     with pytest.raises(VpskitError, match="backups_postgres_password"):
-        plan(plan_context({**role_defaults(), "backups_postgres": True, "backups_postgres_host": "db"}))
+        plan(plan_context({**role_defaults(), "backups_postgres": True, "backups_postgres_host": "db"}, groups=["backups"]))
 
 
 def test_offsite_with_restic_over_sftp_keeps_secrets_in_files():
@@ -65,7 +65,7 @@ def test_offsite_with_restic_over_sftp_keeps_secrets_in_files():
          "backups_restic_repository": "sftp:restic-vps1@10.0.0.2:/srv/restic/vps1", "backups_restic_port": 2222,
          "backups_restic_ssh_key": "-----BEGIN OPENSSH PRIVATE KEY-----\nabc\n-----END OPENSSH PRIVATE KEY-----\n",
          "backups_restic_known_hosts": "10.0.0.2 ssh-ed25519 AAAAC3Nza"}
-    resources = {getattr(r, "path", r.title): r for r in plan(plan_context(v)).resources}
+    resources = {getattr(r, "path", r.title): r for r in plan(plan_context(v, groups=["backups"])).resources}
     for path in ("/etc/vpskit-backup/restic-password", "/etc/vpskit-backup/restic-ssh-key"):
         assert resources[path].secret and resources[path].mode == "0600" and not resources[path].backup
     assert sftp_command(v) == "ssh -F /etc/vpskit-backup/ssh_config restic-vps1@10.0.0.2 -s sftp"
@@ -73,12 +73,12 @@ def test_offsite_with_restic_over_sftp_keeps_secrets_in_files():
     config = settings(v)
     assert "pw-9x8y7z" not in config and "OPENSSH" not in config and "RESTIC_ENABLED=1" in config
     assert {"restic", "openssh-client"} <= set(packages(v))
-    off = {getattr(r, "path", r.title): r for r in plan(plan_context(role_defaults())).resources}
+    off = {getattr(r, "path", r.title): r for r in plan(plan_context(role_defaults(), groups=["backups"])).resources}
     assert off["/etc/vpskit-backup/restic-password"].state == "absent"
     with pytest.raises(VpskitError, match="backups_restic_password, backups_restic_ssh_key"):
-        plan(plan_context({**v, "backups_restic_password": None, "backups_restic_ssh_key": None}))
+        plan(plan_context({**v, "backups_restic_password": None, "backups_restic_ssh_key": None}, groups=["backups"]))
     with pytest.raises(VpskitError, match="must be sftp:USER@HOST:/PATH"):
-        plan(plan_context({**v, "backups_restic_repository": "s3:https://s3.example/bucket"}))
+        plan(plan_context({**v, "backups_restic_repository": "s3:https://s3.example/bucket"}, groups=["backups"]))
 
 
 def test_settings_quote_paths_for_the_shell(tmp_path):
@@ -103,9 +103,9 @@ def test_bad_settings_stop_with_file_and_line(tmp_path, line, message):
     assert "hosts.yml:4: " in str(error.value)
 
 
-def test_bootstrap_runs_backups_last_on_its_group():
-    plays = load_playbook(default_playbook())
-    assert plays[-1].roles == ["backups"] and plays[-1].hosts == "backups"
+def test_bootstrap_runs_backups_in_the_hardening_play_one_fact_round_trip():
+    harden = load_playbook(default_playbook())[0]
+    assert harden.hosts == "all" and harden.roles[-1] == "backups"
 
 
 def test_the_program_with_every_set_passes_shellcheck(tmp_path):
@@ -287,3 +287,7 @@ def test_restore_task_checks_its_input_and_asks_first(tmp_path, monkeypatch, cap
     with pytest.raises(Exit, match="restore cancelled"):  # before any connection (192.0.2.1 is unroutable)
         restore(Context(), what="files", target="/root/restored", inventory=str(inventory))
     assert "restore files from the newest run into /root/restored on h1? [y/N]" in capsys.readouterr().out
+
+
+def test_hosts_outside_group_backups_get_nothing():
+    assert plan(plan_context({**role_defaults(), "backups_files": ["/etc"]})).resources == []
