@@ -74,8 +74,9 @@ def _read(path: str, match: str | None, files: dict, globs: dict, out: list[Sett
             continue
         keyword, value = parsed
         if keyword == "match":
-            # a Match block ends at the next Match or at the end of the file it started in
-            current = None if value.lower() == "all" else value
+            # a Match block ends at the next Match or at the end of the file it started in; `Match all` is a block
+            # too: what it sets overrides the global values for every connection
+            current = value
         elif keyword == "include":
             for pattern in value.split():
                 full = pattern if pattern.startswith("/") else f"{SSH_DIR}/{pattern}"

@@ -48,8 +48,12 @@ class AptCacheAgeFact(Fact):
         return now - max(stamps) if stamps else 10**9
 
 
+UCF_REGISTRY = "/var/lib/ucf/registry"
+
+
 class ConffilesFact(Fact):
-    """The configuration files installed packages ship (dpkg's conffiles) that are missing from the host."""
+    """The configuration files installed packages ship (dpkg's conffiles, and those they manage with ucf) that
+    are missing from the host."""
 
     def __init__(self, *names: str):
         super().__init__(*sorted(names))
@@ -59,7 +63,9 @@ class ConffilesFact(Fact):
         # obsolete conffiles are no longer shipped; `[` is a shell builtin, so the loop starts no program per file
         return (f"dpkg-query -W -f='@@${{Package}} ${{db:Status-Abbrev}}\\n${{Conffiles}}\\n' {names} 2>/dev/null | "
                 "while read -r f s flag; do case $f in @@*) echo \"$f $s\" ;; "
-                "/*) [ \"$flag\" = obsolete ] || [ -e \"$f\" ] || echo \"$f\" ;; esac; done; true")
+                "/*) [ \"$flag\" = obsolete ] || [ -e \"$f\" ] || echo \"$f\" ;; esac; done; "
+                f"echo @@@ucf; while read -r p f; do [ -e \"$f\" ] || echo \"$p $f\"; done < {UCF_REGISTRY} 2>/dev/null; "
+                "true")
 
     @classmethod
     def command_for_many(cls, facts: list[ConffilesFact]) -> str:
@@ -74,7 +80,8 @@ class ConffilesFact(Fact):
         """{package: [missing conffiles]} for each installed package."""
         missing: dict[str, list[str]] = {}
         current = None
-        for line in output.splitlines():
+        dpkg, _, ucf = output.partition("@@@ucf\n")
+        for line in dpkg.splitlines():
             if line.startswith("@@"):
                 name, _, status = line[2:].partition(" ")
                 current = name.split(":")[0] if status.strip() == "ii" else None
@@ -82,6 +89,10 @@ class ConffilesFact(Fact):
                     missing.setdefault(current, [])
             elif current and line.startswith("/"):
                 missing[current].append(line)
+        for line in ucf.splitlines():
+            package, _, path = line.partition(" ")
+            if package in missing and path.strip() and path.strip() not in missing[package]:
+                missing[package].append(path.strip())
         return missing
 
 

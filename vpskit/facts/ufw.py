@@ -46,7 +46,7 @@ def parse_tuple(line: str) -> UfwRule | None:
 
 FAMILIES = ("v4", "v6")
 RULE_FILES = {"v4": "/etc/ufw/user.rules", "v6": "/etc/ufw/user6.rules"}
-CHAIN = "ufw-user-input"
+CHAINS = {"v4": "ufw-user-input", "v6": "ufw6-user-input"}
 
 
 def families_of(rule: UfwRule, ipv6: bool = True) -> list[str]:
@@ -61,9 +61,9 @@ class UfwFact(Fact):
         # ufw's chains exist exactly while it is active; asking iptables avoids starting ufw's Python, and the
         # rules the kernel holds in ufw-user-input are counted against the files they were loaded from
         live = "".join(
-            f"echo @@live{family}; if out=$({tool} -S {CHAIN} 2>/dev/null); then echo \"$out\" | grep -c '^-A'; fi; "
+            f"echo @@live{family}; if out=$({tool} -S {CHAINS[family]} 2>/dev/null); then echo \"$out\" | grep -c '^-A'; fi; "
             for family, tool in (("v4", "iptables"), ("v6", "ip6tables")))
-        files = "".join(f"echo @@file{family}; grep -h -e '^### tuple ###' -e '^-A {CHAIN} ' {RULE_FILES[family]} "
+        files = "".join(f"echo @@file{family}; grep -h -e '^### tuple ###' -e '^-A {CHAINS[family]} ' {RULE_FILES[family]} "
                         "2>/dev/null; " for family in FAMILIES)
         return (
             "if ! command -v ufw >/dev/null 2>&1; then echo installed=no; exit 0; fi; echo installed=yes; "
@@ -103,7 +103,7 @@ class UfwFact(Fact):
                 state["enabled"] = line.partition("=")[2].strip() == "yes"
             elif line.startswith("LOGLEVEL="):
                 state["logging"] = line.partition("=")[2].strip()
-            elif line.startswith(f"-A {CHAIN} ") and section and section.startswith("file"):
+            elif line.startswith("-A ufw") and section and section.startswith("file"):
                 state["chain_rules"][section[4:]] += 1
             elif line.startswith("### tuple ###"):
                 rule = parse_tuple(line)

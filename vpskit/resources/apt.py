@@ -114,8 +114,8 @@ class Conffiles(Resource):
     def apply(self, session, outcome) -> None:
         todo, refresh = outcome.plan
         names = " ".join(q(n) for n in todo)
-        # --force-confmiss puts back the conffiles that are missing; the others are kept as they are
-        command = (f"UCF_FORCE_CONFFOLD=1 {APT_ENV} apt-get install --reinstall {APT_OPTS} "
+        # --force-confmiss (dpkg) and UCF_FORCE_CONFFMISS (ucf) put back the missing files; the others stay as they are
+        command = (f"UCF_FORCE_CONFFOLD=1 UCF_FORCE_CONFFMISS=1 {APT_ENV} apt-get install --reinstall {APT_OPTS} "
                    f"-o Dpkg::Options::=--force-confmiss {names}")
         if refresh:
             command = f"{update_command()} && {command}"
@@ -181,7 +181,8 @@ class AptPolicy(Resource):
             return Outcome.change(f"{'; '.join(problems)}: comment out {shown}", plan=found)
         stale = [p for p, text in self.own.items() if facts.get(FileFact(p)).content != text.encode()]
         if stale:
-            return Outcome.ok(f"{'; '.join(problems)}, as {', '.join(stale)} differ (the steps above rewrite them)")
+            return Outcome.ok(f"{'; '.join(problems)}; {', '.join(stale)}: not as vpskit writes it yet (the file "
+                              "steps above rewrite it)")
         return Outcome.block(f"{'; '.join(problems)}, and no line vpskit can read in /etc/apt/apt.conf.d says why")
 
     def apply(self, session, outcome) -> None:

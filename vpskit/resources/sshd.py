@@ -82,12 +82,15 @@ class SshdOverrides(Resource):
         effective = facts.get(self.effective)
         drift = effective_drift(effective, wanted)
         shown = "; ".join(drift[:6]) + (f"; … {len(drift) - 6} more" if len(drift) > 6 else "")
+        errors = sorted({result["error"] for result in effective.values() if result["rc"] != 0})
+        if errors:  # sshd would not start with this configuration either
+            shown = (shown + "; " if shown else "") + "sshd -T fails: " + " / ".join(errors)
         if found:
             plan = edits(config["files"], found)
             diff = "".join(_diff(config["files"][path], path, how, numbers) for path, how, numbers in plan)
             return Outcome.change(
                 "neutralise " + "; ".join(s.label() for s in found)
-                + (f" (effective: {shown})" if drift else ""), diff, plan=plan)
+                + (f" (effective: {shown})" if shown else ""), diff, plan=plan)
         failed = [spec or "sshd -T" for spec, result in effective.items() if result["rc"] != 0]
         if drift:
             state = facts.get(FileFact(self.drop_in))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..facts.base import q
-from ..facts.ufw import FAMILIES, RULE_FILES, UfwFact, UfwRule, families_of
+from ..facts.ufw import CHAINS, FAMILIES, RULE_FILES, UfwFact, UfwRule, families_of
 from .base import Outcome, Resource
 
 
@@ -36,7 +36,7 @@ def live_gaps(state: dict) -> list[str]:
             continue
         wanted = state["chain_rules"][family]
         if live != wanted:
-            found.append(f"the kernel's ufw-user-input ({'ip6tables' if family == 'v6' else 'iptables'}) holds "
+            found.append(f"the kernel's {CHAINS[family]} chain holds "
                          f"{live} rule(s), {RULE_FILES[family]} {wanted}")
     return found
 
