@@ -62,17 +62,25 @@ class SshdConfigFact(Fact):
     """The text of sshd_config and every file its Include lines reach, and what each Include pattern matched."""
 
     def command(self) -> str:
-        # `set -f` keeps the Include words as written; they are globbed once, on purpose, to list the matches
-        return (
-            "vpskit_sshd_read() { local depth f p m; depth=$1; shift; "
-            f"[ \"$depth\" -le {MAX_INCLUDE_DEPTH} ] || return 0; "
-            "for f in \"$@\"; do [ -f \"$f\" ] || continue; echo \"@@file $f\"; sed 's/^/|/' \"$f\"; echo; "
-            "for p in $(sed -n 's/^[[:space:]]*[Ii][Nn][Cc][Ll][Uu][Dd][Ee][[:space:]=][[:space:]]*//p' \"$f\"); do "
-            f"case $p in /*) ;; *) p={SSH_DIR}/$p ;; esac; echo \"@@glob $p\"; "
-            "set +f; set -- $p; set -f; for m in \"$@\"; do [ -e \"$m\" ] && echo \"$m\"; done; echo @@end; "
-            "vpskit_sshd_read $((depth + 1)) \"$@\"; done; done; }; "
-            f"set -f; vpskit_sshd_read 0 {SSHD_CONFIG}"
-        )
+        # `set -f` keeps the Include words as written; each is then globbed on purpose to list its matches. The
+        # function's body is a subshell, so a nested Include keeps the caller's variables (no `local` in POSIX sh)
+        return "\n".join([
+            "# shellcheck disable=SC2013,SC2086",
+            "vpskit_sshd_read() (",
+            f"  depth=$1; shift; [ \"$depth\" -le {MAX_INCLUDE_DEPTH} ] || exit 0",
+            "  for f in \"$@\"; do",
+            "    [ -f \"$f\" ] || continue",
+            "    echo \"@@file $f\"; sed 's/^/|/' \"$f\"; echo",
+            "    for p in $(sed -n 's/^[[:space:]]*[Ii][Nn][Cc][Ll][Uu][Dd][Ee][[:space:]=][[:space:]]*//p' \"$f\"); do",
+            f"      case $p in /*) ;; *) p={SSH_DIR}/$p ;; esac",
+            "      echo \"@@glob $p\"; set +f; set -- $p; set -f",
+            "      for m in \"$@\"; do [ -e \"$m\" ] && echo \"$m\"; done; echo @@end",
+            "      vpskit_sshd_read $((depth + 1)) \"$@\"",
+            "    done",
+            "  done",
+            ")",
+            f"set -f; vpskit_sshd_read 0 {SSHD_CONFIG}",
+        ])
 
     def parse(self, output: str, rc: int) -> dict:
         """{"files": {path: [lines]}, "globs": {pattern: [matching paths]}}."""
