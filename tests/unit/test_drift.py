@@ -3,7 +3,7 @@
 from vpskit.facts import AptPolicyFact, ConffilesFact, SshdConfigFact, SshdEffectiveFact
 from vpskit.facts.ufw import UfwFact, UfwRule
 from vpskit.gather import FactCache
-from vpskit.resources.apt import policy_offenders, policy_problems
+from vpskit.resources.aptpolicy import policy_offenders, policy_problems
 from vpskit.resources.sshd import edits
 from vpskit.resources.ufw import family_gaps, live_gaps
 from vpskit.sshdconfig import effective_drift, overrides, reaches, reading_order, wanted_settings

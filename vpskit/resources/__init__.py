@@ -1,7 +1,8 @@
 """Resources: the declarative primitives roles are written with; each checks, diffs, then applies."""
 
 from .base import FlushHandlers, Handler, Outcome, Resource
-from .apt import AptCache, AptPolicy, Conffiles, Packages
+from .apt import AptCache, Conffiles, Packages
+from .aptpolicy import AptPolicy
 from .command import Command
 from .cron import CronJob
 from .download import Download

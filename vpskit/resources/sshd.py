@@ -38,8 +38,8 @@ def neutralise_command(plan: list[tuple[str, str, list[int]]]) -> str:
         if how == "aside":
             lines.append(f'mv -f "$p" {BACKUP_ROOT}"$p.$stamp"')
         else:
-            edits_ = " ".join(f"-e {q(f'{n}s/^/{DISABLED}/')}" for n in numbers)
-            lines += [f'cp -p "$p" {BACKUP_ROOT}"$p.$stamp"', f'sed -i {edits_} "$p"']
+            expressions = " ".join(f"-e {q(f'{n}s/^/{DISABLED}/')}" for n in numbers)
+            lines += [f'cp -p "$p" {BACKUP_ROOT}"$p.$stamp"', f'sed -i {expressions} "$p"']
     lines.append('if ! out=$(sshd -t 2>&1); then echo "sshd -t failed after neutralising: $out" >&2; exit 65; fi')
     return "\n".join(lines)
 
