@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
+from typing import Callable
 
 from .connection import Connection
 from .errors import ConnectError, LoginRefusedError, RemoteError, VpskitError
@@ -54,11 +55,16 @@ def arm_script(ident: str, paths: list[str], restore: str, timeout: int) -> str:
 class Guard:
     """One role's commit-confirmed window on one host."""
 
-    def __init__(self, confirm: Confirm, paths: list[str], session, role: str):
+    def __init__(self, confirm: Confirm, paths: list[str] | Callable[[], list[str]], session, role: str):
         self.confirm, self.session, self.role = confirm, session, role
-        self.paths = list(confirm.paths) + paths
+        # a callable is asked when the guard arms: some paths are known only from facts (an sshd override)
+        self._paths = paths
         self.ident = f"{role}-{secrets.token_hex(4)}"
         self.armed = False
+
+    @property
+    def paths(self) -> list[str]:
+        return list(self.confirm.paths) + list(self._paths() if callable(self._paths) else self._paths)
 
     def arm(self) -> None:
         script = arm_script(self.ident, self.paths, self.confirm.restore, self.confirm.timeout)

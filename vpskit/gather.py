@@ -84,6 +84,7 @@ class FactCache:
         self.host_name = host_name
         self._run = run
         self._values: dict[tuple, object] = {}
+        self._facts: dict[tuple, Fact] = {}
         self.batches = 0
         self.gathered = 0
 
@@ -108,6 +109,7 @@ class FactCache:
                 raise RemoteError(self.host_name, f"parsing fact {section.facts!r}", str(exc)) from None
             for fact, value in zip(section.facts, values, strict=True):
                 self._values[fact.key] = value
+                self._facts[fact.key] = fact
         self.batches += 1
         self.gathered += len(wanted)
 
@@ -128,6 +130,8 @@ class FactCache:
         for key in list(self._values):
             name, args = key
             if paths and name == "FileFact" and args[0] in paths:
+                del self._values[key]
+            elif paths and key in self._facts and self._facts[key].affected_by(paths):
                 del self._values[key]
             elif predicate is not None and predicate(key):
                 del self._values[key]

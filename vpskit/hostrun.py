@@ -72,8 +72,9 @@ class PlanExecutor:
     def _guard(self, plan: RolePlan) -> Guard | None:
         if plan.confirm is None or self.check:
             return None
-        paths = [p for r in plan.resources if r.guarded for p in r.paths()]
-        return Guard(plan.confirm, paths, self.session, plan.role)
+        facts = self.session.facts
+        return Guard(plan.confirm, lambda: [p for r in plan.resources if r.guarded for p in r.paths_for(facts)],
+                     self.session, plan.role)
 
     def _confirm_target(self, plan: RolePlan) -> Target:
         target = self.verify_target(plan.confirm_login)

@@ -1,7 +1,7 @@
 """base role: fresh package lists, essential packages, time zone, host name, time sync, security updates."""
 
 from vpskit.facts.base import q
-from vpskit.resources import AptCache, Command, File, Packages, Service
+from vpskit.resources import AptCache, AptPolicy, Command, Conffiles, File, Packages, Service
 from vpskit.role import RolePlan
 
 
@@ -28,10 +28,14 @@ def plan(ctx) -> RolePlan:
     if v["base_timesync"]:
         resources.append(Service("systemd-timesyncd", enabled=True, running=True))
     if v["base_unattended_upgrades"]:
+        own = {"/etc/apt/apt.conf.d/20auto-upgrades": ctx.render("base/20auto-upgrades.j2"),
+               "/etc/apt/apt.conf.d/52vpskit-unattended-upgrades": ctx.render("base/52vpskit-unattended-upgrades.j2")}
         resources += [
-            File("/etc/apt/apt.conf.d/20auto-upgrades", content=ctx.render("base/20auto-upgrades.j2")),
-            File("/etc/apt/apt.conf.d/52vpskit-unattended-upgrades",
-                 content=ctx.render("base/52vpskit-unattended-upgrades.j2")),
+            # the package's own configuration (50unattended-upgrades) is put back when it goes missing
+            Conffiles(["unattended-upgrades"], cache_valid_time=v["base_apt_cache_valid_time"]),
+            *(File(path, content=text) for path, text in own.items()),
+            # what apt does in the end, whichever file says it
+            AptPolicy(own),
             Service("unattended-upgrades", enabled=True, running=True),
         ]
     return RolePlan("base", resources)

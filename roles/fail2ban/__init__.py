@@ -1,7 +1,7 @@
 """fail2ban role: the sshd jail on the real SSH port, read from the journal, banning through ufw."""
 
 from vpskit.facts import HostInfoFact
-from vpskit.resources import File, Handler, Packages, Service
+from vpskit.resources import Conffiles, File, Handler, Packages, Service
 from vpskit.role import RolePlan
 
 # jail.local is the file fail2ban reads after the packaged jail.conf and jail.d/*.conf
@@ -29,6 +29,8 @@ def plan(ctx) -> RolePlan:
     return RolePlan("fail2ban", [
         # python3-systemd lets fail2ban read the journal (Debian 12 has no auth.log without rsyslog)
         Packages(["fail2ban", "python3-systemd"]),
+        # jail.conf and the filters jail.local relies on are the package's: put back when missing
+        Conffiles(["fail2ban"], notify=["restart fail2ban"]),
         File(JAIL, content=jail, needs=[HostInfoFact()], notify=["restart fail2ban"]),
         Service("fail2ban", enabled=True, running=True),
     ], [Handler("restart fail2ban", "fail2ban-client -t >/dev/null && systemctl restart fail2ban")])

@@ -3,7 +3,7 @@
 from vpskit.confirm import Confirm
 from vpskit.errors import VpskitError
 from vpskit.facts.ufw import UfwRule
-from vpskit.resources import File, Line, Packages
+from vpskit.resources import Conffiles, File, Line, Packages
 from vpskit.resources.ufw import UfwPolicy, UfwRules
 from vpskit.role import RolePlan
 
@@ -58,6 +58,6 @@ def plan(ctx) -> RolePlan:
         resource.guarded = True
     rules.paths = policy.paths = lambda: UFW_FILES
     return RolePlan(
-        "firewall", [Packages(["ufw"]), ipt_sysctl, rules, own_sysctl, policy],
+        "firewall", [Packages(["ufw"]), Conffiles(["ufw"]), ipt_sysctl, rules, own_sysctl, policy],
         confirm=Confirm(restore=RESTORE, timeout=v["firewall_confirm_timeout"]),
     )

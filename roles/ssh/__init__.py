@@ -4,7 +4,7 @@ from vpskit.confirm import Confirm
 from vpskit.connection import client_algorithms
 from vpskit.errors import VpskitError
 from vpskit.facts import HostInfoFact
-from vpskit.resources import Command, File, Handler
+from vpskit.resources import Command, Conffiles, File, Handler, SshdOverrides
 from vpskit.role import Login, RolePlan
 
 from .crypto import choose
@@ -67,6 +67,8 @@ def plan(ctx) -> RolePlan:
 
     notify = ["reload sshd"]
     resources = [
+        # the package's own files (its PAM stack among them) are put back when missing, before the keys are checked
+        Conffiles(["openssh-server"]),
         File(DROP_IN, content=drop_in, needs=[HostInfoFact()], mode="0600", validate="sshd -t -f %s", notify=notify),
         moduli_filter(v["ssh_moduli_min_bits"]),
     ]
@@ -84,7 +86,11 @@ def plan(ctx) -> RolePlan:
         )
         rsa.path = RSA_KEY
         resources.append(rsa)
-    for resource in resources:
+    # the settings sshd uses are what counts: a line read before the drop-in, or a Match block, can undo it
+    resources.append(SshdOverrides(DROP_IN, drop_in, needs=[HostInfoFact()], address=v.get("vpskit_controller_address"),
+                                   users=[v.get("users_admin_name"), "root", v.get("vpskit_login_user")],
+                                   notify=notify))
+    for resource in resources[1:]:  # reinstalling the package is not a change to confirm
         resource.guarded = True
     return RolePlan(
         "ssh", resources, [Handler("reload sshd", RELOAD)],

@@ -12,7 +12,8 @@ import pytest
 import yaml
 
 from vpskit.confirm import Confirm, Guard, arm_script
-from vpskit.facts import (AptCacheAgeFact, AuthorizedKeysFact, CommandFact, FileFact, GroupFact, HostInfoFact,
+from vpskit.facts import (AptCacheAgeFact, AptPolicyFact, ConffilesFact, SshdConfigFact, SshdEffectiveFact,
+                          AuthorizedKeysFact, CommandFact, FileFact, GroupFact, HostInfoFact,
                           PackagesFact, ServiceFact, SysctlFact, UserFact)
 from vpskit.facts.ufw import UfwFact
 from vpskit.gather import Section, batch_script, sections_for
@@ -100,6 +101,8 @@ def representative_facts() -> list:
         AptCacheAgeFact(), HostInfoFact(), SysctlFact("net.ipv4.ip_forward", "kernel.kptr_restrict"),
         CommandFact("test -e /etc/ssh/ssh_host_ed25519_key"), CommandFact("[ \"$(id -u)\" = 0 ]"),
         UserFact("admin"), GroupFact("sudo"), AuthorizedKeysFact("admin"), UfwFact(),
+        SshdConfigFact(), SshdEffectiveFact("10.0.0.5", "ops", "root"), AptPolicyFact(),
+        ConffilesFact("fail2ban", "ufw"), ConffilesFact("openssh-server"), ConffilesFact("unattended-upgrades"),
     ]
 
 

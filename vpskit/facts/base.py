@@ -35,6 +35,10 @@ class Fact:
         """The filesystem path this fact describes, if any (used to invalidate it after a write)."""
         return None
 
+    def affected_by(self, paths: set[str]) -> bool:
+        """Whether a change to these paths makes this fact stale (beyond the file facts about them)."""
+        return False
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}{self.args!r}"
 

@@ -46,3 +46,84 @@ class AptCacheAgeFact(Fact):
     def parse(self, output: str, rc: int) -> int:
         now, *stamps = (int(x) for x in output.split())
         return now - max(stamps) if stamps else 10**9
+
+
+UCF_REGISTRY = "/var/lib/ucf/registry"
+
+
+class ConffilesFact(Fact):
+    """The configuration files installed packages ship (dpkg's conffiles, and those they manage with ucf) that
+    are missing from the host."""
+
+    def __init__(self, *names: str):
+        super().__init__(*sorted(names))
+
+    def command(self) -> str:
+        names = " ".join(q(n) for n in self.args)
+        # obsolete conffiles are no longer shipped; `[` is a shell builtin, so the loop starts no program per file
+        return (f"dpkg-query -W -f='@@${{Package}} ${{db:Status-Abbrev}}\\n${{Conffiles}}\\n' {names} 2>/dev/null | "
+                "while read -r f s flag; do case $f in @@*) echo \"$f $s\" ;; "
+                "/*) [ \"$flag\" = obsolete ] || [ -e \"$f\" ] || echo \"$f\" ;; esac; done; "
+                f"echo @@@ucf; while read -r p f; do [ -e \"$f\" ] || echo \"$p $f\"; done < {UCF_REGISTRY} 2>/dev/null; "
+                "true")
+
+    @classmethod
+    def command_for_many(cls, facts: list[ConffilesFact]) -> str:
+        return ConffilesFact(*{name for fact in facts for name in fact.args}).command()
+
+    @classmethod
+    def parse_many(cls, facts: list[ConffilesFact], output: str, rc: int) -> list[dict[str, list[str]]]:
+        missing = facts[0].parse(output, rc)
+        return [{n: paths for n, paths in missing.items() if n in fact.args} for fact in facts]
+
+    def parse(self, output: str, rc: int) -> dict[str, list[str]]:
+        """{package: [missing conffiles]} for each installed package."""
+        missing: dict[str, list[str]] = {}
+        current = None
+        dpkg, _, ucf = output.partition("@@@ucf\n")
+        for line in dpkg.splitlines():
+            if line.startswith("@@"):
+                name, _, status = line[2:].partition(" ")
+                current = name.split(":")[0] if status.strip() == "ii" else None
+                if current:
+                    missing.setdefault(current, [])
+            elif current and line.startswith("/"):
+                missing[current].append(line)
+        for line in ucf.splitlines():
+            package, _, path = line.partition(" ")
+            if package in missing and path.strip() and path.strip() not in missing[package]:
+                missing[package].append(path.strip())
+        return missing
+
+
+APT_CONF_FILES = "/etc/apt/apt.conf /etc/apt/apt.conf.d/*"
+
+
+class AptPolicyFact(Fact):
+    """apt's effective periodic and unattended-upgrades settings (`apt-config dump`), and the lines that set them."""
+
+    KEYS = ("APT::Periodic::", "Unattended-Upgrade::Origins-Pattern", "Unattended-Upgrade::Allowed-Origins")
+
+    def command(self) -> str:
+        keys = " ".join(f"-e '^{k}'" for k in self.KEYS)
+        return (f"apt-config dump 2>/dev/null | grep {keys}; echo @@lines; "
+                f"grep -Hn -e 'APT::Periodic::' -e '#clear' {APT_CONF_FILES} 2>/dev/null; true")
+
+    def parse(self, output: str, rc: int) -> dict:
+        """{"values": {key: [values]}, "lines": [(path, line number, text)]}."""
+        values: dict[str, list[str]] = {}
+        lines: list[tuple[str, int, str]] = []
+        dump, _, found = output.partition("@@lines")
+        for line in dump.splitlines():
+            key, _, value = line.strip().partition(" ")
+            if key:
+                values.setdefault(key.rstrip(":"), []).append(value.strip().rstrip(";").strip('"'))
+        for line in found.splitlines():
+            path, _, rest = line.partition(":")
+            number, _, text = rest.partition(":")
+            if number.isdigit():
+                lines.append((path, int(number), text))
+        return {"values": values, "lines": lines}
+
+    def affected_by(self, paths) -> bool:
+        return any(str(p).startswith("/etc/apt/") for p in paths)

@@ -44,26 +44,52 @@ def parse_tuple(line: str) -> UfwRule | None:
     return UfwRule(action, proto, dport, "any" if src in ("0.0.0.0/0", "::/0") else src, comment)
 
 
+FAMILIES = ("v4", "v6")
+RULE_FILES = {"v4": "/etc/ufw/user.rules", "v6": "/etc/ufw/user6.rules"}
+CHAINS = {"v4": "ufw-user-input", "v6": "ufw6-user-input"}
+
+
+def families_of(rule: UfwRule, ipv6: bool = True) -> list[str]:
+    """The address families a rule lives in: both for "any" (v6 only when ufw manages IPv6), else its source's."""
+    if rule.src == "any":
+        return ["v4", "v6"] if ipv6 else ["v4"]
+    return ["v6"] if ":" in rule.src else ["v4"]
+
+
 class UfwFact(Fact):
     def command(self) -> str:
+        # ufw's chains exist exactly while it is active; asking iptables avoids starting ufw's Python, and the
+        # rules the kernel holds in ufw-user-input are counted against the files they were loaded from
+        live = "".join(
+            f"echo @@live{family}; if out=$({tool} -S {CHAINS[family]} 2>/dev/null); then echo \"$out\" | grep -c '^-A'; fi; "
+            for family, tool in (("v4", "iptables"), ("v6", "ip6tables")))
+        files = "".join(f"echo @@file{family}; grep -h -e '^### tuple ###' -e '^-A {CHAINS[family]} ' {RULE_FILES[family]} "
+                        "2>/dev/null; " for family in FAMILIES)
         return (
             "if ! command -v ufw >/dev/null 2>&1; then echo installed=no; exit 0; fi; echo installed=yes; "
-            # ufw's chains exist exactly while it is active; asking iptables avoids starting ufw's Python
-            "if iptables -n -L ufw-user-input >/dev/null 2>&1; then echo 'Status: active'; "
-            "else echo 'Status: inactive'; fi; "
-            "grep -h -e '^DEFAULT_.*_POLICY=' -e '^IPT_SYSCTL=' -e '^ENABLED=' -e '^LOGLEVEL=' -e '^### tuple ###' "
-            "/etc/default/ufw /etc/ufw/ufw.conf /etc/ufw/user.rules /etc/ufw/user6.rules 2>/dev/null; true"
+            "grep -h -e '^DEFAULT_.*_POLICY=' -e '^IPT_SYSCTL=' -e '^ENABLED=' -e '^LOGLEVEL=' -e '^IPV6=' "
+            f"/etc/default/ufw /etc/ufw/ufw.conf 2>/dev/null; {files}{live}true"
         )
 
     def parse(self, output: str, rc: int) -> dict:
+        """ufw's settings; `rules` of both files together, `family_rules` each file's own; `chain_rules` counts the
+        file's ufw-user-input rules and `live_rules` the kernel's (None: no such chain, so ufw is not active)."""
         state = {"installed": False, "active": False, "policies": {}, "enabled": False, "logging": "off",
-                 "ipt_sysctl": "", "rules": []}
-        rules = []
+                 "ipt_sysctl": "", "ipv6": True, "rules": [], "family_rules": None,
+                 "chain_rules": {"v4": 0, "v6": 0}, "live_rules": {"v4": None, "v6": None}}
+        rules, section = [], None
         for line in output.splitlines():
+            if line.startswith("@@"):
+                section = line[2:]
+                if section.startswith("file"):
+                    state["family_rules"] = state["family_rules"] or {"v4": [], "v6": []}
+                continue
             if line == "installed=yes":
                 state["installed"] = True
-            elif line.startswith("Status:"):
+            elif line.startswith("Status:"):  # the form of earlier versions of this fact (captured specs)
                 state["active"] = line.split(":", 1)[1].strip() == "active"
+            elif section and section.startswith("live") and line.strip().isdigit():
+                state["live_rules"][section[4:]] = int(line)
             elif line.startswith("DEFAULT_") and "_POLICY=" in line:
                 key, _, value = line.partition("=")
                 direction = {"INPUT": "incoming", "OUTPUT": "outgoing", "FORWARD": "routed"}.get(key.split("_")[1])
@@ -71,13 +97,21 @@ class UfwFact(Fact):
                     state["policies"][direction] = POLICY_WORDS.get(value.strip('"'), value.strip('"').lower())
             elif line.startswith("IPT_SYSCTL="):
                 state["ipt_sysctl"] = line.partition("=")[2].strip('"')
+            elif line.startswith("IPV6="):
+                state["ipv6"] = line.partition("=")[2].strip().strip('"') == "yes"
             elif line.startswith("ENABLED="):
                 state["enabled"] = line.partition("=")[2].strip() == "yes"
             elif line.startswith("LOGLEVEL="):
                 state["logging"] = line.partition("=")[2].strip()
+            elif line.startswith("-A ufw") and section and section.startswith("file"):
+                state["chain_rules"][section[4:]] += 1
             elif line.startswith("### tuple ###"):
                 rule = parse_tuple(line)
                 if rule and rule not in rules:
                     rules.append(rule)
+                if rule and section and section.startswith("file") and rule not in state["family_rules"][section[4:]]:
+                    state["family_rules"][section[4:]].append(rule)
+        if state["live_rules"]["v4"] is not None:
+            state["active"] = True
         state["rules"] = rules
         return state

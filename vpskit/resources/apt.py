@@ -1,9 +1,10 @@
-"""Debian packages: install or remove in one apt transaction; refresh the cache only when stale."""
+"""Debian packages: install or remove in one apt transaction, put back missing conffiles; refresh the cache only
+when stale."""
 
 from __future__ import annotations
 
 from ..facts.base import q
-from ..facts.packages import APT_STAMP, AptCacheAgeFact, PackagesFact
+from ..facts.packages import APT_STAMP, AptCacheAgeFact, ConffilesFact, PackagesFact
 from .base import Outcome, Resource
 
 APT_ENV = "DEBIAN_FRONTEND=noninteractive NEEDRESTART_MODE=a"
@@ -78,3 +79,42 @@ class Packages(Resource):
         if refresh:
             command = f"{update_command()} && {command}"
         session.run(command, step=self.title, timeout=1800)
+
+
+class Conffiles(Resource):
+    """The configuration files these installed packages ship are all there; missing ones are reinstalled."""
+
+    kind = "conffiles"
+
+    def __init__(self, names: list[str], cache_valid_time: int = 3600, **kwargs):
+        names = sorted(set(names))
+        super().__init__(kwargs.pop("name", ", ".join(names)), **kwargs)
+        self.names, self.cache_valid_time = names, cache_valid_time
+
+    def facts(self):
+        return [ConffilesFact(*self.names), AptCacheAgeFact()]
+
+    def check(self, facts) -> Outcome:
+        missing = facts.get(ConffilesFact(*self.names))
+        absent = [n for n in self.names if n not in missing]
+        todo = {n: paths for n, paths in missing.items() if paths}
+        if not todo:
+            note = f" ({', '.join(absent)} not installed)" if absent else ""
+            return Outcome.ok(f"every configuration file the packages ship is there{note}")
+        age = facts.get(AptCacheAgeFact())
+        refresh = age > self.cache_valid_time
+        note = f" (refresh package lists first: {_age(age)})" if refresh else ""
+        shown = "; ".join(f"{n}: {', '.join(paths)}" for n, paths in todo.items())
+        return Outcome.change(f"restore missing configuration files by reinstalling {' '.join(todo)}{note}: {shown}",
+                              plan=(list(todo), refresh))
+
+    def apply(self, session, outcome) -> None:
+        todo, refresh = outcome.plan
+        names = " ".join(q(n) for n in todo)
+        # --force-confmiss (dpkg) and UCF_FORCE_CONFFMISS (ucf) put back the missing files; the others stay as they are
+        command = (f"UCF_FORCE_CONFFOLD=1 UCF_FORCE_CONFFMISS=1 {APT_ENV} apt-get install --reinstall {APT_OPTS} "
+                   f"-o Dpkg::Options::=--force-confmiss {names}")
+        if refresh:
+            command = f"{update_command()} && {command}"
+        session.run(command, step=self.title, timeout=1800)
+

@@ -69,6 +69,10 @@ class Resource:
         path = getattr(self, "path", None)
         return [path] if path else []
 
+    def paths_for(self, facts) -> list[str]:
+        """The paths to snapshot, asked when a commit-confirmed role arms; some depend on what the host holds."""
+        return self.paths()
+
     @property
     def title(self) -> str:
         return f"{self.kind} {self.name}"

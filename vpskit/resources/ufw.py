@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..facts.base import q
-from ..facts.ufw import UfwFact, UfwRule
+from ..facts.ufw import CHAINS, FAMILIES, RULE_FILES, UfwFact, UfwRule, families_of
 from .base import Outcome, Resource
 
 
@@ -12,6 +12,33 @@ def rule_changes(live: list[UfwRule], wanted: list[UfwRule], tag: str) -> tuple[
     add = [r for r in wanted if r not in live]
     delete = [r for r in live if r.comment.startswith(tag) and r not in wanted]
     return add, delete
+
+
+def family_gaps(state: dict, wanted: list[UfwRule]) -> dict[UfwRule, list[str]]:
+    """Declared rules missing from the rules file of an address family they belong in, with those families. Pure."""
+    per_family = state.get("family_rules")
+    if per_family is None:  # no per-file view: each rule counts as present in all its families
+        per_family = {f: state["rules"] for f in FAMILIES}
+    gaps: dict[UfwRule, list[str]] = {}
+    for rule in wanted:
+        missing = [f for f in families_of(rule, state.get("ipv6", True)) if rule not in per_family[f]]
+        if missing:
+            gaps[rule] = missing
+    return gaps
+
+
+def live_gaps(state: dict) -> list[str]:
+    """Families whose kernel chain holds another number of rules than the file ufw loads it from. Pure."""
+    found = []
+    for family in FAMILIES:
+        live = state.get("live_rules", {}).get(family)
+        if live is None or (family == "v6" and not state.get("ipv6", True)):
+            continue
+        wanted = state["chain_rules"][family]
+        if live != wanted:
+            found.append(f"the kernel's {CHAINS[family]} chain holds "
+                         f"{live} rule(s), {RULE_FILES[family]} {wanted}")
+    return found
 
 
 def _require_ufw(state: dict) -> Outcome | None:
@@ -44,11 +71,13 @@ class UfwRules(_UfwResource):
         if missing:
             return missing
         add, delete = rule_changes(state["rules"], self.rules, self.tag)
+        gaps = family_gaps(state, self.rules)
+        add += [r for r in gaps if r not in add]
         if not add and not delete:
             untagged = sum(1 for r in state["rules"] if not r.comment.startswith(self.tag))
             return Outcome.ok(f"{len(self.rules)} tagged rule(s) as declared"
                               + (f"; {untagged} untagged rule(s) left alone" if untagged else ""))
-        parts = [f"add {r.label()}" for r in add] + [f"delete {r.label()}" for r in delete]
+        parts = [f"add {r.label()}" + _only(r, gaps.get(r), state) for r in add] + [f"delete {r.label()}" for r in delete]
         return Outcome.change("; ".join(parts), plan=(add, delete))
 
     def apply(self, session, outcome) -> None:
@@ -57,6 +86,13 @@ class UfwRules(_UfwResource):
         commands = [f"ufw {r.spec()} comment {q(r.comment)}" for r in add]
         commands += [f"ufw delete {r.spec()}" for r in delete]
         session.run(" && ".join(f"{c} >/dev/null" for c in commands), step=self.title)
+
+
+def _only(rule: UfwRule, families: list[str] | None, state: dict) -> str:
+    """" (IPv6 only)" when a rule is missing from one of the families it belongs in, not all."""
+    if not families or len(families) == len(families_of(rule, state.get("ipv6", True))):
+        return ""
+    return f" ({'IPv6' if families == ['v6'] else 'IPv4'} only)"
 
 
 class UfwPolicy(_UfwResource):
@@ -88,6 +124,10 @@ class UfwPolicy(_UfwResource):
         elif not self.enabled and (state["active"] or state["enabled"]):
             commands.append("ufw --force disable")
             parts.append("disable ufw")
+        elif self.enabled and live_gaps(state):
+            # rules flushed from the kernel (or added by hand) while the files are intact: load the files again
+            commands.append("ufw reload")
+            parts += [f"{gap}: reload" for gap in live_gaps(state)]
         if not commands:
             return Outcome.ok(f"{'active' if state['active'] else 'inactive'}; incoming {self.policies['incoming']}, "
                               f"outgoing {self.policies['outgoing']}, routed {self.policies['routed']}; "
