@@ -2,9 +2,10 @@
 
 
 def test_chart_and_alert_rules(host, manifest):
-    documents, charts = manifest("monitoring")
+    _, charts = manifest("monitoring")
     assert "kube-prometheus-stack" in " ".join(charts)
-    alerts = {r.get("alert") for d in documents if d["kind"] == "PrometheusRule"
+    rules, _ = manifest("monitoring-rules")
+    alerts = {r.get("alert") for d in rules if d["kind"] == "PrometheusRule"
               for g in d["spec"]["groups"] for r in g["rules"]}
     assert {"ApplicationDown", "HighErrorRate", "DatabaseDown", "DiskAlmostFull"} <= alerts
 
