@@ -1,7 +1,5 @@
 """The certs role: golden manifests, kinds validated, the redirect that spares HTTP-01, plans, a missing e-mail."""
 
-import os
-from pathlib import Path
 
 import jsonschema
 import pytest
@@ -16,10 +14,8 @@ from vpskit.roleloader import RoleLibrary, all_defaults
 from vpskit.secrets import Secret
 from tests.unit.planctx import cluster, member_context
 
+from .golden import assert_golden, kubernetes_minor, validated_kinds
 from .kinds import documents, validate
-from .test_monitoring_manifests import kubernetes_minor
-
-GOLDEN = Path(__file__).parent / "golden"
 INVENTORIES = {
     "defaults": {"certs_enabled": True, "certs_acme_email": "ops@example.org"},
     "full": {"certs_enabled": True, "certs_acme_email": "ops@example.org", "monitoring_enabled": True,
@@ -38,21 +34,13 @@ def rendered(name: str) -> dict[str, str]:
 @pytest.mark.parametrize("name", sorted(INVENTORIES))
 def test_manifests_match_the_golden_files(name):
     for file, text in rendered(name).items():
-        golden = GOLDEN / f"{name}-{file}.yaml"
-        if os.environ.get("VPSKIT_UPDATE_GOLDEN"):
-            golden.write_text(text)
-        assert text == golden.read_text(), f"{golden} differs (VPSKIT_UPDATE_GOLDEN=1 rewrites it)"
+        assert_golden(f"{name}-{file}.yaml", text)
 
 
 @pytest.mark.parametrize("name", sorted(INVENTORIES))
 def test_every_document_is_valid_for_its_kind(name):
-    kinds = []
-    for text in rendered(name).values():
-        for document in documents(text):
-            validate(document, kubernetes_minor())
-            kinds.append(document["kind"])
     expected = ["ClusterIssuer", "ClusterIssuer", "HelmChart", "HelmChartConfig", "Namespace"]
-    assert sorted(kinds) == sorted(expected + (["Secret"] if name == "full" else []))
+    assert validated_kinds(rendered(name).values()) == sorted(expected + (["Secret"] if name == "full" else []))
 
 
 @pytest.mark.parametrize("kind, change", [

@@ -1,7 +1,5 @@
 """The logging role: golden manifest, kinds and chart values validated, sizing, retention, Loki in Grafana."""
 
-import os
-from pathlib import Path
 
 import jsonschema
 import pytest
@@ -15,9 +13,9 @@ from vpskit.templating import Templates
 from tests.unit.planctx import cluster, member_context
 
 from .kinds import documents, validate
-from .test_monitoring_manifests import kubernetes_minor, role_defaults
+from .golden import assert_golden, kubernetes_minor
+from .test_monitoring_manifests import role_defaults
 
-GOLDEN = Path(__file__).parent / "golden"
 
 
 def values(**overrides) -> dict:
@@ -36,10 +34,7 @@ def chart(name: str, text: str) -> dict:
 
 
 def test_the_manifest_matches_the_golden_file():
-    golden = GOLDEN / "defaults-logging.yaml"
-    if os.environ.get("VPSKIT_UPDATE_GOLDEN"):
-        golden.write_text(rendered())
-    assert rendered() == golden.read_text(), f"{golden} differs (VPSKIT_UPDATE_GOLDEN=1 rewrites it)"
+    assert_golden("defaults-logging.yaml", rendered())
 
 
 def test_every_document_is_valid_for_its_kind():

@@ -1,8 +1,5 @@
 """The monitoring role's manifests: golden files, every kind validated, what the plan writes, removes and hides."""
 
-import os
-import re
-from pathlib import Path
 
 import jsonschema
 import kubernetes_validate
@@ -17,21 +14,15 @@ from vpskit.roleloader import RoleLibrary
 from vpskit.secrets import Secret
 from tests.unit.planctx import cluster, member_context
 
+from .golden import assert_golden, kubernetes_minor, validated_kinds
 from .kinds import documents, validate
 from .test_monitoring_rules import RECEIVERS
 
-GOLDEN = Path(__file__).parent / "golden"
 PASSWORD = Secret("golden-grafana-pw")
 
 
 def role_defaults() -> dict:
     return {k: v.value for k, v in RoleLibrary().load("monitoring").defaults.items()}
-
-
-def kubernetes_minor() -> str:
-    """The Kubernetes minor version of the pinned K3s release (v1.36.4+k3s1 → 1.36)."""
-    version = RoleLibrary().load("k3s").defaults["k3s_version"].value
-    return re.match(r"v(\d+\.\d+)", version).group(1)
 
 
 INVENTORIES = {
@@ -51,21 +42,12 @@ def rendered(name: str) -> dict[str, str]:
 @pytest.mark.parametrize("name", sorted(INVENTORIES))
 def test_manifests_match_the_golden_files(name):
     for file, text in rendered(name).items():
-        golden = GOLDEN / f"{name}-{file}.yaml"
-        if os.environ.get("VPSKIT_UPDATE_GOLDEN"):
-            golden.parent.mkdir(exist_ok=True)
-            golden.write_text(text)
-        assert text == golden.read_text(), f"{golden} differs (VPSKIT_UPDATE_GOLDEN=1 rewrites it)"
+        assert_golden(f"{name}-{file}.yaml", text)
 
 
 @pytest.mark.parametrize("name", sorted(INVENTORIES))
 def test_every_document_is_valid_for_its_kind(name):
-    kinds = []
-    for text in rendered(name).values():
-        for document in documents(text):
-            validate(document, kubernetes_minor())
-            kinds.append(document["kind"])
-    assert sorted(kinds) == ["HelmChart", "Namespace", "PrometheusRule", "Secret", "Secret"]
+    assert validated_kinds(rendered(name).values()) == ["HelmChart", "Namespace", "PrometheusRule", "Secret", "Secret"]
 
 
 @pytest.mark.parametrize("path, wrong, error", [
