@@ -1,6 +1,5 @@
 """The certs role: golden manifests, kinds validated, the redirect that spares HTTP-01, plans, a missing e-mail."""
 
-
 import jsonschema
 import pytest
 import yaml

@@ -1,6 +1,5 @@
 """The logging role: golden manifest, kinds and chart values validated, sizing, retention, Loki in Grafana."""
 
-
 import jsonschema
 import pytest
 import yaml

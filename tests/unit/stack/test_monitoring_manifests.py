@@ -1,6 +1,5 @@
 """The monitoring role's manifests: golden files, every kind validated, what the plan writes, removes and hides."""
 
-
 import jsonschema
 import kubernetes_validate
 import pytest
