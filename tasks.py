@@ -1,4 +1,9 @@
-"""invoke entry point: `invoke --list` shows vpskit's tasks (the `vpskit` command runs the same ones), plus bench."""
+"""invoke entry point: `invoke --list` shows vpskit's tasks (the `vpskit` command runs the same ones), plus bench
+and molecule (the repository's own)."""
+
+import os
+import sys
+from pathlib import Path
 
 from invoke import task
 
@@ -19,5 +24,16 @@ def bench(c, rounds=3, tools=None):
         fail(str(exc))
 
 
+@task(help={"scenario": "one scenario (default: every scenario under molecule/, one after another)",
+            "release": "bookworm (Debian 12, default) or trixie (Debian 13)"})
+def molecule(c, scenario=None, release="bookworm"):
+    """Run the Molecule scenarios (the nightly-style run: CI runs ssh and firewall); one lab host each."""
+    bin_dir = str(Path(sys.executable).parent)  # this venv's molecule, ansible-playbook, vpskit and pytest
+    env = {"PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}", "VPSKIT_MOLECULE_RELEASE": release}
+    which = ["-s", scenario] if scenario else ["--all"]
+    c.run(" ".join([f"{bin_dir}/molecule", "test", *which]), env=env, pty=False)
+
+
 ns = build_namespace()
 ns.add_task(bench)
+ns.add_task(molecule)
