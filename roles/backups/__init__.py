@@ -74,6 +74,8 @@ def plan(ctx) -> RolePlan:
         CronJob("backup", v["backups_schedule"], f"{PROGRAM} run >/dev/null"),
         CronJob("backup-verify", v.get("backups_verify_schedule") or "@daily", f"{PROGRAM} verify >/dev/null",
                 state="present" if v.get("backups_verify_schedule") else "absent"),
+        CronJob("backup-check", v.get("backups_restic_check_schedule") or "@weekly", f"{PROGRAM} check >/dev/null",
+                state="present" if v["backups_restic"] and v.get("backups_restic_check_schedule") else "absent"),
         Service("cron", enabled=True, running=True),
     ]
     return RolePlan("backups", resources)

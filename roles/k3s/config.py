@@ -7,7 +7,7 @@ import yaml
 from .topology import Topology, api_url
 
 SERVER_ONLY = ("tls-san", "disable", "cluster-cidr", "service-cidr", "flannel-backend", "secrets-encryption",
-               "write-kubeconfig-mode", "cluster-init")
+               "write-kubeconfig-mode", "cluster-init", "etcd-snapshot-schedule-cron", "etcd-snapshot-retention")
 
 
 def config(ctx, topo: Topology, token: str | None) -> dict:
@@ -33,6 +33,9 @@ def config(ctx, topo: Topology, token: str | None) -> dict:
             settings["disable"] = list(ctx["k3s_disable"])
         if topo.is_first and topo.ha:
             settings["cluster-init"] = True
+        if topo.ha:
+            settings["etcd-snapshot-schedule-cron"] = ctx["k3s_etcd_snapshot_schedule"]
+            settings["etcd-snapshot-retention"] = int(ctx["k3s_etcd_snapshot_retention"])
     if not topo.is_first:
         settings["server"] = api_url(ctx, topo)
     if token is not None:

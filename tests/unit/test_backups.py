@@ -75,6 +75,10 @@ def test_offsite_with_restic_over_sftp_keeps_secrets_in_files():
     assert {"restic", "openssh-client"} <= set(packages(v))
     off = {getattr(r, "path", r.title): r for r in plan(plan_context(role_defaults(), groups=["backups"])).resources}
     assert off["/etc/vpskit-backup/restic-password"].state == "absent"
+    # the repository's own consistency check, weekly, only with off-site copies on
+    check = resources["/etc/cron.d/vpskit-backup-check"]
+    assert check.state == "present" and check.content.splitlines()[-1] == f"0 4 * * 0 root {PROGRAM} check >/dev/null"
+    assert off["/etc/cron.d/vpskit-backup-check"].state == "absent"
     with pytest.raises(VpskitError, match="backups_restic_password, backups_restic_ssh_key"):
         plan(plan_context({**v, "backups_restic_password": None, "backups_restic_ssh_key": None}, groups=["backups"]))
     with pytest.raises(VpskitError, match="must be sftp:USER@HOST:/PATH"):
@@ -140,6 +144,11 @@ def test_a_files_run_then_its_restore_test(tmp_path):
     assert host.metric("vpskit_backup_restore_test_success", "vpskit_backup_verify.prom") == "0"
     listed = host.run("list")
     assert listed.stdout.startswith(run.name) and "files.tar.gz" in listed.stdout
+
+
+def test_check_without_offsite_copies_has_nothing_to_do(tmp_path):
+    checked = LocalBackupHost(tmp_path, backups_files=[str(seed_files(tmp_path))]).run("check")
+    assert checked.returncode == 0 and "off-site copies are off" in checked.stdout
 
 
 def test_retention_keeps_seven_days_and_only_prunes_its_own_runs(tmp_path):

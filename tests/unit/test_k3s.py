@@ -45,6 +45,10 @@ def test_config_for_first_joining_server_and_agent():
     second = config(joining, topology(joining), "K10abc::server:xyz")
     assert second["server"] == "https://10.0.0.1:6443" and second["token"] == "K10abc::server:xyz"
     assert "cluster-init" not in second
+    # K3s's own etcd snapshots on every HA server, kept as many as set
+    assert (second["etcd-snapshot-schedule-cron"], second["etcd-snapshot-retention"]) == ("0 */12 * * *", 5)
+    single = ctx_for("s1", ["s1"])
+    assert "etcd-snapshot-retention" not in config(single, topology(single), None)  # SQLite: no etcd snapshots
     agent_ctx = ctx_for("a1", ["s1"], ["a1"], k3s_node_labels=["tier=web"])
     agent = config(agent_ctx, topology(agent_ctx), "t")
     assert agent["node-label"] == ["tier=web"] and agent["server"] == "https://10.0.0.1:6443"

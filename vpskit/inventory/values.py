@@ -128,6 +128,7 @@ def receivers_error(receivers) -> str | None:
 CHECKS = {
     "backups_schedule": schedule_error,
     "backups_verify_schedule": schedule_error,
+    "backups_restic_check_schedule": schedule_error,
     "backups_postgres_databases": database_names_error,
     "backups_files": absolute_paths_error,
     "backups_dir": backup_dir_error,
