@@ -31,7 +31,8 @@ def settings(v: dict, files: dict | None = None) -> str:
     pairs = {
         "BACKUP_DIR": v["backups_dir"], "STATE_DIR": f["STATE_DIR"], "LOCK_FILE": f["LOCK_FILE"],
         "TEXTFILE_DIR": v.get("backups_textfile_dir") or "",
-        "KEEP_DAILY": v["backups_keep_daily"], "MIN_BYTES": v["backups_min_bytes"],
+        "KEEP_DAILY": v["backups_keep_daily"], "KEEP_WEEKLY": v["backups_keep_weekly"],
+        "KEEP_MONTHLY": v["backups_keep_monthly"], "MIN_BYTES": v["backups_min_bytes"],
         "NICE": v["backups_nice"], "IONICE_CLASS": v["backups_ionice_class"], "IONICE_LEVEL": v["backups_ionice_level"],
         "PG_ENABLED": int(bool(v["backups_postgres"])), "PG_USER": v["backups_postgres_user"],
         "PG_HOST": v.get("backups_postgres_host") or "", "PG_PORT": v["backups_postgres_port"], "PGPASS_FILE": f["PGPASS_FILE"],

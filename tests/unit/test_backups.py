@@ -168,6 +168,21 @@ def test_retention_keeps_seven_days_and_only_prunes_its_own_runs(tmp_path):
     assert (host.dir / "notes.txt").read_text() == "mine" and (host.dir / "20200109T010000Z").is_dir()
 
 
+def test_weekly_and_monthly_runs_are_kept_besides_the_daily_ones(tmp_path):
+    data = seed_files(tmp_path)
+    host = LocalBackupHost(tmp_path, backups_files=[str(data)], backups_keep_daily=1, backups_keep_weekly=2,
+                           backups_keep_monthly=3)
+    assert host.run().returncode == 0
+    [today] = host.runs()
+    for day in [f"202001{d:02d}" for d in range(1, 32)] + [f"202002{d:02d}" for d in range(1, 30)]:
+        shutil.copytree(today, host.dir / f"{day}T020000Z")
+    assert host.run().returncode == 0
+    names = [p.name for p in host.runs()]
+    # daily: today's newest run; weekly: besides today's week, the newest of 24-29 Feb; monthly: besides
+    # today's month and February's, the newest of January
+    assert names[:2] == ["20200131T020000Z", "20200229T020000Z"] and len(names) == 3 and names[2] != today.name
+
+
 def test_a_second_run_while_one_holds_the_lock_leaves_it_alone(tmp_path):
     data = seed_files(tmp_path)
     host = LocalBackupHost(tmp_path, backups_files=[str(data)])

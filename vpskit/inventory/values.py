@@ -97,6 +97,11 @@ def positive_error(value) -> str | None:
     return None if isinstance(value, int) and value >= 1 else f"must be 1 or more, got {value!r}"
 
 
+def count_error(value) -> str | None:
+    return None if isinstance(value, int) and not isinstance(value, bool) and value >= 0 \
+        else f"must be 0 or more, got {value!r}"
+
+
 # Alertmanager receiver types: required keys, optional keys
 RECEIVER_KEYS = {
     "slack": ({"url"}, {"channel", "send_resolved"}),
@@ -133,6 +138,8 @@ CHECKS = {
     "backups_files": absolute_paths_error,
     "backups_dir": backup_dir_error,
     "backups_keep_daily": positive_error,
+    "backups_keep_weekly": count_error,
+    "backups_keep_monthly": count_error,
     "vpskit_host": address_error,
     "ansible_host": address_error,
     "vpskit_user": user_error,
