@@ -44,7 +44,9 @@ def settings(v: dict, files: dict | None = None) -> str:
     }
     lines = ["# Written by vpskit (role backups): read by /usr/local/sbin/vpskit-backup."]
     lines += [f"{k}={shlex.quote(str(value))}" for k, value in pairs.items()]
-    lines += [f"PG_DATABASES={_array(v['backups_postgres_databases'])}", f"FILES={_array(v['backups_files'])}"]
+    lines += [f"PG_DATABASES={_array(v['backups_postgres_databases'])}", f"FILES={_array(v['backups_files'])}",
+              f"K8S_NAMESPACES={_array(v['backups_k8s_namespaces'])}",
+              f"K8S_KINDS={shlex.quote(','.join(v['backups_k8s_kinds']))}"]
     return "\n".join(lines) + "\n"
 
 

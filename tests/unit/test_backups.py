@@ -146,6 +146,23 @@ def test_a_files_run_then_its_restore_test(tmp_path):
     assert listed.stdout.startswith(run.name) and "files.tar.gz" in listed.stdout
 
 
+def test_kubernetes_objects_of_listed_namespaces_are_kept_and_verified(tmp_path):
+    kubectl = tmp_path / "k3s"  # a stand-in for `k3s kubectl get`: records its arguments, prints a List
+    kubectl.write_text('#!/bin/sh\necho "$@" >> "$(dirname "$0")/kubectl.log"\n'
+                       'printf "apiVersion: v1\\nkind: List\\nitems: []\\n"\n')
+    kubectl.chmod(0o755)
+    host = LocalBackupHost(tmp_path, backups_k8s_namespaces=["web", "shop"], backups_k3s_bin=str(kubectl))
+    done = host.run()
+    assert done.returncode == 0, done.stderr
+    [run] = host.runs()
+    assert sorted(p.name for p in run.glob("k8s-*.yaml")) == ["k8s-shop.yaml", "k8s-web.yaml"]
+    assert "kubectl get -n web deployments,statefulsets" in (tmp_path / "kubectl.log").read_text()
+    assert host.run("verify").returncode == 0
+    (run / "k8s-web.yaml").write_text("")
+    broken = host.run("verify")
+    assert broken.returncode == 1 and "k8s-web.yaml is missing or not a list" in broken.stderr
+
+
 def test_check_without_offsite_copies_has_nothing_to_do(tmp_path):
     checked = LocalBackupHost(tmp_path, backups_files=[str(seed_files(tmp_path))]).run("check")
     assert checked.returncode == 0 and "off-site copies are off" in checked.stdout

@@ -97,6 +97,14 @@ def positive_error(value) -> str | None:
     return None if isinstance(value, int) and value >= 1 else f"must be 1 or more, got {value!r}"
 
 
+def k8s_names_error(value) -> str | None:
+    """Why value is not a list of Kubernetes names (namespaces: DNS labels; kinds: lowercase plurals), else None."""
+    if not isinstance(value, list):
+        return f"must be a list of names, got {type(value).__name__}"
+    bad = [n for n in value if not (isinstance(n, str) and re.fullmatch(r"[a-z0-9]([-a-z0-9.]{0,61}[a-z0-9])?", n))]
+    return f"not Kubernetes names: {', '.join(map(repr, bad))}" if bad else None
+
+
 def count_error(value) -> str | None:
     return None if isinstance(value, int) and not isinstance(value, bool) and value >= 0 \
         else f"must be 0 or more, got {value!r}"
@@ -139,6 +147,8 @@ CHECKS = {
     "backups_dir": backup_dir_error,
     "backups_keep_daily": positive_error,
     "backups_keep_weekly": count_error,
+    "backups_k8s_namespaces": k8s_names_error,
+    "backups_k8s_kinds": k8s_names_error,
     "backups_keep_monthly": count_error,
     "vpskit_host": address_error,
     "ansible_host": address_error,
