@@ -20,6 +20,9 @@ from tests.e2e.helpers import invoke, lab_target, sh, wait_for
 from vpskit.connection import Connection
 
 HOST, TARGET, RESTORER = (f"{LAB_NAME}{i}" for i in (11, 12, 13))
+# PostgreSQL on Debian 13 too: host 15 alone (14 is the monitoring test's Debian 12 host)
+TRIXIE_INDEX = 15
+TRIXIE = f"{LAB_NAME}{TRIXIE_INDEX}"
 PASSWORD = "lab-backup-pass-7f3a9c"  # the token's encryption password, given to vpskit through !env
 RESTIC_PASSWORD = "lab-restic-pass-2b8e51"  # the repository's, through !file
 SECRETS = (PASSWORD, RESTIC_PASSWORD)
@@ -304,3 +307,37 @@ def test_cron_fires_the_backup_itself(lab, offsite, tmp_path):
     before = runs(lab)
     assert wait_for(lambda: runs(lab)[-1] not in before, timeout=150, interval=5), "cron did not run the backup"
     assert "vpskit-backup run" in sh(lab, HOST, "journalctl -u cron --no-pager -o cat | tail -n 20").stdout
+
+
+@pytest.fixture(scope="module")
+def trixie_postgres(lab, fresh):
+    """Lab host 15 on Debian 13 with PostgreSQL (its own major version) and the same seeded `shop`."""
+    lab.up(TRIXIE_INDEX, "trixie", first=TRIXIE_INDEX)
+    apt = "timeout 300 apt-get -o Acquire::Retries=3 -o Acquire::http::Timeout=30"
+    install = f"{apt} update -qq && DEBIAN_FRONTEND=noninteractive {apt} install -y -qq postgresql >/dev/null"
+    for _attempt in range(3):
+        done = sh(lab, TRIXIE, install)
+        if done.ok:
+            break
+    assert done.ok, done.stderr[-1500:]
+    assert wait_for(lambda: sh(lab, TRIXIE, "runuser -u postgres -- psql -Atc 'select 1'").ok, 60)
+    run_on_host(lab, TRIXIE, "runuser -u postgres -- dropdb --if-exists shop && runuser -u postgres -- createdb shop")
+    seeded = sh(lab, TRIXIE, f"runuser -u postgres -- psql -X -q -v ON_ERROR_STOP=1 -d shop <<'SQL'\n{SEED}\nSQL")
+    assert seeded.ok, seeded.stderr
+    return TRIXIE
+
+
+def test_postgres_on_debian_13_dumps_and_restores_with_equal_counts(lab, trixie_postgres, tmp_path):
+    address = lab.load_state().hosts[TRIXIE].address
+    path = tmp_path / "hosts.yml"
+    path.write_text("\n".join([
+        "all:", "  vars:", "    vpskit_user: root", f"    vpskit_ssh_key: {lab.key_path}",
+        f"    vpskit_known_hosts: {lab.known_hosts_path}", "    backups_postgres: true",
+        '    backups_postgres_databases: ["shop"]', "  children:", "    backups:", "      hosts:",
+        f"        {TRIXIE}:", f"          vpskit_host: {address}"]) + "\n")
+    converged = invoke("backups", "-i", str(path), "--quiet")
+    assert converged.returncode == 0, converged.stdout[-3000:] + converged.stderr[-1500:]
+    run_on_host(lab, TRIXIE, AS_CRON)
+    verified = invoke("backups.verify", "-i", str(path))
+    assert verified.returncode == 0, verified.stdout[-3000:] + verified.stderr[-1500:]
+    assert "3 tables with the recorded row counts" in verified.stdout, verified.stdout[-2000:]

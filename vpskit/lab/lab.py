@@ -96,8 +96,8 @@ class Lab:
             raise LabError(f"the lab needs these Debian packages: apt-get install {' '.join(sorted(set(missing)))}")
 
     # -- up ------------------------------------------------------------------------------------
-    def up(self, count: int = 1, release: str = "bookworm") -> list[LabHost]:
-        """Ensures hosts <name>1..<name>N run (new ones from `release`); returns them all."""
+    def up(self, count: int = 1, release: str = "bookworm", first: int = 1) -> list[LabHost]:
+        """Ensures hosts <name><first>..<name><count> run (new ones from `release`); returns every host."""
         self.preflight()
         state = self.load_state()
         self.state_dir.mkdir(parents=True, exist_ok=True)
@@ -113,7 +113,7 @@ class Lab:
                                           self.gateway, mirror)
             self.log(f"apt-cacher-ng listening on {self.gateway}:{proxy.PORT} (pid {state.proxy_pid})")
         self.save_state(state)
-        for index in range(1, count + 1):
+        for index in range(first, count + 1):
             name = f"{self.name}{index}"
             host = state.hosts.get(name)
             # a running host is kept even if its sshd moved off port 22
