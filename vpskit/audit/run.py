@@ -7,9 +7,9 @@ from concurrent.futures import ThreadPoolExecutor
 from ..connection import Connection
 from ..errors import VpskitError
 from ..facts.system import CommandOutputFact
-from ..gather import FactCache
 from ..inventory.model import Host
 from ..logins import logins_for, target_for
+from ..session import HostSession
 from .checklist import checklist, probes_of
 from .model import Finding, HostAudit, ItemResult, Probes
 
@@ -36,7 +36,7 @@ def audit_host(host: Host, roles, trust_new_hosts: bool = False) -> HostAudit:
     facts = {name: CommandOutputFact(command) for name, command in commands.items()}
     try:
         with Connection(target_for(host, logins_for(host, roles), trust_new_hosts)) as conn:
-            cache = FactCache(host.name, lambda script: conn.run("sh -s", stdin=script.encode(), timeout=120))
+            cache = HostSession(host.name, conn).facts  # the run's own fact batching, read-only here
             cache.ensure(facts.values())
             probes = Probes({name: cache.get(fact) for name, fact in facts.items()})
     except VpskitError as exc:
