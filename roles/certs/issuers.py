@@ -6,6 +6,8 @@ ACME = {"letsencrypt-staging": "https://acme-staging-v02.api.letsencrypt.org/dir
         "letsencrypt-prod": "https://acme-v02.api.letsencrypt.org/directory"}
 DNS01_SECRET = "vpskit-dns01-cloudflare"
 REDIRECT = "vpskit-https-redirect"
+# the one HelmChartConfig K3s's helm controller reads for its bundled Traefik chart
+TRAEFIK_CONFIG = "traefik"
 # above the rule-length priorities Traefik gives ordinary routers, so every app on :80 is redirected
 REDIRECT_PRIORITY = 100000
 
@@ -22,12 +24,22 @@ def cluster_issuers(v: dict) -> list[dict]:
             for name, server in ACME.items()]
 
 
+def traefik_values(v: dict) -> dict:
+    """The inventory's Traefik values with the redirect's objects added to its extraObjects; empty: none. Pure."""
+    values = dict(v.get("certs_traefik_values") or {})
+    if v["certs_https_redirect"]:
+        values["extraObjects"] = [*(values.get("extraObjects") or []), *traefik_redirect_values()["extraObjects"]]
+    return values
+
+
 def traefik_redirect_values() -> dict:
     """Values for K3s's bundled Traefik chart: extraObjects (a key of the Traefik chart's values) holding a
     redirectScheme Middleware and a web-entrypoint IngressRoute matching every path but the ACME challenge's.
 
-    An entrypoint-wide redirection (ports.web.redirections in Traefik chart v34+, redirectTo before) would
-    also send /.well-known/acme-challenge/ to HTTPS; this router leaves that path to cert-manager's solver."""
+    The chart's entrypoint redirection (ports.web.http.redirections.entryPoint, v39+) is one router with one
+    priority (MaxInt-1 unless set): high enough to redirect every app, it takes /.well-known/acme-challenge/
+    too; low enough to spare the solver's Ingress, every app's own router wins over it. This router's rule
+    leaves that one path to cert-manager's solver, answered on plain HTTP as HTTP-01 expects."""
     middleware = {"apiVersion": "traefik.io/v1alpha1", "kind": "Middleware",
                   "metadata": {"name": REDIRECT, "namespace": "kube-system"},
                   "spec": {"redirectScheme": {"scheme": "https", "permanent": True}}}

@@ -7,6 +7,7 @@ import yaml
 # K3s applies every file in this folder (on start and when a file changes); removing a file deletes nothing in the
 # cluster, so a role switched off also deletes its HelmChart and AddOn (see uninstall_command)
 MANIFESTS = "/var/lib/rancher/k3s/server/manifests"
+MANAGED_LABEL = "app.kubernetes.io/managed-by"
 HEADER = "# Managed by vpskit ({role} role): K3s applies this file; edit the inventory, not this file\n"
 
 
@@ -21,6 +22,12 @@ def uninstall_command(files: list[str], objects: list[str]) -> str:
     return f"/usr/local/bin/k3s kubectl -n kube-system delete {kinds} --ignore-not-found"
 
 
+def delete_labelled(kind: str, name: str) -> str:
+    """Deletes the kube-system object only when it carries vpskit's label (one a user made stays)."""
+    return (f"/usr/local/bin/k3s kubectl -n kube-system delete {kind} -l {MANAGED_LABEL}=vpskit "
+            f"--field-selector metadata.name={name} --ignore-not-found")
+
+
 def helm_chart(name: str, chart: str, repo: str, version: str, namespace: str, values: dict) -> dict:
     """A helm.cattle.io/v1 HelmChart K3s's helm controller installs, values given as data (an oci:// chart
     carries its registry in its name: no repo). Pure."""
@@ -30,6 +37,8 @@ def helm_chart(name: str, chart: str, repo: str, version: str, namespace: str, v
         "metadata": {"name": name, "namespace": "kube-system"},
         "spec": {**({"chart": chart} if chart.startswith("oci://") else {"chart": chart, "repo": repo}),
                  "version": str(version), "targetNamespace": namespace, "createNamespace": True,
+                 # a failed upgrade leaves the release that ran (the default, reinstall, uninstalls it first)
+                 "failurePolicy": "abort",
                  "valuesContent": dump(values)},
     }
 
@@ -37,7 +46,7 @@ def helm_chart(name: str, chart: str, repo: str, version: str, namespace: str, v
 def helm_chart_config(name: str, values: dict) -> dict:
     """A HelmChartConfig: values K3s merges into a chart it deploys itself (traefik). Pure."""
     return {"apiVersion": "helm.cattle.io/v1", "kind": "HelmChartConfig",
-            "metadata": {"name": name, "namespace": "kube-system"},
+            "metadata": {"name": name, "namespace": "kube-system", "labels": {MANAGED_LABEL: "vpskit"}},
             "spec": {"valuesContent": dump(values)}}
 
 
@@ -48,8 +57,7 @@ def namespace(name: str) -> dict:
 def secret(name: str, namespace_: str, data: dict[str, str]) -> dict:
     """An Opaque Secret given as stringData (the values stay plain text only in a 0600 file on the server)."""
     return {"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
-            "metadata": {"name": name, "namespace": namespace_,
-                         "labels": {"app.kubernetes.io/managed-by": "vpskit"}},
+            "metadata": {"name": name, "namespace": namespace_, "labels": {MANAGED_LABEL: "vpskit"}},
             "stringData": {k: str(v) for k, v in data.items()}}
 
 

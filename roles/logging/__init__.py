@@ -49,12 +49,17 @@ def loki_values(v: dict) -> dict:
             "limits_config": {"retention_period": v["logging_retention"]},
             "compactor": {"retention_enabled": True, "delete_request_store": "filesystem"},
         },
-        "singleBinary": {"replicas": 1, "persistence": {"size": v["logging_loki_storage"]},
+        # the chart's default deletes the volume with the StatefulSet (whenDeleted: Delete): switching the role
+        # off, or K3s reinstalling the chart, would delete every stored log
+        "singleBinary": {"replicas": 1, "persistence": {"size": v["logging_loki_storage"],
+                                                        "enableStatefulSetAutoDeletePVC": False},
                          "resources": {"requests": {"cpu": "50m", "memory": "128Mi"},
                                        "limits": {"memory": v["logging_loki_memory"]}}},
         "read": {"replicas": 0}, "write": {"replicas": 0}, "backend": {"replicas": 0},
         "chunksCache": {"enabled": False}, "resultsCache": {"enabled": False},
         "gateway": {"enabled": False}, "lokiCanary": {"enabled": False}, "test": {"enabled": False},
+        # the rules sidecar beside Loki
+        "sidecar": {"resources": {"requests": {"cpu": "10m", "memory": "32Mi"}, "limits": {"memory": "128Mi"}}},
     }
 
 
@@ -63,7 +68,9 @@ def alloy_values(config: str) -> dict:
     return {"controller": {"type": "daemonset"},
             "alloy": {"configMap": {"create": True, "content": config},
                       "mounts": {"varlog": True},
-                      "resources": {"requests": {"cpu": "20m", "memory": "64Mi"}, "limits": {"memory": "256Mi"}}}}
+                      "resources": {"requests": {"cpu": "20m", "memory": "64Mi"}, "limits": {"memory": "256Mi"}}},
+            "configReloader": {"resources": {"requests": {"cpu": "10m", "memory": "50Mi"},
+                                             "limits": {"memory": "128Mi"}}}}
 
 
 def manifests(v: dict, alloy_config: str) -> list[dict]:

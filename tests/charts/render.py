@@ -9,6 +9,14 @@ from pathlib import Path
 import yaml
 
 
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+    """Safe loading with YAML 1.1's `=` (the "value" type) read as the string it is in Kubernetes (Go's YAML has no
+    such type): prometheus-operator's CRDs carry `- =` among their enums."""
+
+
+_Loader.add_constructor("tag:yaml.org,2002:value", lambda loader, node: loader.construct_scalar(node))
+
+
 class RenderError(Exception):
     """helm refused to render: its message is the exception's."""
 
@@ -25,4 +33,4 @@ def helm_template(helm: Path, package: Path, release: str, namespace: str, value
         done = subprocess.run(command, capture_output=True, text=True, timeout=300)
     if done.returncode != 0:
         raise RenderError(done.stderr.strip() or done.stdout.strip())
-    return [d for d in yaml.safe_load_all(done.stdout) if isinstance(d, dict)]
+    return [d for d in yaml.load_all(done.stdout, Loader=_Loader) if isinstance(d, dict)]

@@ -44,7 +44,6 @@ def test_every_document_is_valid_for_its_kind(name):
 
 @pytest.mark.parametrize("kind, change", [
     ("ClusterIssuer", lambda d: d["spec"]["acme"]["solvers"][0]["http01"]["ingress"].update(ingressClass="traefik")),
-    ("ClusterIssuer", lambda d: d["metadata"].update(namespace="cert-manager")),
     ("HelmChartConfig", lambda d: d["spec"].update(values="x")),
 ])
 def test_a_wrong_field_is_caught(kind, change):
@@ -96,12 +95,37 @@ def test_the_first_server_writes_and_waits_the_others_do_nothing():
     assert plan(member_context({}, inventory, "s2")).resources == []
 
 
-def test_switched_off_it_removes_its_manifests_and_deletes_the_chart_and_the_traefik_config():
+def test_switched_off_it_removes_its_manifests_and_deletes_the_chart_and_only_its_own_traefik_config():
     inventory = cluster({**values("defaults"), "certs_enabled": False}, ["s1"])
     off = plan(member_context({}, inventory, "s1"))
     assert [f.state for f in off.resources] == ["absent", "absent"]
-    assert ("delete helmchart.helm.cattle.io/cert-manager helmchartconfig.helm.cattle.io/traefik "
-            "addon.k3s.cattle.io/vpskit-certs addon.k3s.cattle.io/vpskit-certs-issuers") in off.handlers[0].command
+    command = off.handlers[0].command
+    assert ("delete helmchart.helm.cattle.io/cert-manager addon.k3s.cattle.io/vpskit-certs "
+            "addon.k3s.cattle.io/vpskit-certs-issuers --ignore-not-found") in command
+    # a HelmChartConfig traefik a user made (without vpskit's label) stays
+    assert "helmchartconfig.helm.cattle.io/traefik" not in command
+    assert ("delete helmchartconfig.helm.cattle.io -l app.kubernetes.io/managed-by=vpskit "
+            "--field-selector metadata.name=traefik --ignore-not-found") in command
+
+
+def test_the_traefik_config_carries_vpskits_label_and_the_inventorys_traefik_values():
+    extra = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "mine", "namespace": "kube-system"}}
+    docs = manifests({**values("defaults"), "certs_traefik_values": {
+        "logs": {"access": {"enabled": True}}, "extraObjects": [extra]}})["certs"]
+    config = next(d for d in docs if d["kind"] == "HelmChartConfig")
+    assert config["metadata"]["labels"] == {"app.kubernetes.io/managed-by": "vpskit"}
+    given = yaml.safe_load(config["spec"]["valuesContent"])
+    assert given["logs"] == {"access": {"enabled": True}}
+    assert [o["kind"] for o in given["extraObjects"]] == ["ConfigMap", "Middleware", "IngressRoute"]
+
+
+def test_without_the_redirect_the_traefik_config_holds_only_the_inventorys_values_or_is_not_written():
+    off = manifests({**values("defaults"), "certs_https_redirect": False})["certs"]
+    assert "HelmChartConfig" not in [d["kind"] for d in off]
+    mine = manifests({**values("defaults"), "certs_https_redirect": False,
+                      "certs_traefik_values": {"logs": {"access": {"enabled": True}}}})["certs"]
+    config = next(d for d in mine if d["kind"] == "HelmChartConfig")
+    assert yaml.safe_load(config["spec"]["valuesContent"]) == {"logs": {"access": {"enabled": True}}}
 
 
 def test_certs_on_without_an_acme_email_is_an_inventory_error_at_its_line(tmp_path):

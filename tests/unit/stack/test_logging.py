@@ -66,15 +66,6 @@ def test_alloy_is_a_daemonset_shipping_pod_logs_and_the_journal_to_loki():
     assert config.count("{") == config.count("}")
 
 
-def test_a_misspelt_loki_value_is_caught():
-    document = next(d for d in documents(rendered()) if d["metadata"]["name"] == "loki")
-    values_ = yaml.safe_load(document["spec"]["valuesContent"])
-    values_["loki"]["limits_config"]["retention"] = "7d"
-    document["spec"]["valuesContent"] = yaml.safe_dump(values_)
-    with pytest.raises(jsonschema.ValidationError, match="retention"):
-        validate(document, kubernetes_minor())
-
-
 def test_loki_becomes_a_grafana_data_source_when_logging_is_on():
     on = chart_values({**role_defaults(), "logging_enabled": True, "logging_namespace": "logging"})
     assert on["grafana"]["additionalDataSources"] == [{"name": "Loki", "type": "loki", "access": "proxy",

@@ -68,15 +68,6 @@ def test_a_wrong_field_is_caught(path, wrong, error):
         validate(document, kubernetes_minor())
 
 
-def test_a_misspelt_chart_value_is_caught():
-    chart = next(d for t in rendered("defaults").values() for d in documents(t) if d["kind"] == "HelmChart")
-    values = yaml.safe_load(chart["spec"]["valuesContent"])
-    values["prometheus"]["prometheusSpec"]["retension"] = "10d"
-    chart["spec"]["valuesContent"] = yaml.safe_dump(values)
-    with pytest.raises(jsonschema.ValidationError, match="retension"):
-        validate(chart, kubernetes_minor())
-
-
 def first_server_plan(**values):
     inventory = cluster({**role_defaults(), **values}, ["s1", "s2", "s3"])
     return {name: plan(member_context({}, inventory, name)) for name in ("s1", "s2")}
