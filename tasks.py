@@ -34,6 +34,14 @@ def molecule(c, scenario=None, release="bookworm"):
     c.run(" ".join([f"{bin_dir}/molecule", "test", *which]), env=env, pty=False)
 
 
+@task
+def charts(c):
+    """Each pinned chart, the newest in the chart cache, and whether both render and validate with vpskit's values."""
+    from tests.charts.report import main  # the repository's own check: it needs helm and the chart cache
+    sys.exit(main())
+
+
 ns = build_namespace()
 ns.add_task(bench)
 ns.add_task(molecule)
+ns.add_task(charts)
