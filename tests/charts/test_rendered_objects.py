@@ -85,3 +85,10 @@ def test_a_value_the_chart_refuses_fails_with_helms_message():
     chart["spec"]["valuesContent"] = "deploymentMode: SingleBinary\nloki:\n  storage:\n    type: s3\n"
     with pytest.raises(RenderError, match="bucketNames"):
         render_chart(chart)
+
+
+def test_a_chart_that_ships_a_values_schema_refuses_a_wrong_type_through_helm():
+    chart = copy.deepcopy(chart_of("defaults", "cert-manager"))
+    chart["spec"]["valuesContent"] = "crds:\n  enabled: 'yes'\n"
+    with pytest.raises(RenderError, match="crds"):
+        render_chart(chart)
