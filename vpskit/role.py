@@ -43,15 +43,24 @@ class Role:
     """
 
     def __init__(self, name: str, module: object, defaults: dict[str, Var] | Callable[[], dict[str, Var]],
-                 origin: str = "built-in", templates: Path | None = None):
+                 origin: str = "built-in", templates: Path | None = None, spec: Path | None = None):
         self.name, self.module, self.origin, self.templates = name, module, origin, templates
         self._defaults = defaults
+        self._spec_file, self._spec = spec, None
 
     @property
     def defaults(self) -> dict[str, Var]:
         if callable(self._defaults):
             self._defaults = self._defaults()
         return self._defaults
+
+    @property
+    def spec(self) -> dict:
+        """The typed spec of its variables (spec.yml beside defaults.yml), name → VarSpec; empty without one."""
+        if self._spec is None:
+            from .inventory.varspec import load_spec  # read when first asked for, like the defaults
+            self._spec = load_spec(self._spec_file, self.name, self.defaults, self.module) if self._spec_file else {}
+        return self._spec
 
     def plan(self, ctx) -> RolePlan:
         return self.module.plan(ctx)

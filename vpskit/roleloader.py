@@ -44,12 +44,12 @@ class RoleLibrary:
             folder = path / name
             if (folder / "__init__.py").is_file():
                 return Role(name, _import_user_role(folder), partial(load_defaults, folder / "defaults.yml"),
-                            origin=str(folder), templates=folder / "templates")
+                            origin=str(folder), templates=folder / "templates", spec=folder / "spec.yml")
         folder = builtin_roles_dir() / name
         if not (folder / "__init__.py").is_file():
             raise VpskitError(f"no role named {name!r} (roles: {', '.join(self.names())})")
         module = importlib.import_module(f"{BUILTIN_PACKAGE}.{name}")
-        return Role(name, module, partial(load_defaults, folder / "defaults.yml"))
+        return Role(name, module, partial(load_defaults, folder / "defaults.yml"), spec=folder / "spec.yml")
 
 
 def _import_user_role(folder: Path):
@@ -74,6 +74,14 @@ def load_defaults(path: Path) -> dict[str, Var]:
         return {}
     data = load_yaml(path, f"roles/{path.parent.name}/{path.name}") or {}
     return {k: Var(v, f"default ({data.where(k)})") for k, v in data.items()}
+
+
+def all_specs(roles: list[Role]) -> dict:
+    """Every role's variable specs, name → VarSpec."""
+    merged: dict = {}
+    for role in roles:
+        merged.update(role.spec)
+    return merged
 
 
 def all_defaults(roles: list[Role]) -> dict[str, Var]:

@@ -60,7 +60,7 @@ class Run:
                  login_roles: list[Role] | None = None):
         self.inventory, self.plays, self.library, self.connect = inventory, plays, library, connect
         self.templates, self.options, self.reporter = templates, options, reporter
-        self.masker = Masker(set().union(*(collect_secrets(h.values) for h in inventory.hosts.values())))
+        self.masker = Masker(set().union(*(collect_secrets(h.values) | h.secrets for h in inventory.hosts.values())))
         self.exports = ExportStore(on_secret=self.masker.add)
         # every known role's logins, not only this run's: `invoke base` must find its way into a hardened host
         known = login_roles if login_roles is not None else library.all()

@@ -10,6 +10,7 @@ from ..k3s.charts import chart_wait
 from ..k3s.manifests import dump, helm_chart, manifest_path, namespace, render, secret, uninstall_command
 from ..k3s.topology import topology
 from .alertmanager import alertmanager_config
+from .receivers import receivers_error  # noqa: F401  (spec.yml's check of monitoring_receivers)
 from .rules import rule_groups
 from .values import ALERTMANAGER_SECRET, GRAFANA_SECRET, chart_values
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from vpskit.errors import VpskitError
-from vpskit.inventory.values import receivers_error
+from .receivers import receivers_error
 
 NULL = "null"
 # kube-prometheus-stack's own always-firing and inhibition helpers: never sent to a person

@@ -17,7 +17,7 @@ from vpskit.errors import InventoryError, VpskitError
 from vpskit.inventory import load_inventory
 from vpskit.paths import default_playbook
 from vpskit.playbook import load_playbook
-from vpskit.roleloader import RoleLibrary, all_defaults
+from vpskit.roleloader import RoleLibrary, all_defaults, all_specs
 from tests.unit.backuphost import LocalBackupHost, role_defaults, seed_files
 from tests.unit.planctx import plan_context
 from tests.unit.test_shell import run_shellcheck
@@ -96,14 +96,21 @@ def test_settings_quote_paths_for_the_shell(tmp_path):
     ("backups_schedule: 2am", "backups_schedule must be a cron schedule"),
     ("backups_postgres_databases: [app, 'x; rm -rf /']", "must list database names"),
     ("backups_files: [etc]", "must list absolute paths, got 'etc'"),
-    ("backups_dir: /", "must be an absolute path of a folder of its own"),
+    ("backups_dir: /", "must be a folder of its own under /var, /srv"),
+    ("backups_dir: /home", "must not be /home or inside it"),
+    ("backups_dir: /var/..", "must be a normalised path"),
+    ("backups_dir: /srv", "not a system folder"),
+    ("backups_dir: /var/backups", "not a system folder"),
+    ("backups_dir: /etc/ssh/keep", "must not be /etc or inside it"),
+    ("backups_textfile_dir: /tmp", "must not be /tmp or inside it"),
+    ("backups_textfile_dir: var/lib/x", "must be an absolute path"),
     ("backups_keep_daily: 0", "must be 1 or more"),
 ])
 def test_bad_settings_stop_with_file_and_line(tmp_path, line, message):
     path = _write(tmp_path / "hosts.yml", f"all:\n  hosts:\n    h1:\n      {line}\n")
     library = RoleLibrary()
     with pytest.raises(InventoryError, match=re.escape(message)) as error:
-        load_inventory(path, all_defaults(library.all()), set(library.names()))
+        load_inventory(path, all_defaults(library.all()), set(library.names()), specs=all_specs(library.all()))
     assert "hosts.yml:4: " in str(error.value)
 
 

@@ -8,6 +8,7 @@ import pytest
 from vpskit.errors import InventoryError
 from vpskit.inventory import load_inventory
 from vpskit.inventory.model import Var
+from vpskit.roleloader import RoleLibrary, all_specs
 from vpskit.secrets import Secret
 
 DEFAULTS = {
@@ -17,6 +18,8 @@ DEFAULTS = {
     "base_apt_cache_valid_time": Var(3600, "default"),
 }
 PREFIXES = {"base"}
+# the built-in roles' typed specs: the formats of the values vpskit acts on
+SPECS = all_specs(RoleLibrary().all())
 
 
 def write(root: Path, files: dict[str, str]) -> Path:
@@ -50,7 +53,7 @@ all:
 
 
 def load(tmp_path, files, overrides=None):
-    return load_inventory(write(tmp_path, files), DEFAULTS, PREFIXES, overrides)
+    return load_inventory(write(tmp_path, files), DEFAULTS, PREFIXES, overrides, specs=SPECS)
 
 
 def test_precedence_defaults_groups_hosts_set(tmp_path):

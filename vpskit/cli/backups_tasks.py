@@ -92,7 +92,7 @@ def _on_hosts(command: str, inventory, limit, set_, trust_new_hosts, roles_path,
         raise Exit("restore cancelled", code=1)
     roles, ok = project.library.all(), True
     for host in hosts:
-        masker = Masker(collect_secrets(host.values))
+        masker = Masker(collect_secrets(host.values) | host.secrets)
         try:
             with Connection(target_for(host, logins_for(host, roles), trust_new_hosts)) as conn:
                 result = conn.run(f"{PROGRAM} {command}", timeout=3600)

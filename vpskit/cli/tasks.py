@@ -80,7 +80,7 @@ def inventory(c, inventory=None, limit=None, set_=None, json=False, roles_path=N
         fail(str(exc))
     out = {}
     for host in hosts:
-        masker = Masker(collect_secrets(host.values))
+        masker = Masker(collect_secrets(host.values) | host.secrets)
         out[host.name] = {
             "groups": host.groups,
             "vars": {k: {"value": masker.mask_value(k, v.value), "source": v.source} for k, v in sorted(host.vars.items())},

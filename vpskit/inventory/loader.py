@@ -9,8 +9,8 @@ import yaml
 
 from ..errors import InventoryError
 from .model import Group, Host, Inventory, Var
-from .spec import ANSIBLE_ALIASES, CONNECTION_VARS, type_error, unknown_key_error, expected_type
-from .values import REQUIRED_WHEN, value_error
+from .spec import ANSIBLE_ALIASES, CONNECTION_FORMATS, CONNECTION_VARS, type_error, unknown_key_error, expected_type
+from .varspec import VarSpec
 from .yamlfile import LocatedDict, load_yaml
 
 GROUP_KEYS = {"hosts", "children", "vars"}
@@ -129,10 +129,15 @@ def parse_set(overrides: list[str] | None) -> LocatedDict:
 class _Checker:
     """Validates variable layers against known names, the types of their defaults and the values vpskit acts on."""
 
-    def __init__(self, defaults: dict[str, Var], role_prefixes: set[str]):
+    def __init__(self, defaults: dict[str, Var], role_prefixes: set[str], specs: dict[str, VarSpec]):
         self.types = {k: expected_type(v.value) for k, v in defaults.items()}
+        self.types.update({k: s.type for k, s in specs.items() if s.type is not None})
         self.types.update({k: t for k, (t, _alias) in CONNECTION_VARS.items()})
         self.types.update({alias: CONNECTION_VARS[own][0] for alias, own in ANSIBLE_ALIASES.items()})
+        self.specs = dict(specs)
+        for own, form in CONNECTION_FORMATS.items():
+            alias = CONNECTION_VARS[own][1]
+            self.specs.update({name: VarSpec(name, format=form) for name in (own, alias) if name})
         self.known = set(defaults) | set(CONNECTION_VARS)
         self.prefixes = role_prefixes | {"vpskit"}
 
@@ -140,15 +145,16 @@ class _Checker:
         for key, value in layer.items():
             where = layer.where(key)
             path, line = (where.path, where.line) if where else (display, None)
+            spec = self.specs.get(key)
             message = (unknown_key_error(key, self.known, self.prefixes) or type_error(key, value, self.types.get(key))
-                       or value_error(key, value))
+                       or (spec.error(value) if spec else None))
             if message:
                 raise InventoryError(message, path, line)
 
 
-def _check_required(host: str, merged: dict[str, Var], located: dict, display: str) -> None:
+def _check_required(host: str, merged: dict[str, Var], located: dict, display: str, specs: dict[str, VarSpec]) -> None:
     """A setting a switched-on feature cannot do without: the error points at where the switch was turned on."""
-    for switches, needed in REQUIRED_WHEN:
+    for needed, switches in ((s.name, s.required_when) for s in specs.values() if s.required_when):
         if all(merged.get(s) is not None and merged[s].value is True for s in switches) and \
                 (merged.get(needed) is None or merged[needed].value in (None, "")):
             path, line = located.get(switches[0], (display, None))
@@ -157,7 +163,7 @@ def _check_required(host: str, merged: dict[str, Var], located: dict, display: s
 
 
 def load_inventory(path: str | Path, defaults: dict[str, Var] | None = None, role_prefixes: set[str] = frozenset(),
-                   overrides: list[str] | None = None) -> Inventory:
+                   overrides: list[str] | None = None, specs: dict[str, VarSpec] | None = None) -> Inventory:
     """Loads and validates an inventory; any mistake raises InventoryError before anything runs."""
     path = Path(path)
     if path.is_dir():
@@ -178,7 +184,8 @@ def load_inventory(path: str | Path, defaults: dict[str, Var] | None = None, rol
         raise InventoryError("the inventory defines no hosts", display)
     _depths(walker.groups)
     defaults = defaults or {}
-    checker = _Checker(defaults, set(role_prefixes))
+    specs = specs or {}
+    checker = _Checker(defaults, set(role_prefixes), specs)
     base = path.parent
     set_layer = parse_set(overrides)
     checker.check(set_layer, "--set")
@@ -209,8 +216,9 @@ def load_inventory(path: str | Path, defaults: dict[str, Var] | None = None, rol
         for key, value in set_layer.items():
             merged[ANSIBLE_ALIASES.get(key, key)] = Var(value, "--set")
             located[ANSIBLE_ALIASES.get(key, key)] = ("--set", None)
-        _check_required(name, merged, located, display)
-        hosts[name] = Host(name, [g for g in ordered if g != "all"], merged)
+        _check_required(name, merged, located, display, specs)
+        secrets = frozenset().union(*(specs[k].secret_strings(v.value) for k, v in merged.items() if k in specs))
+        hosts[name] = Host(name, [g for g in ordered if g != "all"], merged, secrets)
         _resolve_paths(hosts[name], base)
     return Inventory(display, hosts, walker.groups)
 

@@ -26,6 +26,8 @@ class Host:
     name: str
     groups: list[str] = field(default_factory=list)
     vars: dict[str, Var] = field(default_factory=dict)
+    # strings its roles' specs declare secret (a receiver's URL, an inline key): masked wherever they show
+    secrets: frozenset[str] = frozenset()
 
     def get(self, key: str, default=None):
         var = self.vars.get(key)

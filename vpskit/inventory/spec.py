@@ -28,6 +28,8 @@ CONNECTION_VARS: dict[str, tuple[type | tuple, str | None]] = {
     "vpskit_lock_path": (str, None),
 }
 ANSIBLE_ALIASES = {alias: own for own, (_t, alias) in CONNECTION_VARS.items() if alias}
+# the formats of the connection variables vpskit acts on (a role's variables have theirs in the role's spec.yml)
+CONNECTION_FORMATS = {"vpskit_host": "address", "vpskit_user": "user", "vpskit_port": "port"}
 
 TYPE_NAMES = {bool: "a boolean", int: "an integer", float: "a number", str: "a string", list: "a list", dict: "a mapping"}
 

@@ -9,7 +9,7 @@ from vpskit.builtin_roles.k3s.manifests import MANIFESTS, render
 from vpskit.errors import InventoryError
 from vpskit.inventory import load_inventory
 from vpskit.resources import Wait
-from vpskit.roleloader import RoleLibrary, all_defaults
+from vpskit.roleloader import RoleLibrary, all_defaults, all_specs
 from vpskit.secrets import Secret
 from tests.unit.planctx import cluster, member_context
 
@@ -132,6 +132,6 @@ def test_certs_on_without_an_acme_email_is_an_inventory_error_at_its_line(tmp_pa
     (tmp_path / "hosts.yml").write_text("all:\n  hosts:\n    h1:\n  vars:\n    certs_enabled: true\n")
     roles = RoleLibrary().all()
     with pytest.raises(InventoryError) as caught:
-        load_inventory(tmp_path / "hosts.yml", all_defaults(roles), {r.name for r in roles})
+        load_inventory(tmp_path / "hosts.yml", all_defaults(roles), {r.name for r in roles}, specs=all_specs(roles))
     assert caught.value.line == 5 and caught.value.path.endswith("hosts.yml")
     assert caught.value.message == "certs_acme_email is required when certs_enabled is on (host h1)"

@@ -4,13 +4,13 @@ import pytest
 
 from vpskit.errors import InventoryError
 from vpskit.inventory import load_inventory
-from vpskit.roleloader import RoleLibrary, all_defaults
+from vpskit.roleloader import RoleLibrary, all_defaults, all_specs
 
 
 def load(tmp_path, text: str):
     (tmp_path / "hosts.yml").write_text(text)
     roles = RoleLibrary().all()
-    return load_inventory(tmp_path / "hosts.yml", all_defaults(roles), {r.name for r in roles})
+    return load_inventory(tmp_path / "hosts.yml", all_defaults(roles), {r.name for r in roles}, specs=all_specs(roles))
 
 
 def test_monitoring_on_without_a_grafana_password_names_the_line_that_switched_it_on(tmp_path):

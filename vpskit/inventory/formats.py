@@ -1,8 +1,10 @@
-"""Syntax checks for the inventory values vpskit acts on: addresses, user names, ports, time zones, backups."""
+"""The named formats a role's variable spec can give (`format: owned_dir`): each a pure check saying why a value
+is malformed, or None. Formats for values that become paths or shell words are strict on purpose."""
 
 from __future__ import annotations
 
 import ipaddress
+import posixpath
 import re
 
 DNS_LABEL = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
@@ -85,14 +87,6 @@ def absolute_paths_error(value) -> str | None:
     return f"must list absolute paths, got {bad[0]!r}" if bad else None
 
 
-def backup_dir_error(value) -> str | None:
-    """Why value cannot be the folder runs are kept (and pruned) in, else None."""
-    text = str(value)
-    if not text.startswith("/") or text.rstrip("/") == "" or "\n" in text:
-        return f"must be an absolute path of a folder of its own (not /), got {value!r}"
-    return None
-
-
 def positive_error(value) -> str | None:
     return None if isinstance(value, int) and value >= 1 else f"must be 1 or more, got {value!r}"
 
@@ -110,69 +104,74 @@ def count_error(value) -> str | None:
         else f"must be 0 or more, got {value!r}"
 
 
-# Alertmanager receiver types: required keys, optional keys
-RECEIVER_KEYS = {
-    "slack": ({"url"}, {"channel", "send_resolved"}),
-    "email": ({"to", "from", "smarthost"}, {"username", "password", "require_tls", "send_resolved"}),
-    "webhook": ({"url"}, {"send_resolved", "max_alerts"}),
-}
+# folders vpskit may make its own (and chown/chmod): under these, at least one level below them
+OWNED_PREFIXES = ("/var/", "/srv/", "/opt/", "/mnt/", "/data/", "/backup/", "/backups/")
+# never inside these: homes (sshd reads authorized_keys there), the system, the package manager, logs, temp
+PROTECTED = ("/home", "/root", "/etc", "/usr", "/boot", "/bin", "/sbin", "/lib", "/proc", "/sys", "/dev", "/run",
+             "/tmp", "/var/tmp", "/var/log", "/var/lib/dpkg", "/var/lib/apt", "/var/cache", "/var/spool", "/var/mail",
+             "/var/run", "/var/lock", "/var/lib/systemd", "/var/empty", "/var/www", "/srv/ftp")
+# system folders that exist on a fresh Debian: vpskit must not take one over
+SYSTEM_DIRS = ("/var/lib", "/var/backups", "/var/local", "/var/opt", "/opt", "/srv", "/mnt")
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
-def receivers_error(receivers) -> str | None:
-    """Why a monitoring_receivers list is malformed, else None. Pure."""
-    if not isinstance(receivers, list):
-        return f"must be a list of receivers, got {type(receivers).__name__}"
-    for index, item in enumerate(receivers):
-        if not isinstance(item, dict):
-            return f"[{index}] must be a mapping with a type ({', '.join(RECEIVER_KEYS)})"
-        kind = item.get("type")
-        if kind not in RECEIVER_KEYS:
-            return f"[{index}]: type must be one of {', '.join(RECEIVER_KEYS)}, got {kind!r}"
-        required, optional = RECEIVER_KEYS[kind]
-        missing = sorted(required - set(item))
-        if missing:
-            return f"[{index}] ({kind}): missing {', '.join(missing)}"
-        unknown = sorted(set(item) - required - optional - {"type"})
-        if unknown:
-            return f"[{index}] ({kind}): unknown key {unknown[0]!r} (known: {', '.join(sorted(required | optional))})"
+def owned_dir_error(value) -> str | None:
+    """Why value cannot be a folder vpskit creates and owns (root, a mode of its own), else None."""
+    text = str(value)
+    if not isinstance(value, str) or CONTROL.search(text) or not text.startswith("/"):
+        return f"must be an absolute path without control characters, got {value!r}"
+    normal = posixpath.normpath(text)
+    if normal != text and (normal != "/" or text != "/"):
+        return f"must be a normalised path (no '..', '.', '//' or trailing '/'), got {value!r}; did you mean {normal!r}?"
+    inside = [p for p in PROTECTED if normal == p or normal.startswith(p + "/")]
+    if inside:
+        return (f"must not be {inside[0]} or inside it: vpskit makes this folder root's with a mode of its own, "
+                f"which would lock out logins or break the system; got {value!r}")
+    if normal in SYSTEM_DIRS or not any(normal.startswith(p) and len(normal) > len(p) for p in OWNED_PREFIXES):
+        return (f"must be a folder of its own under {', '.join(p.rstrip('/') for p in OWNED_PREFIXES)} "
+                f"(such as /var/backups/vpskit-backup), not a system folder; got {value!r}")
     return None
 
 
-CHECKS = {
-    "backups_schedule": schedule_error,
-    "backups_verify_schedule": schedule_error,
-    "backups_restic_check_schedule": schedule_error,
-    "backups_postgres_databases": database_names_error,
-    "backups_files": absolute_paths_error,
-    "backups_dir": backup_dir_error,
-    "backups_keep_daily": positive_error,
-    "backups_keep_weekly": count_error,
-    "backups_k8s_namespaces": k8s_names_error,
-    "backups_k8s_kinds": k8s_names_error,
-    "backups_keep_monthly": count_error,
-    "vpskit_host": address_error,
-    "ansible_host": address_error,
-    "vpskit_user": user_error,
-    "ansible_user": user_error,
-    "users_admin_name": user_error,
-    "vpskit_port": port_error,
-    "ansible_port": port_error,
-    "ssh_port": port_error,
-    "base_timezone": timezone_error,
-    "monitoring_receivers": receivers_error,
-}
-
-# (switches all on, the setting they need): a missing one is an inventory error at the first switch's line
-REQUIRED_WHEN = [
-    (("monitoring_enabled", "monitoring_grafana_enabled"), "monitoring_grafana_admin_password"),
-    (("certs_enabled",), "certs_acme_email"),
-]
+VERSION = re.compile(r"^v?\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$")
 
 
-def value_error(key: str, value) -> str | None:
-    """A message when a known key's value is malformed, else None (None values and other keys pass). Pure."""
-    check = CHECKS.get(key)
-    if check is None or value is None:
+def version_error(value) -> str | None:
+    """Why value is not a release version (v1.36.4+k3s1, 75.8.1, v1.21.1-rc.1): it becomes paths and URLs."""
+    if isinstance(value, str) and VERSION.match(value):
         return None
-    problem = check(value)
-    return f"{key} {problem}" if problem else None
+    return f"must be a version such as v1.2.3 or 1.2.3 (optionally -pre and +build), got {value!r}"
+
+
+PACKAGE = re.compile(r"^[a-z0-9][a-z0-9+.-]+(?::[a-z0-9-]+)?(?:=[A-Za-z0-9.+~:-]+)?$")
+
+
+def package_names_error(value) -> str | None:
+    """Why value is not a list of Debian package names (an entry starting with '-' would be an apt option)."""
+    if not isinstance(value, list):
+        return f"must be a list of package names, got {type(value).__name__}"
+    bad = [p for p in value if not (isinstance(p, str) and PACKAGE.match(p))]
+    return f"must list Debian package names (name, name:arch or name=version), got {bad[0]!r}" if bad else None
+
+
+def line_error(value) -> str | None:
+    """Why value cannot go into one line of a configuration file (a newline would add a line of its own)."""
+    texts = value if isinstance(value, list) else [*value, *value.values()] if isinstance(value, dict) else [value]
+    bad = [t for t in texts if isinstance(t, str) and CONTROL.search(t)]
+    return f"must not hold newlines or control characters, got {bad[0]!r}" if bad else None
+
+
+def word_error(value) -> str | None:
+    """Why value cannot be one shell word or name: no spaces, control characters or leading '-'."""
+    text = str(value)
+    if isinstance(value, str) and text and not text.startswith("-") and re.fullmatch(r"[A-Za-z0-9_.:/@+=,-]+", text):
+        return None
+    return f"must be one word of letters, digits and _.:/@+=,- (not starting with '-'), got {value!r}"
+
+
+FORMATS = {
+    "address": address_error, "user": user_error, "port": port_error, "timezone": timezone_error,
+    "schedule": schedule_error, "database_names": database_names_error, "absolute_paths": absolute_paths_error,
+    "owned_dir": owned_dir_error, "positive": positive_error, "count": count_error, "k8s_names": k8s_names_error,
+    "version": version_error, "package_names": package_names_error, "line": line_error, "word": word_error,
+}

@@ -1,0 +1,76 @@
+"""Typed variable specs: every built-in role's spec loads; a mistake in a spec names its file and line; the corpus
+of hostile inventories (tests/fixtures/hostile/) each stops at its file:line before anything runs; values a spec
+declares secret are masked by `invoke inventory`."""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from vpskit.errors import InventoryError, VpskitError
+from vpskit.inventory import load_inventory
+from vpskit.inventory.varspec import load_spec
+from vpskit.inventory.model import Var
+from vpskit.roleloader import RoleLibrary, all_defaults, all_specs
+
+HOSTILE = Path(__file__).parent.parent / "fixtures" / "hostile"
+PROJECT = Path(__file__).resolve().parent.parent.parent
+
+
+def load(path: Path):
+    roles = RoleLibrary().all()
+    return load_inventory(path, all_defaults(roles), {r.name for r in roles}, specs=all_specs(roles))
+
+
+def test_every_built_in_roles_spec_loads_and_names_only_its_own_variables():
+    for role in RoleLibrary().all():
+        assert set(role.spec) <= set(role.defaults), role.name
+    specs = all_specs(RoleLibrary().all())
+    assert specs["backups_dir"].format == "owned_dir" and specs["k3s_version"].format == "version"
+    assert specs["monitoring_receivers"].secret == ("url", "password")
+
+
+@pytest.mark.parametrize("text, message", [
+    ("nope_var: {format: word}\n", "spec.yml:1: nope_var: no such variable"),
+    ("demo_dir: {format: folder}\n", "unknown format 'folder'"),
+    ("demo_dir: {type: path}\n", "type must be one of"),
+    ("demo_dir: {check: missing}\n", "check 'missing' is not a function"),
+    ("demo_dir: {secert: true}\n", "a spec is a mapping of"),
+])
+def test_a_mistake_in_a_spec_names_its_file_and_line(tmp_path, text, message):
+    (tmp_path / "spec.yml").write_text(text)
+    with pytest.raises(VpskitError, match=re.escape(message)):
+        load_spec(tmp_path / "spec.yml", "demo", {"demo_dir": Var("/var/demo", "default")}, object())
+
+
+def hostile_cases():
+    for path in sorted(HOSTILE.glob("*.yml")):
+        head = dict(re.findall(r"^# (expect|line): (.*)$", path.read_text(), re.M))
+        yield pytest.param(path, head["expect"], int(head["line"]), id=path.stem)
+
+
+@pytest.mark.parametrize("path, message, line", list(hostile_cases()))
+def test_a_hostile_inventory_stops_at_its_line_before_anything_runs(path, message, line):
+    with pytest.raises(InventoryError) as caught:
+        load(path)
+    assert message in caught.value.message and caught.value.line == line, str(caught.value)
+
+
+def test_the_corpus_has_a_case_for_each_class():
+    assert len(list(HOSTILE.glob("*.yml"))) >= 9
+
+
+def test_values_a_spec_declares_secret_are_masked_by_invoke_inventory(tmp_path):
+    hook = "https://chat.example.org/hooks/T0/B0/Xq7secretpart"
+    key = "-----BEGIN OPENSSH PRIVATE KEY-----\\nb3BlbnNzaC1rZXktdjEAAAAA\\n-----END OPENSSH PRIVATE KEY-----"
+    (tmp_path / "hosts.yml").write_text(
+        "all:\n  hosts:\n    vps1:\n      vpskit_host: 192.0.2.10\n"
+        f"      monitoring_receivers: [{{type: webhook, url: \"{hook}\"}}]\n"
+        f"      backups_restic_ssh_key: \"{key}\"\n")
+    done = subprocess.run([sys.executable, "-m", "invoke", "--search-root", str(PROJECT), "inventory", "-i",
+                           str(tmp_path / "hosts.yml")], capture_output=True, text=True, cwd=PROJECT)
+    assert done.returncode == 0, done.stderr
+    assert "Xq7secretpart" not in done.stdout and "b3BlbnNzaC1rZXkt" not in done.stdout
+    assert "monitoring_receivers" in done.stdout and "********" in done.stdout
