@@ -54,6 +54,12 @@ spec:
   volumeClaimTemplates:
     - metadata: {name: storage}
       spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}
+{{- if .Capabilities.APIVersions.Has "example.org/v1/Widget" }}
+---
+apiVersion: example.org/v1
+kind: Widget
+metadata: {name: tiny}
+{{- end }}
 {{- if .Values.monitor }}
 ---
 apiVersion: monitoring.coreos.com/v1
@@ -62,6 +68,23 @@ metadata: {name: tiny}
 spec: {selector: {matchLabels: {app: tiny}}, endpoints: [{port: http}]}
 {{- end }}
 """,
+}
+
+# a chart whose crds/ folder brings the Widget kind, and which makes a Widget itself
+WIDGETS_CHART = {
+    "Chart.yaml": "apiVersion: v2\nname: widgets\nversion: 2.0.0\n",
+    "values.schema.json": json.dumps({"type": "object", "properties": {"size": {"type": "integer"}}}),
+    "crds/widget.yaml": """\
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: widgets.example.org}
+spec:
+  group: example.org
+  names: {kind: Widget, plural: widgets, singular: widget}
+  scope: Namespaced
+  versions: [{name: v1, served: true, storage: true, schema: {openAPIV3Schema: {type: object}}}]
+""",
+    "templates/widget.yaml": "apiVersion: example.org/v1\nkind: Widget\nmetadata: {name: own}\n",
 }
 
 
@@ -77,14 +100,15 @@ def tiny_cache(tmp_path_factory):
     """A chart cache holding the real charts' links and a tiny chart packaged by the real helm."""
     helm = require_helm()
     folder = tmp_path_factory.mktemp("tiny")
-    for name, text in TINY_CHART.items():
-        (folder / "tiny" / name).parent.mkdir(parents=True, exist_ok=True)
-        (folder / "tiny" / name).write_text(text)
     cache = folder / "cache"
     cache.mkdir()
-    done = subprocess.run([str(helm), "package", str(folder / "tiny"), "-d", str(cache)], capture_output=True,
-                          text=True, timeout=60)
-    assert done.returncode == 0, done.stderr
+    for chart, files in (("tiny", TINY_CHART), ("widgets", WIDGETS_CHART)):
+        for name, text in files.items():
+            (folder / chart / name).parent.mkdir(parents=True, exist_ok=True)
+            (folder / chart / name).write_text(text)
+        done = subprocess.run([str(helm), "package", str(folder / chart), "-d", str(cache)], capture_output=True,
+                              text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
     return cache
 
 
@@ -126,6 +150,9 @@ class Cluster:
 
     def runs(self, chart: str) -> list[dict]:
         return json.loads(self.path(f"{DATA}/fake-helm-state.json").read_text())["charts"][chart]["runs"]
+
+    def release(self, chart: str) -> dict:
+        return json.loads(self.path(f"{DATA}/fake-helm-state.json").read_text())["charts"][chart]["release"]
 
     def uninstalled(self) -> list[str]:
         path = self.path(f"{DATA}/fake-uninstalled.log")
@@ -283,6 +310,36 @@ def test_a_deleted_helmchart_is_uninstalled_but_kept_and_crds_dir_objects(cluste
                                              "tiny delete apps persistentvolumeclaim/tiny-data",
                                              "tiny delete apps statefulset/tiny"]
     assert "NotFound" in cluster.sh("-n kube-system get job helm-install-tiny -o json").stderr
+
+
+def widgets(values: dict | None = None) -> str:
+    return render("test", [helm_chart("widgets", "widgets", "https://charts.example.org", "2.0.0", "apps",
+                                      values or {})])
+
+
+def test_a_crds_dir_kind_is_served_once_its_chart_is_installed_and_then_seen_by_the_capabilities(cluster,
+                                                                                                  tiny_cache):
+    cluster.tools(require_helm(), tiny_cache)
+    cluster.behave(tiny={"seconds": 0.1}, widgets={"seconds": 0.1})
+    cluster.manifest("tiny", tiny())
+    assert cluster.until("tiny", lambda s: s.installed).installed
+    assert "Widget" not in [o["kind"] for o in cluster.release("tiny")["objects"]]  # not served: not rendered
+    cluster.manifest("widgets", widgets())
+    assert cluster.until("widgets", lambda s: s.installed).installed  # its own Widget: crds/ go first
+    cluster.manifest("tiny", tiny({"replicas": 2}))
+    assert "REVISION: 2" in cluster.until("tiny", lambda s: "REVISION: 2" in s.log).log
+    assert "Widget" in [o["kind"] for o in cluster.release("tiny")["objects"]]
+
+
+def test_a_chart_that_fails_to_render_has_applied_its_crds_dir_first(cluster, tiny_cache):
+    cluster.tools(require_helm(), tiny_cache)
+    cluster.behave(tiny={"seconds": 0.1}, widgets={"seconds": 0.1})
+    cluster.manifest("widgets", widgets({"size": "big"}))
+    state = cluster.until("widgets", lambda s: bool(s.log) and "schema" in s.log)
+    assert not state.installed and "at '/size': got string, want integer" in state.log
+    cluster.manifest("tiny", tiny())
+    assert cluster.until("tiny", lambda s: s.installed).installed
+    assert "Widget" in [o["kind"] for o in cluster.release("tiny")["objects"]]
 
 
 def test_without_a_helm_the_job_completes_as_before_and_its_log_says_so(cluster):

@@ -46,6 +46,14 @@ def served(cluster: dict, at: float) -> set[str]:
     return kinds.served_at_start(cluster["traefik"]) | added
 
 
+def api_versions(cluster: dict, at: float) -> list[str]:
+    """What helm's capabilities list for the custom kinds served at `at` (discovery: group/version and
+    group/version/Kind), sorted."""
+    builtin = {f"{api} {kind}" for api, names in kinds.BUILTIN.items() for kind in names}
+    custom = served(cluster, at) - builtin
+    return sorted({part for item in custom for part in (item.split(" ")[0], item.replace(" ", "/"))})
+
+
 def mapping_errors(objects: list[dict], serving: set[str]) -> list[str]:
     errors = []
     for obj in objects:
@@ -120,11 +128,12 @@ class Attempt:
 
     def _render(self, verb: str):
         self.log.append(" ".join(["+ helm", verb, *job_args(self.chart, self.record["spec"])]))
-        key = self.record["hash"]
+        apis = api_versions(self.cluster, self.at)
+        key = (self.record["hash"], tuple(apis))
         if key not in self.renders:
             try:
                 self.renders[key] = render.render(self.paths, self.chart, self.record["spec"],
-                                                  self.record.get("config"), self.kube_version)
+                                                  self.record.get("config"), self.kube_version, apis)
             except render.RenderError as exc:
                 self.renders[key] = str(exc)
         if isinstance(self.renders[key], str):
@@ -135,6 +144,8 @@ class Attempt:
     def install(self, namespace: str) -> bool:
         objects = self._render("install")
         if objects is None:
+            for crd in render.crds_dir(self.paths, self.record["spec"]):  # applied before helm rendered
+                self._add_crd(crd, self.at)
             return False
         for obj in objects:
             if obj["_crds_dir"] and obj["kind"] == CRD:

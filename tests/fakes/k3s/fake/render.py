@@ -103,8 +103,11 @@ def set_args(spec: dict) -> list[str]:
     return args
 
 
-def render(paths, name: str, spec: dict, config: dict | None, kube_version: str) -> list[dict]:
-    """The chart's objects, each with `_namespace` (where it lands) and `_crds_dir` True when it comes from a
+def render(paths, name: str, spec: dict, config: dict | None, kube_version: str,
+           api_versions: list[str] = ()) -> list[dict]:
+    """The chart's objects, rendered as helm install would against a cluster serving `api_versions` (custom
+    kinds as `group/version` and `group/version/Kind`: what `.Capabilities.APIVersions.Has` sees; helm's own
+    defaults cover the built-in ones), each with `_namespace` (where it lands) and `_crds_dir` True when it comes from a
     chart's crds/ folder (helm install applies those first and never upgrades or deletes them). Raises Unavailable, or RenderError with helm's
     message."""
     found = tools(paths)
@@ -117,11 +120,26 @@ def render(paths, name: str, spec: dict, config: dict | None, kube_version: str)
         for file in values_files(spec, config, folder):
             command += ["--values", str(file)]
         command += set_args(spec)
+        for api in api_versions:
+            command += ["--api-versions", api]
         env = {**os.environ, "HELM_CACHE_HOME": temp, "HELM_CONFIG_HOME": temp, "HELM_DATA_HOME": temp}
         done = subprocess.run(command, capture_output=True, text=True, timeout=300, env=env)
     if done.returncode:
         raise RenderError((done.stderr or done.stdout).strip())
     return documents(done.stdout, namespace)
+
+
+def crds_dir(paths, spec: dict) -> list[dict]:
+    """The CRDs of the chart's crds/ folders (`helm show crds`), which helm install applies before it renders, so
+    even when the render then fails (install.go RunWithContext). [] when helm cannot read the chart."""
+    found = tools(paths)
+    with tempfile.TemporaryDirectory(prefix="fake-helm-") as temp:
+        chart = package(spec, Path(temp), found["charts"])
+        done = subprocess.run([str(found["helm"]), "show", "crds", str(chart)], capture_output=True, text=True,
+                              timeout=300)
+    if done.returncode:
+        return []
+    return [d for d in documents(done.stdout, "") if d.get("kind") == "CustomResourceDefinition"]
 
 
 class RenderError(Exception):
