@@ -245,7 +245,8 @@ def test_a_helmchartconfig_values_win_and_its_change_replaces_the_job(cluster, t
     state = cluster.until("tiny", lambda s: "REVISION: 2" in s.log)
     assert state.installed and "Upgrading tiny" in state.log
     workloads = json.loads(cluster.sh("-n apps get deployments,statefulsets,daemonsets -o json").stdout)["items"]
-    assert [(w["kind"], w["metadata"]["name"], w["spec"]["replicas"]) for w in workloads] == [("StatefulSet", "tiny", 3)]
+    shown = [(w["kind"], w["metadata"]["name"], w["spec"]["replicas"]) for w in workloads]
+    assert shown == [("StatefulSet", "tiny", 3)]
 
 
 def failed_upgrade(cluster, tiny_cache, **spec) -> None:

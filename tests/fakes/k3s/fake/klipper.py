@@ -83,7 +83,8 @@ def _kept_spec(obj: dict):
     spec = obj.get("spec") or {}
     if obj.get("kind") == CRD:
         return {"group": spec.get("group"), "names": {"kind": (spec.get("names") or {}).get("kind")},
-                "versions": [{"name": v.get("name"), "served": v.get("served", True)} for v in spec.get("versions") or []]}
+                "versions": [{"name": v.get("name"), "served": v.get("served", True)}
+                             for v in spec.get("versions") or []]}
     if obj.get("kind") in ("Deployment", "StatefulSet", "DaemonSet"):
         return {"replicas": spec.get("replicas", 1),
                 "volumeClaimTemplates": [(t.get("metadata") or {}).get("name")
@@ -137,7 +138,8 @@ class Attempt:
             except render.RenderError as exc:
                 self.renders[key] = str(exc)
         if isinstance(self.renders[key], str):
-            self.log.append(_failed(self.renders[key], "INSTALLATION FAILED" if verb == "install" else "UPGRADE FAILED"))
+            prefix = "INSTALLATION FAILED" if verb == "install" else "UPGRADE FAILED"
+            self.log.append(_failed(self.renders[key], prefix))
             return None
         return self.renders[key]
 

@@ -107,9 +107,9 @@ def render(paths, name: str, spec: dict, config: dict | None, kube_version: str,
            api_versions: list[str] = ()) -> list[dict]:
     """The chart's objects, rendered as helm install would against a cluster serving `api_versions` (custom
     kinds as `group/version` and `group/version/Kind`: what `.Capabilities.APIVersions.Has` sees; helm's own
-    defaults cover the built-in ones), each with `_namespace` (where it lands) and `_crds_dir` True when it comes from a
-    chart's crds/ folder (helm install applies those first and never upgrades or deletes them). Raises Unavailable, or RenderError with helm's
-    message."""
+    defaults cover the built-in ones), each with `_namespace` (where it lands) and `_crds_dir` True when it comes
+    from a chart's crds/ folder (helm install applies those first and never upgrades or deletes them). Raises
+    Unavailable, or RenderError with helm's message."""
     found = tools(paths)
     namespace = spec.get("targetNamespace") or "kube-system"
     with tempfile.TemporaryDirectory(prefix="fake-helm-") as temp:
