@@ -17,13 +17,15 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.charts.tools import chart_cache, require_chart, require_helm
+from tests.charts.tools import require_chart, require_helm
 from tests.fakes.k3s.build import build_fake_k3s
 from tests.fakes.k3s.fake import kinds
+from tests.fakes.k3s.helm_tools import write_helm_tools
 from tests.unit.stack.golden import GOLDEN
 from tests.unit.stack.test_chart_wait import run
 from vpskit.builtin_roles.k3s.charts import chart_wait, parse, probe_command
 from vpskit.builtin_roles.k3s.manifests import MANIFESTS, helm_chart, helm_chart_config, render
+from vpskit.roleloader import RoleLibrary
 
 DATA = "/var/lib/rancher/k3s"
 TINY_CHART = {
@@ -125,9 +127,8 @@ class Cluster:
         path.parent.mkdir(parents=True, exist_ok=True)
         return path
 
-    def tools(self, helm: Path, charts: Path, backoff: float = 0.1) -> None:
-        self.path(f"{DATA}/fake-helm-tools.yaml").write_text(yaml.safe_dump(
-            {"helm": str(helm), "charts": str(charts), "backoff": backoff}))
+    def tools(self, charts: Path | None = None) -> None:
+        write_helm_tools(self.root, charts, backoff=0.1)
 
     def behave(self, **charts) -> None:
         self.path(f"{DATA}/fake-helm.yaml").write_text(yaml.safe_dump(charts))
@@ -172,6 +173,10 @@ def cluster(binary, tmp_path):
     return Cluster(binary, tmp_path / "root")
 
 
+def pinned(role: str, key: str) -> str:
+    return str(RoleLibrary().load(role).defaults[key].value)
+
+
 def tiny(values: dict | None = None, **spec) -> str:
     chart = helm_chart("tiny", "tiny", "https://charts.example.org", "1.0.0", "apps", values or {})
     chart["spec"].update(spec)
@@ -180,15 +185,15 @@ def tiny(values: dict | None = None, **spec) -> str:
 
 def test_a_servicemonitor_before_the_prometheus_crds_keeps_the_job_retrying_until_they_are_installed(cluster,
                                                                                                   tmp_path):
-    helm = require_helm()
-    require_chart("cert-manager", "v1.18.2")
-    require_chart("kube-prometheus-stack", "75.8.1")
-    cluster.tools(helm, chart_cache())
+    version = pinned("certs", "certs_chart_version")
+    require_chart("cert-manager", version)
+    require_chart("kube-prometheus-stack", pinned("monitoring", "monitoring_chart_version"))
+    cluster.tools()
     cluster.behave(**{"cert-manager": {"seconds": 0.2}, "kube-prometheus-stack": {"seconds": 0.2}})
-    # what vpskit writes with certs and monitoring on (the golden file of the full inventory), before monitoring
-    certs = (GOLDEN / "full-certs.yaml").read_text()
-    assert "servicemonitor:\n        enabled: true" in certs
-    cluster.manifest("vpskit-certs", certs)
+    # cert-manager at the pinned version with its ServiceMonitor on, before any prometheus-operator CRD
+    values = {"crds": {"enabled": True}, "prometheus": {"enabled": True, "servicemonitor": {"enabled": True}}}
+    cluster.manifest("vpskit-certs", render("certs", [helm_chart(
+        "cert-manager", "cert-manager", "https://charts.jetstack.io", version, "cert-manager", values)]))
     state = cluster.until("cert-manager", lambda s: len(cluster.runs("cert-manager")) >= 3)
     assert not state.installed and not state.failed  # as on K3s: retried, neither completed nor failed
     assert cluster.job("cert-manager") == {"active": 1}
@@ -201,7 +206,7 @@ def test_a_servicemonitor_before_the_prometheus_crds_keeps_the_job_retrying_unti
     gaps = [b["at"] - a["ends"] for a, b in zip(runs, runs[1:])]
     assert gaps == sorted(gaps) and gaps[1] == pytest.approx(2 * gaps[0], abs=1e-3)  # the kubelet's back-off doubles
 
-    cluster.manifest("vpskit-monitoring", (GOLDEN / "defaults-monitoring.yaml").read_text())
+    cluster.manifest("vpskit-monitoring", (GOLDEN / "defaults-monitoring.yaml").read_text())  # as vpskit writes it
     monitoring = cluster.until("kube-prometheus-stack", lambda s: s.installed)
     assert monitoring.ready and "STATUS: deployed" in monitoring.log
     done = cluster.until("cert-manager", lambda s: s.installed)
@@ -214,11 +219,11 @@ def test_a_servicemonitor_before_the_prometheus_crds_keeps_the_job_retrying_unti
 
 
 def test_a_bad_value_fails_each_run_with_helms_message_and_the_job_only_at_its_backoff_limit(cluster, tmp_path):
-    helm = require_helm()
-    require_chart("cert-manager", "v1.18.2")
-    cluster.tools(helm, chart_cache())
+    version = pinned("certs", "certs_chart_version")
+    require_chart("cert-manager", version)
+    cluster.tools()
     cluster.behave(**{"cert-manager": {"seconds": 0.1}})
-    chart = helm_chart("cert-manager", "cert-manager", "https://charts.jetstack.io", "v1.18.2", "cert-manager",
+    chart = helm_chart("cert-manager", "cert-manager", "https://charts.jetstack.io", version, "cert-manager",
                        {"replicaCount": "two"})
     cluster.manifest("vpskit-certs", render("certs", [chart]))
     state = cluster.until("cert-manager", lambda s: len(cluster.runs("cert-manager")) >= 2)
@@ -237,7 +242,7 @@ def test_a_bad_value_fails_each_run_with_helms_message_and_the_job_only_at_its_b
 
 
 def test_a_helmchartconfig_values_win_and_its_change_replaces_the_job(cluster, tiny_cache):
-    cluster.tools(require_helm(), tiny_cache)
+    cluster.tools(tiny_cache)
     cluster.behave(tiny={"seconds": 0.1})
     cluster.manifest("tiny", tiny({"replicas": 1}))
     assert cluster.until("tiny", lambda s: s.installed).installed
@@ -251,7 +256,7 @@ def test_a_helmchartconfig_values_win_and_its_change_replaces_the_job(cluster, t
 
 def failed_upgrade(cluster, tiny_cache, **spec) -> None:
     """tiny installed, then an upgrade the cluster refuses (fake-helm.yaml outcome fail): release status failed."""
-    cluster.tools(require_helm(), tiny_cache)
+    cluster.tools(tiny_cache)
     cluster.behave(tiny={"seconds": 0.1})
     cluster.manifest("tiny", tiny({"replicas": 1}, **spec))
     assert cluster.until("tiny", lambda s: s.installed).installed
@@ -290,7 +295,7 @@ def test_failure_policy_retry_upgrades_again_and_completes_the_job_even_when_tha
 
 
 def test_an_object_of_an_unknown_kind_stops_an_upgrade_and_the_release_stays_deployed(cluster, tiny_cache):
-    cluster.tools(require_helm(), tiny_cache)
+    cluster.tools(tiny_cache)
     cluster.behave(tiny={"seconds": 0.1})
     cluster.manifest("tiny", tiny())
     assert cluster.until("tiny", lambda s: s.installed).installed
@@ -302,7 +307,7 @@ def test_an_object_of_an_unknown_kind_stops_an_upgrade_and_the_release_stays_dep
 
 
 def test_a_deleted_helmchart_is_uninstalled_but_kept_and_crds_dir_objects(cluster, tiny_cache):
-    cluster.tools(require_helm(), tiny_cache)
+    cluster.tools(tiny_cache)
     cluster.behave(tiny={"seconds": 0.1})
     cluster.manifest("tiny", tiny())
     assert cluster.until("tiny", lambda s: s.installed).installed
@@ -320,7 +325,7 @@ def widgets(values: dict | None = None) -> str:
 
 def test_a_crds_dir_kind_is_served_once_its_chart_is_installed_and_then_seen_by_the_capabilities(cluster,
                                                                                                   tiny_cache):
-    cluster.tools(require_helm(), tiny_cache)
+    cluster.tools(tiny_cache)
     cluster.behave(tiny={"seconds": 0.1}, widgets={"seconds": 0.1})
     cluster.manifest("tiny", tiny())
     assert cluster.until("tiny", lambda s: s.installed).installed
@@ -333,7 +338,7 @@ def test_a_crds_dir_kind_is_served_once_its_chart_is_installed_and_then_seen_by_
 
 
 def test_a_chart_that_fails_to_render_has_applied_its_crds_dir_first(cluster, tiny_cache):
-    cluster.tools(require_helm(), tiny_cache)
+    cluster.tools(tiny_cache)
     cluster.behave(tiny={"seconds": 0.1}, widgets={"seconds": 0.1})
     cluster.manifest("widgets", widgets({"size": "big"}))
     state = cluster.until("widgets", lambda s: bool(s.log) and "schema" in s.log)
@@ -353,7 +358,7 @@ def test_without_a_helm_the_job_completes_as_before_and_its_log_says_so(cluster)
 
 
 def test_a_chart_missing_from_the_cache_completes_as_before_and_says_which_file(cluster, tiny_cache):
-    cluster.tools(require_helm(), tiny_cache)
+    cluster.tools(tiny_cache)
     cluster.behave(web={"seconds": 0.1})
     cluster.manifest("web", render("test", [helm_chart("web", "web", "https://charts.example.org", "1", "apps", {})]))
     state = cluster.until("web", lambda s: s.installed)
@@ -371,3 +376,22 @@ def test_the_builtin_kinds_are_kubernetes_1_36s():
             known.add(f"{gvk['group'] + '/' if gvk['group'] else ''}{gvk['version']} {gvk['kind']}")
     builtin = {f"{api} {kind}" for api, names in kinds.BUILTIN.items() for kind in names}
     assert builtin <= known, builtin - known
+
+
+def test_a_deleted_prometheus_keeps_its_claim_unless_its_retention_policy_says_delete(cluster):
+    version = pinned("monitoring", "monitoring_chart_version")
+    require_chart("kube-prometheus-stack", version)
+    cluster.tools()
+    cluster.behave(**{"kube-prometheus-stack": {"seconds": 0.1}})
+    storage = {"volumeClaimTemplate": {"spec": {"resources": {"requests": {"storage": "1Gi"}}}}}
+    spec = {"storageSpec": storage, "persistentVolumeClaimRetentionPolicy": {"whenDeleted": "Delete"}}
+    values = {"prometheus": {"prometheusSpec": spec}, "alertmanager": {"alertmanagerSpec": {"storage": storage}}}
+    cluster.manifest("vpskit-monitoring", render("monitoring", [helm_chart(
+        "kube-prometheus-stack", "kube-prometheus-stack", "https://prometheus-community.github.io/helm-charts",
+        version, "monitoring", values)]))
+    assert cluster.until("kube-prometheus-stack", lambda s: s.installed).installed
+    assert cluster.sh("-n kube-system delete helmchart.helm.cattle.io/kube-prometheus-stack").returncode == 0
+    claims = [line for line in cluster.uninstalled() if "persistentvolumeclaim/" in line]
+    # Prometheus's claims go with it (whenDeleted: Delete); Alertmanager's stay (the StatefulSet default, Retain)
+    assert claims == ["kube-prometheus-stack delete monitoring persistentvolumeclaim/"
+                      "prometheus-kube-prometheus-stack-prometheus-db-prometheus-kube-prometheus-stack-prometheus-*"]

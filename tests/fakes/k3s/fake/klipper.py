@@ -26,6 +26,7 @@ import json
 from . import kinds, render
 
 KEEP = "helm.sh/resource-policy"
+OPERATOR_STS = {"Prometheus": "prometheus", "Alertmanager": "alertmanager"}
 CRD = "CustomResourceDefinition"
 
 
@@ -85,6 +86,13 @@ def _kept_spec(obj: dict):
         return {"group": spec.get("group"), "names": {"kind": (spec.get("names") or {}).get("kind")},
                 "versions": [{"name": v.get("name"), "served": v.get("served", True)}
                              for v in spec.get("versions") or []]}
+    if obj.get("apiVersion") == "monitoring.coreos.com/v1" and obj.get("kind") in OPERATOR_STS:
+        # prometheus-operator makes a StatefulSet `KIND-NAME` whose claims come from spec.storage
+        template = (spec.get("storage") or {}).get("volumeClaimTemplate")
+        prefix = f"{OPERATOR_STS[obj['kind']]}-{(obj.get('metadata') or {}).get('name')}"
+        claim = ((template.get("metadata") or {}).get("name") or f"{prefix}-db") if template else None
+        return {"statefulSet": prefix, "volumeClaimTemplates": [claim] if claim else [],
+                "whenDeleted": (spec.get("persistentVolumeClaimRetentionPolicy") or {}).get("whenDeleted", "Retain")}
     if obj.get("kind") in ("Deployment", "StatefulSet", "DaemonSet"):
         return {"replicas": spec.get("replicas", 1),
                 "volumeClaimTemplates": [(t.get("metadata") or {}).get("name")
@@ -207,9 +215,10 @@ class Attempt:
             for kind in kinds.crd_kinds(obj):
                 self.cluster["crds"].pop(kind, None)
         spec = obj.get("spec") or {}
-        if obj["kind"] == "StatefulSet" and spec.get("whenDeleted") == "Delete":
+        if spec.get("whenDeleted") == "Delete" and obj["kind"] in ("StatefulSet", *OPERATOR_STS):
+            sts = spec.get("statefulSet") or obj["name"]
             for claim in spec.get("volumeClaimTemplates") or []:  # the StatefulSet controller deletes them
-                self.deleted.append(f"{why} {obj['namespace']} persistentvolumeclaim/{claim}-{obj['name']}-*")
+                self.deleted.append(f"{why} {obj['namespace']} persistentvolumeclaim/{claim}-{sts}-*")
 
     def _add_crd(self, obj: dict, at: float) -> None:
         for kind in kinds.crd_kinds(obj):
