@@ -266,7 +266,8 @@ def failed_upgrade(cluster, tiny_cache, **spec) -> None:
 
 
 def test_failure_policy_reinstall_uninstalls_the_release_and_so_deletes_its_claims(cluster, tiny_cache):
-    failed_upgrade(cluster, tiny_cache)  # no failurePolicy: helm-controller's default, reinstall
+    # helm-controller's default (vpskit's HelmCharts set abort instead)
+    failed_upgrade(cluster, tiny_cache, failurePolicy="reinstall")
     state = cluster.until("tiny", lambda s: len(cluster.runs("tiny")) >= 2)
     first, second = cluster.runs("tiny")[:2]
     assert "Error: UPGRADE FAILED: cannot patch" in first["log"]
@@ -395,3 +396,16 @@ def test_a_deleted_prometheus_keeps_its_claim_unless_its_retention_policy_says_d
     # Prometheus's claims go with it (whenDeleted: Delete); Alertmanager's stay (the StatefulSet default, Retain)
     assert claims == ["kube-prometheus-stack delete monitoring persistentvolumeclaim/"
                       "prometheus-kube-prometheus-stack-prometheus-db-prometheus-kube-prometheus-stack-prometheus-*"]
+
+
+def test_vpskits_loki_keeps_its_stored_logs_when_the_logging_role_deletes_its_chart(cluster):
+    require_chart("oci://ghcr.io/grafana-community/helm-charts/loki", pinned("logging", "logging_loki_chart_version"))
+    cluster.tools()
+    cluster.behave(**{"loki": {"seconds": 0.1}, "alloy": {"seconds": 0.1}})
+    cluster.manifest("vpskit-logging", (GOLDEN / "defaults-logging.yaml").read_text())  # as vpskit writes it
+    assert cluster.until("loki", lambda s: s.installed).installed
+    # the logging role switched off deletes the HelmChart: helm uninstall, as K3s's helm-delete job runs it
+    assert cluster.sh("-n kube-system delete helmchart.helm.cattle.io/loki").returncode == 0
+    deleted = cluster.uninstalled()
+    assert any(line.startswith("loki delete logging statefulset") for line in deleted), deleted
+    assert not [line for line in deleted if "persistentvolumeclaim/" in line], deleted
