@@ -22,7 +22,9 @@ from tests.fakes.k3s.build import build_fake_k3s
 from tests.fakes.k3s.fake import kinds
 from tests.fakes.k3s.helm_tools import write_helm_tools
 from tests.unit.stack.golden import GOLDEN
+from tests.unit.planctx import cluster as inventory_cluster, member_context
 from tests.unit.stack.test_chart_wait import run
+from vpskit.builtin_roles import certs
 from vpskit.builtin_roles.k3s.charts import chart_wait, parse, probe_command
 from vpskit.builtin_roles.k3s.manifests import MANIFESTS, helm_chart, helm_chart_config, render
 from vpskit.roleloader import RoleLibrary
@@ -409,3 +411,16 @@ def test_vpskits_loki_keeps_its_stored_logs_when_the_logging_role_deletes_its_ch
     deleted = cluster.uninstalled()
     assert any(line.startswith("loki delete logging statefulset") for line in deleted), deleted
     assert not [line for line in deleted if "persistentvolumeclaim/" in line], deleted
+
+
+def test_the_certs_roles_switch_off_command_runs_against_kubectl_and_deletes_only_a_labelled_traefik_config(cluster):
+    variables = {k: v.value for k, v in RoleLibrary().load("certs").defaults.items()}
+    off = certs.plan(member_context({}, inventory_cluster({**variables, "certs_enabled": False}, ["s1"]), "s1"))
+    command = off.handlers[0].command.replace("/usr/local/bin/k3s kubectl", cluster.kubectl)
+    done = subprocess.run(["sh", "-c", command], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    deleted = cluster.path(f"{DATA}/fake-deleted.log").read_text().splitlines()
+    assert "kube-system helmchart.helm.cattle.io/cert-manager" in deleted
+    assert "kube-system helmchartconfig.helm.cattle.io/traefik -l app.kubernetes.io/managed-by=vpskit" in deleted
+    # a name together with a selector is refused, as kubectl refuses it
+    assert cluster.sh("-n kube-system delete helmchartconfig.helm.cattle.io/traefik -l a=b").returncode == 1

@@ -307,6 +307,22 @@ def delete(paths, namespace: str, objects: list[str]) -> int:
     return 0
 
 
+def delete_selected(paths, namespace: str, kinds: list[str], selectors: list[tuple[str, str]]) -> int:
+    """`delete KIND -l LABELS [--field-selector metadata.name=NAME]`: recorded as `namespace KIND/NAME -l LABELS`
+    (the fake keeps no labels: a test reads what was asked); a KIND/NAME word or no label selector is refused,
+    as kubectl refuses a name together with a selector."""
+    labels = [v for k, v in selectors if k in ("-l", "--selector")]
+    names = [v.split("=", 1)[1] for k, v in selectors if k == "--field-selector" and v.startswith("metadata.name=")]
+    if len(kinds) != 1 or "/" in kinds[0] or not labels:
+        print("error: name cannot be provided when a selector is specified", file=sys.stderr)
+        return 1
+    log = paths.host(DELETED)
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("a") as out:
+        out.write(f"{namespace} {kinds[0]}/{names[0] if names else '*'} -l {labels[0]}\n")
+    return 0
+
+
 def _uninstall_deleted(paths, names: list[str]) -> None:
     if not names:
         return

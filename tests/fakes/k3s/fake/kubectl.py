@@ -37,7 +37,7 @@ def node_table(items: list[dict]) -> str:
 
 
 def kubectl(argv: list[str], paths: Paths, environ: dict) -> int:
-    output, words, index, namespace, tail = None, [], 0, "default", None
+    output, words, index, namespace, tail, selectors = None, [], 0, "default", None, []
     while index < len(argv):
         arg = argv[index]
         index += 1
@@ -53,11 +53,17 @@ def kubectl(argv: list[str], paths: Paths, environ: dict) -> int:
             index += 1
         elif arg == "--ignore-not-found":
             continue
+        elif arg in ("-l", "--selector", "--field-selector") and index < len(argv):
+            # kubectl delete KIND -l LABELS --field-selector metadata.name=NAME deletes what matches both
+            selectors.append((arg, argv[index]))
+            index += 1
         elif arg.startswith(("--namespace=", "--tail=")):
             key, value = arg.split("=", 1)
             namespace, tail = (value, tail) if key == "--namespace" else (namespace, int(value))
         else:
             words.append(arg)
+    if words[:1] == ["delete"] and selectors:
+        return helm.delete_selected(paths, namespace, words[1:], selectors)
     if words[:1] == ["delete"]:
         return helm.delete(paths, namespace, words[1:])
     if words[:1] == ["logs"] or (words[:1] == ["get"] and words[1:2] != ["nodes"] and words[1:2] != ["node"]
