@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import jinja2
+import jinja2.sandbox
 
 from .errors import VpskitError
 from .paths import builtin_templates_dir
@@ -25,7 +26,9 @@ class Templates:
             loaders.append(jinja2.PrefixLoader({name: jinja2.FileSystemLoader(str(path))
                                                 for name, path in role_templates.items()}))
         loaders.append(jinja2.FileSystemLoader(str(builtin or builtin_templates_dir())))
-        self.environment = jinja2.Environment(
+        # an override beside the inventory is rendered on the controller, in check mode too: sandboxed, it cannot
+        # reach Python's internals (`{{ ''.__class__.__mro__ }}`) to run code as the operator
+        self.environment = jinja2.sandbox.SandboxedEnvironment(
             loader=jinja2.ChoiceLoader(loaders),
             undefined=jinja2.StrictUndefined,
             keep_trailing_newline=True,
@@ -37,6 +40,8 @@ class Templates:
     def render(self, name: str, variables: dict) -> str:
         try:
             return self.environment.get_template(name).render(**variables)
+        except jinja2.sandbox.SecurityError as exc:
+            raise TemplateError(f"template {name}: refused by the sandbox: {exc}") from None
         except jinja2.TemplateNotFound:
             raise TemplateError(f"template {name} not found (searched {', '.join(map(str, self.searched))})") from None
         except jinja2.UndefinedError as exc:

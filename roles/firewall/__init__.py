@@ -1,5 +1,8 @@
 """firewall role: ufw rules tagged "vpskit", default deny incoming, enabled commit-confirmed."""
 
+import ipaddress
+import re
+
 from vpskit.confirm import Confirm
 from vpskit.errors import VpskitError
 from vpskit.facts.ufw import UfwRule
@@ -35,9 +38,32 @@ def declared_rules(v: dict) -> list[UfwRule]:
             raise VpskitError(f"{where}: port {port!r} is not a port or a range like 30000:32767")
         sources = entry.get("from", "any")
         for source in sources if isinstance(sources, list) else [sources]:
+            if str(source) != "any" and not _network(str(source)):
+                raise VpskitError(f"{where}: from {source!r} is not an address, a network like 10.0.0.0/8, or any")
+            if re.search(r"[\x00-\x1f\x7f'\"]", str(entry.get("comment", ""))):
+                raise VpskitError(f"{where}: comment must be one line without quotes")
             comment = f"{TAG}: {entry.get('comment', f'{port}/{proto}')}"
             rules.append(UfwRule("allow", proto, port, str(source), comment))
     return rules
+
+
+def _network(text: str) -> bool:
+    try:
+        ipaddress.ip_network(text, strict=False)
+        return True
+    except ValueError:
+        return False
+
+
+def allow_error(value) -> str | None:
+    """Why firewall_allow is malformed (spec.yml's check: found at load, with file:line), else None."""
+    if not isinstance(value, list):
+        return f"must be a list of rules such as {{port: 443}}, got {type(value).__name__}"
+    try:
+        declared_rules({"firewall_ssh_limit": False, "firewall_allow": value})
+    except VpskitError as exc:
+        return str(exc).removeprefix("firewall_allow")
+    return None
 
 
 def plan(ctx) -> RolePlan:

@@ -1,6 +1,6 @@
-"""Typed variable specs: every built-in role's spec loads; a mistake in a spec names its file and line; the corpus
-of hostile inventories (tests/fixtures/hostile/) each stops at its file:line before anything runs; values a spec
-declares secret are masked by `invoke inventory`."""
+"""Typed variable specs and hostile input: every built-in role's spec loads; a mistake in a spec names its file
+and line; the corpus of hostile inventories (tests/fixtures/hostile/) each stops at its file:line before anything
+runs; values a spec declares secret are masked by `invoke inventory`; override templates are sandboxed."""
 
 import re
 import subprocess
@@ -14,6 +14,7 @@ from vpskit.inventory import load_inventory
 from vpskit.inventory.varspec import load_spec
 from vpskit.inventory.model import Var
 from vpskit.roleloader import RoleLibrary, all_defaults, all_specs
+from vpskit.templating import TemplateError, Templates
 
 HOSTILE = Path(__file__).parent.parent / "fixtures" / "hostile"
 PROJECT = Path(__file__).resolve().parent.parent.parent
@@ -74,3 +75,12 @@ def test_values_a_spec_declares_secret_are_masked_by_invoke_inventory(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "Xq7secretpart" not in done.stdout and "b3BlbnNzaC1rZXkt" not in done.stdout
     assert "monitoring_receivers" in done.stdout and "********" in done.stdout
+
+
+def test_an_override_template_cannot_reach_pythons_internals(tmp_path):
+    (tmp_path / "ssh").mkdir()
+    (tmp_path / "ssh" / "evil.j2").write_text("{{ ''.__class__.__mro__[1].__subclasses__() }}")
+    with pytest.raises(TemplateError, match="evil.j2"):
+        Templates([tmp_path]).render("ssh/evil.j2", {})
+    (tmp_path / "ssh" / "fine.j2").write_text("Port {{ port }}\n")
+    assert Templates([tmp_path]).render("ssh/fine.j2", {"port": 22}) == "Port 22\n"

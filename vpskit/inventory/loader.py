@@ -68,6 +68,13 @@ class _Walker:
             group.hosts.append(host)
             if host_body:
                 merged = self.host_vars.setdefault(host, LocatedDict())
+                for key, value in host_body.items():
+                    if key in merged and merged[key] != value:
+                        # Ansible keeps whichever it read last; a silent winner is a mistake waiting to happen
+                        first = merged.key_locations.get(key)
+                        raise InventoryError(f"host {host!r}: {key} is {value!r} here and {merged[key]!r} at "
+                                             f"{first}: give it once (or in host_vars/{host}.yml)", self.display,
+                                             host_body.where(key).line)
                 merged.update(host_body)
                 merged.key_locations.update(host_body.key_locations)
         children = _require_mapping(body.get("children"), f"children of group {name!r}", self.display,

@@ -89,10 +89,36 @@ def load_yaml(path: Path, display_path: str | None = None):
     return parse_yaml(text, display, path.parent)
 
 
+# an inventory far larger than any real one, once its aliases are expanded: a "billion laughs" file of a few
+# hundred bytes would otherwise take seconds and gigabytes to walk
+MAX_EXPANDED_NODES = 200_000
+
+
+def _expanded_size(node, sizes: dict) -> int:
+    """How many nodes the document has with every alias written out (memoised: aliases share their node)."""
+    if id(node) in sizes:
+        return sizes[id(node)]
+    sizes[id(node)] = 1  # a recursive alias counts once instead of looping
+    if isinstance(node, yaml.MappingNode):
+        size = 1 + sum(_expanded_size(k, sizes) + _expanded_size(v, sizes) for k, v in node.value)
+    elif isinstance(node, yaml.SequenceNode):
+        size = 1 + sum(_expanded_size(v, sizes) for v in node.value)
+    else:
+        size = 1
+    sizes[id(node)] = size
+    return size
+
+
 def parse_yaml(text: str, display_path: str, base_dir: Path):
     loader = _make_loader(display_path, base_dir)(text)
     try:
-        return loader.get_single_data()
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        if _expanded_size(node, {}) > MAX_EXPANDED_NODES:
+            raise InventoryError(f"YAML aliases expand to more than {MAX_EXPANDED_NODES} values: refused (an "
+                                 "alias bomb?)", display_path, node.start_mark.line + 1)
+        return loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
