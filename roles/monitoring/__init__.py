@@ -25,7 +25,7 @@ def plan(ctx) -> RolePlan:
         return RolePlan("monitoring", [File(manifest_path(f), state="absent", notify=[UNINSTALL]) for f in FILES],
                         [Handler(UNINSTALL, uninstall_command(list(FILES), [f"helmchart.helm.cattle.io/{CHART}"]),
                                  changes=[])])
-    documents = manifests(ctx.vars)
+    documents = manifests(resolved(ctx))
     return RolePlan("monitoring", [
         File(manifest_path("monitoring"), content=render("monitoring", documents["monitoring"]), mode="0600",
              secret=True),
@@ -33,6 +33,14 @@ def plan(ctx) -> RolePlan:
              mode="0600"),
         chart_wait(CHART, ctx["monitoring_namespace"], ctx["monitoring_wait_timeout"]),
     ])
+
+
+def resolved(ctx) -> dict:
+    """The host's variables with the defaults that depend on the rest of the inventory filled in."""
+    v = dict(ctx.vars)
+    if v.get("monitoring_backup_expected") is None:
+        v["monitoring_backup_expected"] = "backups" in ctx.inventory.groups() and bool(ctx.inventory.hosts("backups"))
+    return v
 
 
 def manifests(v: dict) -> dict[str, list[dict]]:
