@@ -28,7 +28,10 @@ INVENTORIES = {
     "defaults": {"monitoring_enabled": True, "monitoring_grafana_admin_password": PASSWORD},
     "full": {"monitoring_enabled": True, "monitoring_grafana_admin_password": PASSWORD,
              "monitoring_receivers": RECEIVERS, "monitoring_prometheus_storage": None,
-             "monitoring_retention": "15d", "monitoring_retention_size": "8GB", "monitoring_app_jobs": ["web", "api"],
+             "monitoring_retention": "15d", "monitoring_retention_size": "8GB",
+             "monitoring_apps": ["web", {"job": "api", "status_label": "code", "error_rate_threshold": 0.02}],
+             "monitoring_heartbeat_url": Secret("https://hc-ping.example.org/golden-uuid"),
+             "certs_enabled": True, "monitoring_backup_expected": True,
              "monitoring_disk_full_percent": 85, "monitoring_grafana_datasources": [
                  {"name": "Loki", "type": "loki", "url": "http://loki.logging.svc:3100"}]},
 }
