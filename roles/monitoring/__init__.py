@@ -11,6 +11,7 @@ from ..k3s.manifests import dump, helm_chart, manifest_path, namespace, render, 
 from ..k3s.topology import topology
 from .alertmanager import alertmanager_config
 from .rules import rule_groups
+from .runbooks import files as runbook_files
 from .values import ALERTMANAGER_SECRET, GRAFANA_SECRET, chart_values
 
 CHART = "kube-prometheus-stack"
@@ -62,3 +63,8 @@ def manifests(v: dict) -> dict[str, list[dict]]:
              "spec": rule_groups(v)}
     return {"monitoring": stack, "monitoring-rules": [rules]}
 
+
+
+def runbooks(v: dict, inventory: str) -> dict[str, str]:
+    """The runbook of every alert, for `invoke runbooks`: relative path -> Markdown."""
+    return runbook_files(v, inventory)
