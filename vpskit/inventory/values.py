@@ -185,9 +185,9 @@ def apps_error(value) -> str | None:
 def http_url_error(value) -> str | None:
     """Why value is not an http(s) URL, else None (the URL itself is never repeated: it may hold a secret)."""
     text = str(value)
-    if re.match(r"^https?://[^\s/]+", text) and not re.search(r"\s", text):
+    if re.match(r"^https?://[^\s/\"\\\\]+", text) and not re.search(r"[\s\"\\\\]", text):
         return None
-    return "must be an http:// or https:// URL"
+    return "must be an http:// or https:// URL (no spaces, quotes or backslashes)"
 
 
 CHECKS = {
@@ -216,6 +216,7 @@ CHECKS = {
     "monitoring_database_jobs": jobs_error,
     "monitoring_node_jobs": jobs_error,
     "monitoring_heartbeat_url": http_url_error,
+    "backups_heartbeat_url": http_url_error,
 }
 
 # (switches all on, the setting they need): a missing one is an inventory error at the first switch's line
