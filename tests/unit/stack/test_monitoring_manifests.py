@@ -115,3 +115,19 @@ def test_secrets_reach_only_the_secret_manifest():
 def test_grafana_without_an_admin_password_is_refused():
     with pytest.raises(VpskitError, match="monitoring_grafana_admin_password is required"):
         manifests({**role_defaults(), "monitoring_enabled": True})
+
+
+@pytest.mark.parametrize("backups_group, given, expected", [
+    (False, None, False), (True, None, True), (True, False, False), (False, True, True)])
+def test_backups_are_expected_when_the_inventory_has_backup_hosts_unless_it_says(backups_group, given, expected):
+    """With hosts in group backups, "no host reports a backup" is an alert; the inventory may say otherwise."""
+    from vpskit.inventory.model import Group
+    inventory = cluster({**role_defaults(), **INVENTORIES["defaults"], "monitoring_backup_expected": given},
+                        ["s1"], ["a1"])
+    if backups_group:
+        inventory.groups["backups"] = Group("backups", ["all"], ["a1"])
+        inventory.hosts["a1"].groups.append("backups")
+    rules = yaml.safe_load(next(f for f in plan(member_context({}, inventory, "s1")).resources
+                                if f.path.endswith("vpskit-monitoring-rules.yaml")).content.split("---", 1)[1])
+    reasons = {r["labels"].get("reason") for r in rules["spec"]["groups"][0]["rules"] if r["alert"] == "BackupTooOld"}
+    assert ("missing" in reasons) is expected
