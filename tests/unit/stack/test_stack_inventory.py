@@ -68,3 +68,13 @@ def test_malformed_jobs_and_heartbeat_are_inventory_errors(tmp_path, key, value,
 def test_applications_as_names_or_mappings_load(tmp_path):
     load(tmp_path, "all:\n  hosts:\n    h1:\n  vars:\n    monitoring_apps: [web, {job: api, status_label: code, "
                    "requests_metric: http_requests_total, error_rate_threshold: 0.02, down_for: 5m}]\n")
+
+
+def test_heartbeat_urls_are_secrets_even_when_written_plainly(tmp_path):
+    from vpskit.secrets import Masker, collect_secrets
+    inv = load(tmp_path, "all:\n  hosts:\n    h1:\n  vars:\n"
+                         "    monitoring_heartbeat_url: https://hc-ping.example.org/0b8e-plain\n"
+                         "    backups_heartbeat_url: https://hc-ping.example.org/77aa-plain\n")
+    masker = Masker(collect_secrets(inv.hosts["h1"].values))
+    shown = masker.mask("pinging https://hc-ping.example.org/0b8e-plain and https://hc-ping.example.org/77aa-plain")
+    assert "plain" not in shown
