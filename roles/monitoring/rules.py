@@ -25,6 +25,11 @@ def _jobs(jobs) -> str:
     return "|".join(names) or "^$"
 
 
+def _scheduled(v: dict, key: str) -> bool:
+    """False only when the inventory sets the backups role's schedule to null (the monitoring role alone: True)."""
+    return key not in v or v[key] is not None
+
+
 def _hours(value) -> int:
     return int(value) * 3600
 
@@ -182,7 +187,8 @@ def backup_rules(v: dict) -> list[dict]:
                         "the restore test of {{ $labels.instance }} failed",
                         "The last restore test of the newest backup failed: these backups may not restore "
                         "(the journal of vpskit-backup says why).", restore, reason="failed"))
-    stale = v.get("monitoring_restore_test_max_age_hours")
+    # no schedule (restore tests on demand only, off-site checks never): no age to hold them to
+    stale = v.get("monitoring_restore_test_max_age_hours") if _scheduled(v, "backups_verify_schedule") else None
     if stale:
         rules += [
             _alert("BackupRestoreTestFailed", f"time() - last_over_time({RESTORE_TIME}[{lookback}]) > {_hours(stale)}",
@@ -201,7 +207,7 @@ def backup_rules(v: dict) -> list[dict]:
                         "the off-site repository of {{ $labels.instance }} failed its check",
                         "restic check of the off-site repository failed: its copies may be damaged.", offsite,
                         reason="failed"))
-    stale = v.get("monitoring_offsite_check_max_age_hours")
+    stale = v.get("monitoring_offsite_check_max_age_hours") if _scheduled(v, "backups_restic_check_schedule") else None
     if stale:
         rules.append(_alert("BackupOffsiteCheckFailed",
                             f"time() - last_over_time({OFFSITE_TIME}[{lookback}]) > {_hours(stale)}",

@@ -86,6 +86,9 @@ def test_absence_rules_follow_the_inventory():
     assert "missing" in reasons(full(), "BackupTooOld")
     assert "missing" not in reasons(defaults(), "CertificateNotReady")
     assert "stale" not in reasons(full(monitoring_restore_test_max_age_hours=None), "BackupRestoreTestFailed")
+    assert {"stale", "never-ran"} & set(reasons(full(backups_verify_schedule=None), "BackupRestoreTestFailed")) == set()
+    assert "stale" in reasons(full(backups_verify_schedule="30 3 * * *"), "BackupRestoreTestFailed")
+    assert "stale" not in reasons(full(backups_restic_check_schedule=None), "BackupOffsiteCheckFailed")
     assert alert_names(full(monitoring_apps=[], monitoring_database_jobs=[])) == [
         "DiskAlmostFull", "NodeDown", "CertificateExpiringSoon", "CertificateNotReady", "BackupTooOld",
         "BackupRestoreTestFailed", "BackupOffsiteCheckFailed"]
