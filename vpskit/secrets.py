@@ -3,7 +3,8 @@
 import re
 
 MASK = "********"
-SECRET_KEY_PATTERN = re.compile(r"(password|passwd|token|secret|private_key|webhook|api_key)", re.I)
+# a heartbeat URL is its own credential: anyone who has it can ping the check and keep it quiet
+SECRET_KEY_PATTERN = re.compile(r"(password|passwd|token|secret|private_key|webhook|api_key|heartbeat_url)", re.I)
 
 
 class Secret(str):

@@ -6,7 +6,7 @@ from vpskit.errors import VpskitError
 from vpskit.resources import CronJob, Directory, File, Packages, Service
 from vpskit.role import RolePlan
 
-from .settings import (CONFIG, CONFIG_DIR, PASSWORD, PGPASS, RESTIC_KEY, RESTIC_KNOWN_HOSTS, RESTIC_PASSWORD,
+from .settings import (CONFIG, CONFIG_DIR, HEARTBEAT, PASSWORD, PGPASS, RESTIC_KEY, RESTIC_KNOWN_HOSTS, RESTIC_PASSWORD,
                        SSH_CONFIG, STATE_DIR, pgpass, settings, sftp_target, ssh_config)
 
 PROGRAM = "/usr/local/sbin/vpskit-backup"
@@ -21,6 +21,8 @@ def packages(v: dict) -> list[str]:
         wanted.append("postgresql-client")  # a local server (peer auth) brings its own client
     if v["backups_restic"]:
         wanted += ["restic", "openssh-client"]
+    if v.get("backups_heartbeat_url"):
+        wanted.append("curl")
     return wanted
 
 
@@ -70,6 +72,9 @@ def plan(ctx) -> RolePlan:
         File(PASSWORD, content=f"{password}\n", mode="0600", secret=True, backup=False) if password
         else File(PASSWORD, state="absent"),
         *offsite(v),
+        # the heartbeat URL is its own secret (a healthchecks check's URL is all it takes to ping it)
+        File(HEARTBEAT, content=f"{v['backups_heartbeat_url']}\n", mode="0600", secret=True, backup=False)
+        if v.get("backups_heartbeat_url") else File(HEARTBEAT, state="absent"),
         File(PROGRAM, content=ctx.render("backups/vpskit-backup.sh.j2"), mode="0700"),
         CronJob("backup", v["backups_schedule"], f"{PROGRAM} run >/dev/null"),
         CronJob("backup-verify", v.get("backups_verify_schedule") or "@daily", f"{PROGRAM} verify >/dev/null",

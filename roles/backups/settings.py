@@ -15,6 +15,7 @@ RESTIC_PASSWORD = f"{CONFIG_DIR}/restic-password"
 RESTIC_KEY = f"{CONFIG_DIR}/restic-ssh-key"
 RESTIC_KNOWN_HOSTS = f"{CONFIG_DIR}/restic-known-hosts"
 SSH_CONFIG = f"{CONFIG_DIR}/ssh_config"
+HEARTBEAT = f"{CONFIG_DIR}/heartbeat-url"
 SFTP_REPOSITORY = re.compile(r"^sftp:(?:([a-z_][a-z0-9_-]*)@)?([A-Za-z0-9.:-]+|\[[0-9a-fA-F:]+\]):(/[^\n]*)$")
 
 
@@ -27,7 +28,8 @@ def settings(v: dict, files: dict | None = None) -> str:
 
     `files` replaces the fixed paths (state dir, lock, pgpass, password) where a test runs the program locally.
     """
-    f = {"STATE_DIR": STATE_DIR, "LOCK_FILE": LOCK, "PGPASS_FILE": PGPASS, "PASSPHRASE_FILE": PASSWORD, **(files or {})}
+    f = {"STATE_DIR": STATE_DIR, "LOCK_FILE": LOCK, "PGPASS_FILE": PGPASS, "PASSPHRASE_FILE": PASSWORD,
+         "HEARTBEAT_FILE": HEARTBEAT, **(files or {})}
     pairs = {
         "BACKUP_DIR": v["backups_dir"], "STATE_DIR": f["STATE_DIR"], "LOCK_FILE": f["LOCK_FILE"],
         "TEXTFILE_DIR": v.get("backups_textfile_dir") or "",
@@ -41,6 +43,7 @@ def settings(v: dict, files: dict | None = None) -> str:
         "RESTIC_ENABLED": int(bool(v["backups_restic"])), "RESTIC_REPOSITORY": v.get("backups_restic_repository") or "",
         "RESTIC_PASSWORD_FILE": f.get("RESTIC_PASSWORD_FILE", RESTIC_PASSWORD),
         "RESTIC_SFTP_COMMAND": sftp_command(v, f.get("SSH_CONFIG", SSH_CONFIG)) if v["backups_restic"] else "",
+        "HEARTBEAT_FILE": f["HEARTBEAT_FILE"],
     }
     lines = ["# Written by vpskit (role backups): read by /usr/local/sbin/vpskit-backup."]
     lines += [f"{k}={shlex.quote(str(value))}" for k, value in pairs.items()]

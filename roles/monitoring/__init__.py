@@ -10,8 +10,9 @@ from ..k3s.charts import chart_wait
 from ..k3s.manifests import dump, helm_chart, manifest_path, namespace, render, secret, uninstall_command
 from ..k3s.topology import topology
 from .alertmanager import alertmanager_config
-from .receivers import receivers_error  # noqa: F401  (spec.yml's check of monitoring_receivers)
+from .checks import apps_error, jobs_error, receivers_error  # noqa: F401  (spec.yml's checks)
 from .rules import rule_groups
+from .runbooks import files as runbook_files
 from .values import ALERTMANAGER_SECRET, GRAFANA_SECRET, chart_values
 
 CHART = "kube-prometheus-stack"
@@ -26,7 +27,7 @@ def plan(ctx) -> RolePlan:
         return RolePlan("monitoring", [File(manifest_path(f), state="absent", notify=[UNINSTALL]) for f in FILES],
                         [Handler(UNINSTALL, uninstall_command(list(FILES), [f"helmchart.helm.cattle.io/{CHART}"]),
                                  changes=[])])
-    documents = manifests(ctx.vars)
+    documents = manifests(resolved(ctx))
     return RolePlan("monitoring", [
         File(manifest_path("monitoring"), content=render("monitoring", documents["monitoring"]), mode="0600",
              secret=True),
@@ -34,6 +35,14 @@ def plan(ctx) -> RolePlan:
              mode="0600"),
         chart_wait(CHART, ctx["monitoring_namespace"], ctx["monitoring_wait_timeout"]),
     ])
+
+
+def resolved(ctx) -> dict:
+    """The host's variables with the defaults that depend on the rest of the inventory filled in."""
+    v = dict(ctx.vars)
+    if v.get("monitoring_backup_expected") is None:
+        v["monitoring_backup_expected"] = "backups" in ctx.inventory.groups() and bool(ctx.inventory.hosts("backups"))
+    return v
 
 
 def manifests(v: dict) -> dict[str, list[dict]]:
@@ -55,3 +64,8 @@ def manifests(v: dict) -> dict[str, list[dict]]:
              "spec": rule_groups(v)}
     return {"monitoring": stack, "monitoring-rules": [rules]}
 
+
+
+def runbooks(v: dict, inventory: str) -> dict[str, str]:
+    """The runbook of every alert, for `invoke runbooks`: relative path -> Markdown."""
+    return runbook_files(v, inventory)

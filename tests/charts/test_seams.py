@@ -228,3 +228,24 @@ def test_the_pinned_k3s_is_a_kubernetes_cert_manager_supports():
 
 def test_the_charts_crds_are_read():
     assert len(chart_crds()) > 20
+
+
+def _job_of(monitor: dict, service: dict) -> str:
+    """The `job` label Prometheus gives a ServiceMonitor's targets: the Service's label named by jobLabel, else the
+    Service's name (prometheus-operator's generated relabelling)."""
+    label = monitor["spec"].get("jobLabel")
+    return (service["metadata"].get("labels") or {}).get(label) if label else service["metadata"]["name"]
+
+
+@pytest.mark.parametrize("variable, chart, monitor_name", [
+    ("monitoring_node_jobs", "kube-prometheus-stack", "node-exporter"),
+    ("monitoring_certmanager_job", "cert-manager", "cert-manager"),
+])
+def test_the_jobs_vpskits_rules_select_are_the_jobs_the_charts_scrape(variable, chart, monitor_name):
+    monitoring = rendered("full", "kube-prometheus-stack")
+    monitor = one(monitoring, "ServiceMonitor", monitor_name)
+    services = [s for s in rendered("full", chart) if s["kind"] == "Service"
+                and selects(monitor["spec"]["selector"], s["metadata"].get("labels") or {})]
+    assert len(services) == 1
+    wanted = variables("full")[variable]
+    assert _job_of(monitor, services[0]) in (wanted if isinstance(wanted, list) else [wanted])

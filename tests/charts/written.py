@@ -26,7 +26,7 @@ STACK_ON = {"certs_enabled": True, "certs_acme_email": "ops@example.org", "monit
 INVENTORIES = {
     "defaults": STACK_ON,
     "full": {**STACK_ON, "monitoring_receivers": RECEIVERS, "monitoring_prometheus_storage": "10Gi",
-             "monitoring_app_jobs": ["web"], "certs_dns01_zones": ["example.org"],
+             "monitoring_apps": ["web"], "certs_dns01_zones": ["example.org"],
              "certs_dns01_cloudflare_token": Secret("cf-token"), "logging_loki_storage": "5Gi",
              "certs_traefik_values": {"logs": {"access": {"enabled": True}}}},
     "monitoring-only": {"monitoring_enabled": True, "monitoring_grafana_enabled": False},

@@ -32,7 +32,8 @@ class LocalBackupHost:
     def configure(self, **values) -> None:
         v = {**role_defaults(), "backups_dir": str(self.dir), "backups_textfile_dir": str(self.metrics), **values}
         files = {"STATE_DIR": str(self.state), "LOCK_FILE": str(self.root / "lock"),
-                 "PGPASS_FILE": str(self.root / "pgpass"), "PASSPHRASE_FILE": str(self.root / "password")}
+                 "PGPASS_FILE": str(self.root / "pgpass"), "PASSPHRASE_FILE": str(self.root / "password"),
+                 "HEARTBEAT_FILE": str(self.root / "heartbeat-url")}
         self.config.write_text(settings(v, files))
 
     def env(self, **extra) -> dict:

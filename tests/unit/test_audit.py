@@ -220,3 +220,18 @@ def test_stack_probes_read_the_manifests_the_roles_write(probe, written, other):
         return subprocess.run(["sh", "-c", command], capture_output=True).returncode
 
     assert status(written) == 0 and status(other) != 0
+
+
+def test_every_critical_alert_names_a_runbook():
+    def rule(alert, severity, **annotations):
+        return {"alert": alert, "labels": {"severity": severity}, "annotations": annotations}
+    listed = {"items": [{"spec": {"groups": [{"rules": [
+        rule("NodeDown", "critical", runbook="runbooks/NodeDown.md"),
+        rule("KubeletDown", "critical", runbook_url="https://runbooks.prometheus-operator.dev/kubeletdown"),
+        rule("CPUThrottlingHigh", "info"), {"record": "job:up:sum", "expr": "sum(up)"}]}]}}]}
+    p = probes(k3s_role="server", alert_rules=json.dumps(listed))
+    assert items_cluster.runbooks(p, DEFAULTS) == Finding.ok("all 2 critical alerts name a runbook")
+    listed["items"][0]["spec"]["groups"][0]["rules"].append(rule("MyAppDown", "critical", summary="x"))
+    found = items_cluster.runbooks(probes(k3s_role="server", alert_rules=json.dumps(listed)), DEFAULTS)
+    assert found.status == "fail" and "MyAppDown" in found.evidence and "NodeDown" not in found.evidence
+    assert items_cluster.runbooks(probes(k3s_role="server", alert_rules=(1, "")), DEFAULTS).status == "fail"

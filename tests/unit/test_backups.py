@@ -339,3 +339,67 @@ def test_restore_task_checks_its_input_and_asks_first(tmp_path, monkeypatch, cap
 
 def test_hosts_outside_group_backups_get_nothing():
     assert plan(plan_context({**role_defaults(), "backups_files": ["/etc"]})).resources == []
+
+
+class PingHook:
+    """A healthchecks-style endpoint on 127.0.0.1: records (path, body) of every ping."""
+
+    def __init__(self):
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        pings = self.pings = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                pings.append((self.path, self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()))
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/ping/4f7a"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.mark.skipif(not shutil.which("curl"), reason="curl missing")
+def test_the_heartbeat_is_pinged_at_start_and_with_success_or_failure(tmp_path):
+    hook = PingHook()
+    try:
+        host = LocalBackupHost(tmp_path / "h")
+        (host.root / "heartbeat-url").write_text(hook.url + "\n")
+        assert host.run().returncode == 1  # no set: a failed run
+        assert [p for p, _ in hook.pings] == ["/ping/4f7a/start", "/ping/4f7a/fail"]
+        assert "no set is configured" in hook.pings[1][1]
+        host.configure(backups_files=[str(seed_files(tmp_path))])
+        done = host.run()
+        assert done.returncode == 0, done.stderr
+        assert [p for p, _ in hook.pings[2:]] == ["/ping/4f7a/start", "/ping/4f7a"]
+        assert re.match(r"run \d{8}T\d{6}Z ok in \d+ s$", hook.pings[3][1])
+    finally:
+        hook.close()
+
+
+def test_an_unreachable_heartbeat_is_logged_and_the_run_goes_on(tmp_path):
+    host = LocalBackupHost(tmp_path / "h", backups_files=[str(seed_files(tmp_path))])
+    (host.root / "heartbeat-url").write_text("http://127.0.0.1:9/ping/x\n")
+    done = host.run()
+    assert done.returncode == 0 and "heartbeat: the success ping failed" in done.stderr, done.stderr
+    assert "127.0.0.1:9" not in done.stdout + done.stderr
+
+
+def test_the_heartbeat_url_is_a_secret_file_and_needs_curl():
+    ctx = plan_context({**role_defaults(), "backups_files": ["/etc"],
+                        "backups_heartbeat_url": "https://hc-ping.example.org/s3cret-uuid"}, groups=["backups"])
+    files = {r.path: r for r in plan(ctx).resources if getattr(r, "path", None)}
+    ping = files["/etc/vpskit-backup/heartbeat-url"]
+    assert ping.secret and ping.mode == "0600" and ping.content == "https://hc-ping.example.org/s3cret-uuid\n"
+    assert "s3cret" not in files["/etc/vpskit-backup/config"].content
+    assert "curl" in packages({**role_defaults(), "backups_heartbeat_url": "https://h/p"})
+    off = {r.path: r for r in plan(plan_context({**role_defaults(), "backups_files": ["/etc"]}, groups=["backups"]))
+           .resources if getattr(r, "path", None)}
+    assert off["/etc/vpskit-backup/heartbeat-url"].state == "absent"

@@ -180,6 +180,20 @@ def alert_rules(p: Probes, v: dict) -> Finding:
         Finding.ok(f"present: {', '.join(v['audit_required_alerts'])}")
 
 
+@on_servers
+def runbooks(p: Probes, v: dict) -> Finding:
+    """Every critical alert of every PrometheusRule names its runbook (a `runbook` or `runbook_url` annotation)."""
+    data = _json(p, "alert_rules")
+    if data is None:
+        return Finding.fail("cannot list PrometheusRules (is the monitoring stack installed?)")
+    rules = [r for item in data.get("items", []) for g in item.get("spec", {}).get("groups", [])
+             for r in g.get("rules", []) if r.get("alert") and (r.get("labels") or {}).get("severity") == "critical"]
+    bare = sorted({r["alert"] for r in rules if not {"runbook", "runbook_url"} & set(r.get("annotations") or {})})
+    if bare:
+        return Finding.fail(f"critical alerts without a runbook: {', '.join(bare)} (invoke runbooks writes vpskit's)")
+    return Finding.ok(f"all {len({r['alert'] for r in rules})} critical alerts name a runbook")
+
+
 def items(v: dict) -> list[Item]:
     k3s = shared("k3s_role")
     server = lambda *names: {**k3s, **shared(*names)}  # noqa: E731
@@ -210,5 +224,7 @@ def items(v: dict) -> list[Item]:
              receivers, server("receivers")),
         Item("obs.alert-rules", "observability", "critical", "Critical alert rules loaded", "invoke monitoring",
              alert_rules, server("alert_rules")),
+        Item("obs.runbooks", "observability", "warning", "Every critical alert names a runbook", "invoke runbooks",
+             runbooks, server("alert_rules")),
     ]
     return found

@@ -169,9 +169,18 @@ def word_error(value) -> str | None:
     return f"must be one word of letters, digits and _.:/@+=,- (not starting with '-'), got {value!r}"
 
 
+def http_url_error(value) -> str | None:
+    """Why value is not an http(s) URL, else None (the URL itself is never repeated: it may hold a secret)."""
+    text = str(value)
+    if re.match(r"^https?://[^\s/\"\\\\]+", text) and not re.search(r"[\s\"\\\\]", text):
+        return None
+    return "must be an http:// or https:// URL (no spaces, quotes or backslashes)"
+
+
 FORMATS = {
     "address": address_error, "user": user_error, "port": port_error, "timezone": timezone_error,
     "schedule": schedule_error, "database_names": database_names_error, "absolute_paths": absolute_paths_error,
     "owned_dir": owned_dir_error, "positive": positive_error, "count": count_error, "k8s_names": k8s_names_error,
     "version": version_error, "package_names": package_names_error, "line": line_error, "word": word_error,
+    "http_url": http_url_error,
 }

@@ -28,7 +28,10 @@ INVENTORIES = {
     "defaults": {"monitoring_enabled": True, "monitoring_grafana_admin_password": PASSWORD},
     "full": {"monitoring_enabled": True, "monitoring_grafana_admin_password": PASSWORD,
              "monitoring_receivers": RECEIVERS, "monitoring_prometheus_storage": None,
-             "monitoring_retention": "15d", "monitoring_retention_size": "8GB", "monitoring_app_jobs": ["web", "api"],
+             "monitoring_retention": "15d", "monitoring_retention_size": "8GB",
+             "monitoring_apps": ["web", {"job": "api", "status_label": "code", "error_rate_threshold": 0.02}],
+             "monitoring_heartbeat_url": Secret("https://hc-ping.example.org/golden-uuid"),
+             "certs_enabled": True, "monitoring_backup_expected": True,
              "monitoring_disk_full_percent": 85, "monitoring_grafana_datasources": [
                  {"name": "Loki", "type": "loki", "url": "http://loki.logging.svc:3100"}]},
 }
@@ -103,3 +106,19 @@ def test_secrets_reach_only_the_secret_manifest():
 def test_grafana_without_an_admin_password_is_refused():
     with pytest.raises(VpskitError, match="monitoring_grafana_admin_password is required"):
         manifests({**role_defaults(), "monitoring_enabled": True})
+
+
+@pytest.mark.parametrize("backups_group, given, expected", [
+    (False, None, False), (True, None, True), (True, False, False), (False, True, True)])
+def test_backups_are_expected_when_the_inventory_has_backup_hosts_unless_it_says(backups_group, given, expected):
+    """With hosts in group backups, "no host reports a backup" is an alert; the inventory may say otherwise."""
+    from vpskit.inventory.model import Group
+    inventory = cluster({**role_defaults(), **INVENTORIES["defaults"], "monitoring_backup_expected": given},
+                        ["s1"], ["a1"])
+    if backups_group:
+        inventory.groups["backups"] = Group("backups", ["all"], ["a1"])
+        inventory.hosts["a1"].groups.append("backups")
+    rules = yaml.safe_load(next(f for f in plan(member_context({}, inventory, "s1")).resources
+                                if f.path.endswith("vpskit-monitoring-rules.yaml")).content.split("---", 1)[1])
+    reasons = {r["labels"].get("reason") for r in rules["spec"]["groups"][0]["rules"] if r["alert"] == "BackupTooOld"}
+    assert ("missing" in reasons) is expected
