@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from vpskit.facts.ufw import UfwRule
 
+from ..k3s.topology import api_port
+
 TAG = "vpskit"
 SERVERS, AGENTS = "k3s_servers", "k3s_agents"
 
@@ -25,7 +27,7 @@ def cluster_rules(ctx) -> list[UfwRule]:
     if ctx.host in {h.name for h in servers}:
         clients = list(ctx["k3s_api_allow"]) or [ctx.get("vpskit_controller_address")]
         for source in dict.fromkeys([*(c for c in clients if c), *member_ips]):
-            rules.append(UfwRule("allow", "tcp", "6443", str(source), f"{TAG}: k3s api"))
+            rules.append(UfwRule("allow", "tcp", str(api_port(ctx)), str(source), f"{TAG}: k3s api"))
         if len(servers) >= 3:
             for source in (address(h) for h in servers if h.name != ctx.host):
                 rules.append(UfwRule("allow", "tcp", "2379:2380", source, f"{TAG}: k3s etcd"))

@@ -52,6 +52,12 @@ def topology(ctx) -> Topology:
     return Topology(servers, agents, ctx.host)
 
 
+def api_port(ctx) -> int:
+    """6443, or the https-listen-port set in k3s_extra_config (every server listens on the same one)."""
+    return int((ctx.get("k3s_extra_config") or {}).get("https-listen-port") or 6443)
+
+
 def api_url(ctx, topo: Topology) -> str:
     endpoint = ctx.get("k3s_api_endpoint") or topo.addresses([topo.first])[0]
-    return f"https://{endpoint}:6443"
+    host = f"[{endpoint}]" if ":" in str(endpoint) else endpoint
+    return f"https://{host}:{api_port(ctx)}"

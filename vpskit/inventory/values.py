@@ -138,7 +138,20 @@ def receivers_error(receivers) -> str | None:
     return None
 
 
+def _role_check(module: str, name: str):
+    """A check a role defines itself, imported when first used (the role imports the engine, not the reverse)."""
+    def check(value):
+        import importlib
+        return getattr(importlib.import_module(f"vpskit.builtin_roles.{module}"), name)(value)
+    return check
+
+
 CHECKS = {
+    "k3s_node_name": _role_check("k3s.nodename", "name_error"),
+    "k3s_node_labels": _role_check("k3s.labels", "labels_error"),
+    "k3s_node_taints": _role_check("k3s.labels", "taints_error"),
+    "k3s_extra_config": _role_check("k3s.flags", "extra_config_error"),
+    "k3s_version": _role_check("k3s.versions", "version_error"),
     "backups_schedule": schedule_error,
     "backups_verify_schedule": schedule_error,
     "backups_restic_check_schedule": schedule_error,
