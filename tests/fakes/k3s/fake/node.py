@@ -17,6 +17,7 @@ from .notify import sd_notify
 from .routes import LocalApi, ProxyApi
 from .state import ClusterState
 from .tokens import Token
+from .kubelet import check_node
 from .version import VERSION
 
 
@@ -31,10 +32,12 @@ class Node(NodeIdentity, NodeFiles, ClusterLink):
         self.upstream = settings.get("server")
         self.port = int(settings.get("https-listen-port") or environ.get("FAKE_K3S_PORT") or DEFAULT_PORT)
         self.password = self._node_password()
-        name = settings.get("node-name") or socket.gethostname()
+        # k3s-io/k3s pkg/util/net.go (GetHostnameAndIPs): the given or host name, lowercased
+        name = (settings.get("node-name") or socket.gethostname()).lower()
         if settings.get("with-node-id"):
             name += "-" + hashlib.sha256(self.password.encode()).hexdigest()[:8]
         self.name = name
+        check_node(name, settings.get("node-label", []))
         self.token: Token | None = None
         self.state: ClusterState | None = None
         self.api_server: ApiServer | None = None
