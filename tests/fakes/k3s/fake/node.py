@@ -18,6 +18,7 @@ from .routes import LocalApi, ProxyApi
 from .state import ClusterState
 from .tokens import Token
 from .kubelet import check_node
+from .pods import start_pods
 from .version import VERSION
 
 
@@ -53,6 +54,7 @@ class Node(NodeIdentity, NodeFiles, ClusterLink):
             started = self.start_first_server()
         if not started:
             return 0
+        start_pods(self.data_dir, self.environ)
         self.beat()
         threading.Thread(target=self.heartbeats, name="heartbeat", daemon=True).start()
         sd_notify("READY=1", self.environ)
