@@ -71,24 +71,20 @@ def tokens(ctx, topo) -> tuple[str | None, str | None]:
                               "K3s's token docs: only the short form works on the first server); set the secret "
                               "alone, e.g. the part after 'server:'")
         return token, agent_token
-    wanted = "k3s_token" if topo.is_server else "k3s_agent_token"
-    value = token if topo.is_server else agent_token
-    if value is None:
-        try:
-            value = ctx.exports.get(wanted)
-        except VpskitError as exc:
-            raise VpskitError(f"{exc}: a joining node needs the token the first server ({topo.first.name}) "
-                              f"publishes; include it in --limit, or set {wanted}") from None
-    if topo.is_server:
-        return value, agent_token if agent_token is not None else _published(ctx, "k3s_agent_token")
-    return value, None
+    # every server admits agents with the same agent token; an agent holds that one only
+    token = _given_or_published(ctx, topo, "k3s_token") if topo.is_server else None
+    agent_token = _given_or_published(ctx, topo, "k3s_agent_token")
+    return (token, agent_token) if topo.is_server else (agent_token, None)
 
 
-def _published(ctx, name: str):
+def _given_or_published(ctx, topo, name: str):
+    if ctx.get(name) is not None:
+        return ctx[name]
     try:
         return ctx.exports.get(name)
-    except VpskitError:
-        return None
+    except VpskitError as exc:
+        raise VpskitError(f"{exc}: a joining node needs the token the first server ({topo.first.name}) "
+                          f"publishes; include it in --limit, or set {name}") from None
 
 
 def generated_agent_token(topo, agent_token) -> list:

@@ -33,11 +33,11 @@ DECOY = ("mkdir -p /opt/decoy/bin && printf '#!/bin/sh\\nsleep 2147483647 &\\nwa
 
 @pytest.fixture(scope="module")
 def hosts(lab):
-    lab.up(2, "bookworm", first=11)
+    lab.up(12, "bookworm", first=11)
     apt = "timeout 300 apt-get -o Acquire::Retries=3"
     for name in (SERVER, AGENT):
         done = sh(lab, name, f"{apt} update -qq && DEBIAN_FRONTEND=noninteractive {apt} install -y -qq "
-                             "python3 python3-yaml iptables procps >/dev/null")
+                             "python3 python3-yaml iptables procps curl >/dev/null")
         assert done.ok, f"{name}: {done.stderr[-1000:]}"
     with K3sMirror(lab.gateway, versions=[V1]) as served:
         yield served
