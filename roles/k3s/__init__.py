@@ -8,6 +8,7 @@ from pathlib import Path
 from vpskit.errors import VpskitError
 from vpskit.exports import Export
 from vpskit.facts import CommandOutputFact, FileFact
+from vpskit.facts.base import q
 from vpskit.resources import (Command, Directory, Fetch, File, FlushHandlers, Handler, Permissions, Service,
                               Upload, Wait)
 from vpskit.role import RolePlan
@@ -16,8 +17,9 @@ from .binary import STAGE, K3sBinary, staged_binary, staged_sums
 from .config import AGENT_TOKEN_FILE, config, render
 from .kubeconfig import merge
 from .release import airgap_arch, binary_asset, images_asset, verify_airgap
-from .nodename import node_name
-from .topology import api_url, topology
+from .binary import BINARY
+from .nodename import name_error, node_name, registered_name
+from .topology import api_port, api_url, topology
 
 CONFIG = "/etc/rancher/k3s/config.yaml"
 TOKEN = "/var/lib/rancher/k3s/server/token"
@@ -134,6 +136,27 @@ def kubeconfig_plan(ctx) -> RolePlan:
 def uninstall_plan(ctx) -> RolePlan:
     """Runs the uninstall script the role wrote (`invoke k3s.uninstall`); nothing when K3s is not there."""
     return RolePlan("k3s", [Command(UNINSTALL, unless=f"! test -x {UNINSTALL}", name="uninstall k3s")])
+
+
+def forget_plan(ctx, host: str) -> RolePlan:
+    """On a surviving server (`invoke k3s.replace HOST`): HOST's old Node deleted, which K3s follows by
+    deleting its node-password secret (docs.k3s.io, agent registration), so the rebuilt host may join by
+    that name; and what it joins with, published from this server."""
+    topo = topology(ctx)
+    if not topo.is_server:
+        raise VpskitError(f"{ctx.host} is not a server: the old node is removed through a surviving server")
+    view = ctx.inventory.host(host)
+    problem = name_error(view.vars.get("k3s_node_name") or host)
+    if problem:
+        raise VpskitError(f"host {host}: {problem}")
+    name = registered_name(view.vars.get("k3s_node_name") or host)
+    delete = Command(f"{BINARY} kubectl delete node {q(name)} --ignore-not-found",
+                     unless=f"! {BINARY} kubectl get node {q(name)} >/dev/null 2>&1", name=f"forget node {name}")
+    address = topo.addresses([next(s for s in topo.servers if s.name == ctx.host)])[0]
+    exports = [Export("k3s_url", value=f"https://{address}:{api_port(ctx)}"),
+               Export("k3s_token", fact=FileFact(TOKEN), secret=True, extract=_content),
+               Export("k3s_agent_token", fact=FileFact(AGENT_TOKEN), secret=True, extract=_content)]
+    return RolePlan("k3s", [delete], exports=exports)
 
 
 def artifacts(ctx, version: str) -> list:

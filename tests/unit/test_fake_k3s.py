@@ -541,3 +541,25 @@ def test_the_mirror_serves_releases_a_corrupted_binary_and_stops(tmp_path):
                                                         "sha256sum-amd64.txt"]
     check = subprocess.run(["sha256sum", "-c", "sha256sum-amd64.txt"], cwd=folder, capture_output=True, text=True)
     assert check.returncode == 0, check.stdout
+
+
+def test_a_rebuilt_host_is_refused_by_its_node_password_until_its_node_is_deleted(hosts, start):
+    first, worker = hosts("s1"), hosts("a1")
+    first.write_config(server_config(**{"node-name": "s1"}))
+    assert start(first, "server").wait_ready()
+    worker.write_config({"token": TOKEN, "server": f"https://127.0.0.1:{first.port}", "node-name": "a1"})
+    old = start(worker, "agent")
+    assert old.wait_ready(), old.log()
+    old.stop()
+    worker.path("/etc/rancher/node/password").unlink()  # the host was rebuilt: a new node password
+    rebuilt = start(worker, "agent")
+    assert not rebuilt.wait_ready(3) and "Node password rejected" in rebuilt.log()
+    rebuilt.stop()
+    kubectl = lambda *args: first.run("kubectl", *args)  # noqa: E731
+    deleted = kubectl("delete", "node", "a1")
+    assert deleted.returncode == 0 and 'node "a1" deleted' in deleted.stdout, deleted.stderr
+    assert kubectl("delete", "node", "a1").returncode == 1
+    assert kubectl("delete", "node/a1", "--ignore-not-found").returncode == 0
+    again = start(worker, "agent")
+    assert again.wait_ready(), again.log()
+    assert "a1" in nodes_by_name(first)

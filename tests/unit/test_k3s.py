@@ -279,3 +279,26 @@ def test_cluster_ports_open_only_to_members_and_the_operator():
     agent = cluster_rules(ctx_for("a1", ["s1"], ["a1"], k3s_flannel_backend="wireguard-native"))
     assert not any(r.port in ("6443", "2379:2380") for r in agent)
     assert {r.port for r in agent if r.proto == "udp"} == {"51820:51821"}
+
+
+def test_a_rebuilt_first_server_joins_through_a_survivor_and_the_old_node_is_forgotten():
+    from vpskit.builtin_roles.k3s import forget_plan
+    store = ExportStore()
+    store.publish(Published("k3s_token", "K10tok::server:sekrit", "s2", "k3s", secret=True))
+    store.publish(Published("k3s_agent_token", "K10tok::node:agentsecret", "s2", "k3s", secret=True))
+    rebuilt = ctx_for("s1", ["s1", "s2", "s3"], store=store, k3s_join_via="s2")
+    result = plan(rebuilt)
+    settings = yaml.safe_load(_config_file(result).content)
+    # not cluster-init (a second cluster): it joins s2, with the survivors' tokens, and publishes nothing
+    assert "cluster-init" not in settings and settings["server"] == "https://10.0.0.2:6443"
+    assert settings["token"] == "K10tok::server:sekrit" and result.exports == []
+    with pytest.raises(VpskitError, match="k3s_join_via 's1' is not another host"):
+        plan(ctx_for("s1", ["s1", "s2", "s3"], store=store, k3s_join_via="s1"))
+    forget = forget_plan(ctx_for("s2", ["s1", "s2", "s3"], ["Agent1"]), "Agent1")
+    command = forget.resources[0]
+    assert command.command == "/usr/local/bin/k3s kubectl delete node agent1 --ignore-not-found"
+    assert command.unless == "! /usr/local/bin/k3s kubectl get node agent1 >/dev/null 2>&1"
+    assert [e.name for e in forget.exports] == ["k3s_url", "k3s_token", "k3s_agent_token"]
+    assert forget.exports[0].value == "https://10.0.0.2:6443"
+    with pytest.raises(VpskitError, match="not a server"):
+        forget_plan(ctx_for("Agent1", ["s1", "s2", "s3"], ["Agent1"]), "s1")
