@@ -35,6 +35,15 @@ def cluster_rules(ctx) -> list[UfwRule]:
     for source in member_ips:
         rules.append(UfwRule("allow", "tcp", "10250", source, f"{TAG}: k3s kubelet"))
         rules.append(UfwRule("allow", flannel[0], flannel[1], source, f"{TAG}: k3s flannel"))
+    extra = ctx.get("k3s_extra_config") or {}
+    for source in member_ips:
+        # Prometheus on one member scrapes node-exporter (host network) on every other one: flannel
+        # masquerades pod traffic to node addresses, so it arrives from the scraping member's address
+        if ctx.get("monitoring_enabled"):
+            rules.append(UfwRule("allow", "tcp", "9100", source, f"{TAG}: node-exporter"))
+        # K3s's embedded registry mirror (Spegel) shares images between members on 5001/tcp
+        if extra.get("embedded-registry"):
+            rules.append(UfwRule("allow", "tcp", "5001", source, f"{TAG}: k3s embedded registry"))
     for cidr, what in ((ctx["k3s_cluster_cidr"], "pods"), (ctx["k3s_service_cidr"], "services")):
         rules.append(UfwRule("allow", "any", "any", cidr, f"{TAG}: k3s {what}"))
     return rules

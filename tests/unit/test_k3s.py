@@ -279,6 +279,14 @@ def test_cluster_ports_open_only_to_members_and_the_operator():
     agent = cluster_rules(ctx_for("a1", ["s1"], ["a1"], k3s_flannel_backend="wireguard-native"))
     assert not any(r.port in ("6443", "2379:2380") for r in agent)
     assert {r.port for r in agent if r.proto == "udp"} == {"51820:51821"}
+    assert not any(r.port in ("9100", "5001") for r in rules)
+
+
+def test_node_exporter_and_the_embedded_registry_are_reachable_from_every_member():
+    rules = cluster_rules(ctx_for("a1", ["s1", "s2", "s3"], ["a1"], monitoring_enabled=True,
+                                  k3s_extra_config={"embedded-registry": True}))
+    assert {r.src for r in rules if r.port == "9100"} == {"10.0.0.1", "10.0.0.2", "10.0.0.3"}
+    assert {r.src for r in rules if r.port == "5001"} == {"10.0.0.1", "10.0.0.2", "10.0.0.3"}
 
 
 def test_a_rebuilt_first_server_joins_through_a_survivor_and_the_old_node_is_forgotten():
