@@ -8,18 +8,26 @@ from pathlib import Path
 from vpskit.errors import VpskitError
 from vpskit.exports import Export
 from vpskit.facts import CommandOutputFact, FileFact
+from vpskit.facts.base import q
 from vpskit.resources import (Command, Directory, Fetch, File, FlushHandlers, Handler, Permissions, Service,
                               Upload, Wait)
 from vpskit.role import RolePlan
 
 from .binary import STAGE, K3sBinary, staged_binary, staged_sums
-from .config import config, render
+from .config import AGENT_TOKEN_FILE, config, render
 from .kubeconfig import merge
 from .release import airgap_arch, binary_asset, images_asset, verify_airgap
-from .topology import api_url, topology
+from .binary import BINARY
+from .nodename import name_error, node_name, registered_name
+from .topology import api_port, api_url, topology
+# spec.yml's checks of this role's variables
+from .flags import extra_config_error  # noqa: F401,E402
+from .labels import labels_error, taints_error  # noqa: F401,E402
+from .versions import version_error  # noqa: F401,E402
 
 CONFIG = "/etc/rancher/k3s/config.yaml"
 TOKEN = "/var/lib/rancher/k3s/server/token"
+AGENT_TOKEN = "/var/lib/rancher/k3s/server/agent-token"
 KUBECONFIG = "/etc/rancher/k3s/k3s.yaml"
 IMAGES = "/var/lib/rancher/k3s/agent/images"
 NODES = "/usr/local/bin/k3s kubectl get nodes -o json"
@@ -30,17 +38,14 @@ def plan(ctx) -> RolePlan:
     topo = topology(ctx)
     version = ctx["k3s_version"]
     unit = "k3s" if topo.is_server else "k3s-agent"
-    token = ctx.get("k3s_token")
-    if token is None and not topo.is_first:
-        try:
-            token = ctx.exports.get("k3s_token")
-        except VpskitError as exc:
-            raise VpskitError(f"{exc}: a joining node needs the token the first server ({topo.first.name}) "
-                              "publishes; include it in --limit, or set k3s_token") from None
+    token, agent_token = tokens(ctx, topo)
     restart = f"restart {unit}"
     resources = [Directory("/etc/rancher/k3s"), Directory(STAGE, mode="0700"), *artifacts(ctx, version),
-                 K3sBinary(version, ctx["k3s_release_url"], airgap=bool(ctx.get("k3s_airgap_dir")), notify=[restart]),
-                 File(CONFIG, content=render(config(ctx, topo, token)), mode="0600", secret=True, notify=[restart]),
+                 K3sBinary(version, ctx["k3s_release_url"], airgap=bool(ctx.get("k3s_airgap_dir")),
+                           snapshot=topo.is_server and topo.ha, notify=[restart]),
+                 *generated_agent_token(topo, agent_token),
+                 File(CONFIG, content=render(config(ctx, topo, token, agent_token)), mode="0600", secret=True,
+                      notify=[restart]),
                  File(f"/etc/systemd/system/{unit}.service", notify=[restart],
                       content=ctx.render("k3s/k3s.service.j2", {"k3s_mode": "server" if topo.is_server else "agent"})),
                  File(UNINSTALL, mode="0700", content=ctx.render("k3s/k3s-uninstall.sh.j2")),
@@ -55,17 +60,76 @@ def plan(ctx) -> RolePlan:
         url = api_url(ctx, topo)
         exports = [Export("k3s_url", value=url),
                    Export("k3s_token", fact=FileFact(TOKEN), secret=True, predict="(the token K3s generates)",
-                          extract=lambda state: state.content.decode().strip() if state.content else None)]
+                          extract=_content),
+                   Export("k3s_agent_token", fact=FileFact(AGENT_TOKEN), secret=True,
+                          predict="(the agent token K3s writes)", extract=_content)]
         resources.append(kubeconfig(ctx, url))
-    # restarting with --no-block would hide a failed join: systemctl waits for READY (bounded by the unit)
-    handlers = [Handler(restart, f"systemctl daemon-reload && systemctl restart {unit}.service")]
+    handlers = [Handler(restart, restart_command(unit, ctx["k3s_ready_timeout"]))]
     return RolePlan("k3s", resources, handlers, exports=exports)
+
+
+def tokens(ctx, topo) -> tuple[str | None, str | None]:
+    """(token, agent token) for this host's config: servers share the server token, agents get the agent one."""
+    token, agent_token = ctx.get("k3s_token"), ctx.get("k3s_agent_token")
+    if topo.is_first:
+        if token and str(token).startswith("K10"):
+            raise VpskitError("k3s_token: a full K10… token cannot start a new cluster (its CA does not exist yet; "
+                              "K3s's token docs: only the short form works on the first server); set the secret "
+                              "alone, e.g. the part after 'server:'")
+        return token, agent_token
+    # every server admits agents with the same agent token; an agent holds that one only
+    token = _given_or_published(ctx, topo, "k3s_token") if topo.is_server else None
+    agent_token = _given_or_published(ctx, topo, "k3s_agent_token")
+    return (token, agent_token) if topo.is_server else (agent_token, None)
+
+
+def _given_or_published(ctx, topo, name: str):
+    if ctx.get(name) is not None:
+        return ctx[name]
+    try:
+        return ctx.exports.get(name)
+    except VpskitError as exc:
+        raise VpskitError(f"{exc}: a joining node needs the token the first server ({topo.first.name}) "
+                          f"publishes; include it in --limit, or set {name}") from None
+
+
+def generated_agent_token(topo, agent_token) -> list:
+    """On the first server, when k3s_agent_token is not set: a random agent token, made once, kept 0600."""
+    if not topo.is_first or agent_token is not None:
+        return []
+    make = (f"umask 077 && head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \\n' > {AGENT_TOKEN_FILE}.new "
+            f"&& mv -f {AGENT_TOKEN_FILE}.new {AGENT_TOKEN_FILE}")
+    return [Command(make, unless=f"test -s {AGENT_TOKEN_FILE}", name="generate the agent token", secret=True)]
+
+
+def _content(state):
+    return state.content.decode().strip() if state.content else None
+
+
+def restart_command(unit: str, seconds: int) -> str:
+    """Restart and wait for READY, bounded by k3s_ready_timeout: the unit itself never times out, as K3s's.
+
+    --no-block would hide a failed join; when the wait ends the start goes on and the run says where to look.
+    """
+    return (f"systemctl daemon-reload && {{ timeout {int(seconds)} systemctl restart {unit}.service || "
+            f"{{ rc=$?; [ $rc -ne 124 ] || echo \"{unit} did not report ready within {int(seconds)} s "
+            f"(k3s_ready_timeout); it is still starting: journalctl -u {unit}\" >&2; exit $rc; }}; }}")
 
 
 def kubeconfig(ctx, url: str) -> Fetch:
     """The first server's k3s.yaml merged into the operator's kubeconfig as context k3s_context_name."""
+    name = context_name(ctx, topology(ctx))
     return Fetch(KUBECONFIG, Path(ctx["k3s_kubeconfig_path"]).expanduser(), name="kubeconfig",
-                 transform=lambda remote, local: merge(remote, local, ctx["k3s_context_name"], url))
+                 transform=lambda remote, local: merge(remote, local, name, url))
+
+
+def context_name(ctx, topo) -> str:
+    """k3s_context_name, else one name per cluster (its first server and API address): a second cluster
+    merged into the same kubeconfig gets its own context instead of replacing the first one's."""
+    if ctx.get("k3s_context_name"):
+        return str(ctx["k3s_context_name"])
+    endpoint = ctx.get("k3s_api_endpoint") or topo.addresses([topo.first])[0]
+    return f"vpskit-{topo.first.name.lower()}-{endpoint}".replace(":", "-").replace("[", "").replace("]", "")
 
 
 def kubeconfig_plan(ctx) -> RolePlan:
@@ -76,6 +140,27 @@ def kubeconfig_plan(ctx) -> RolePlan:
 def uninstall_plan(ctx) -> RolePlan:
     """Runs the uninstall script the role wrote (`invoke k3s.uninstall`); nothing when K3s is not there."""
     return RolePlan("k3s", [Command(UNINSTALL, unless=f"! test -x {UNINSTALL}", name="uninstall k3s")])
+
+
+def forget_plan(ctx, host: str) -> RolePlan:
+    """On a surviving server (`invoke k3s.replace HOST`): HOST's old Node deleted, which K3s follows by
+    deleting its node-password secret (docs.k3s.io, agent registration), so the rebuilt host may join by
+    that name; and what it joins with, published from this server."""
+    topo = topology(ctx)
+    if not topo.is_server:
+        raise VpskitError(f"{ctx.host} is not a server: the old node is removed through a surviving server")
+    view = ctx.inventory.host(host)
+    problem = name_error(view.vars.get("k3s_node_name") or host)
+    if problem:
+        raise VpskitError(f"host {host}: {problem}")
+    name = registered_name(view.vars.get("k3s_node_name") or host)
+    delete = Command(f"{BINARY} kubectl delete node {q(name)} --ignore-not-found",
+                     unless=f"! {BINARY} kubectl get node {q(name)} >/dev/null 2>&1", name=f"forget node {name}")
+    address = topo.addresses([next(s for s in topo.servers if s.name == ctx.host)])[0]
+    exports = [Export("k3s_url", value=f"https://{address}:{api_port(ctx)}"),
+               Export("k3s_token", fact=FileFact(TOKEN), secret=True, extract=_content),
+               Export("k3s_agent_token", fact=FileFact(AGENT_TOKEN), secret=True, extract=_content)]
+    return RolePlan("k3s", [delete], exports=exports)
 
 
 def artifacts(ctx, version: str) -> list:
@@ -98,7 +183,7 @@ def artifacts(ctx, version: str) -> list:
 
 def ready(ctx, topo) -> Wait:
     """The node is Ready, runs the pinned version and, in an HA cluster, votes in etcd again."""
-    name, version = ctx.get("k3s_node_name") or ctx.host, ctx["k3s_version"]
+    name, version = node_name(ctx), ctx["k3s_version"]
 
     def holds(probe) -> bool:
         rc, output = probe

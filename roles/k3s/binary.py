@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 
-from vpskit.errors import RemoteError
+from vpskit.errors import RemoteError, VpskitError
 from vpskit.facts import CommandOutputFact, FileFact, HostInfoFact
 from vpskit.facts.base import q
 from vpskit.resources import Outcome, Resource
 
 from .release import ARCHES, binary_asset, parse_sums, release_url, sums_asset
+from .versions import move_error
 
 BINARY = "/usr/local/bin/k3s"
 STAGE = "/var/lib/vpskit/k3s"
@@ -30,9 +31,11 @@ class K3sBinary(Resource):
 
     kind = "k3s-binary"
 
-    def __init__(self, version: str, base_url: str, airgap: bool = False, **kwargs):
+    def __init__(self, version: str, base_url: str, airgap: bool = False, snapshot: bool = False, **kwargs):
         super().__init__(kwargs.pop("name", f"k3s {version}"), **kwargs)
         self.version, self.base_url, self.airgap = version, base_url, airgap
+        # an etcd server saves a snapshot before its binary moves: the documented way back from an upgrade
+        self.snapshot = snapshot
         self.path = BINARY
 
     def facts(self):
@@ -50,16 +53,27 @@ class K3sBinary(Resource):
         rc, output = facts.get(CommandOutputFact(f"{BINARY} --version"))
         running = VERSION.search(output) if rc == 0 else None
         source = "the air-gap upload" if self.airgap else release_url(self.base_url, self.version)
+        upgrade = None
         if not binary.exists:
             reason = f"install k3s {self.version} from {source}"
         elif running and running.group(1) != self.version:
-            reason = f"upgrade k3s from {running.group(1)} to {self.version}"
+            refused = move_error(running.group(1), self.version)
+            if refused:  # an error, not a block: check mode must refuse it too, not show it as a change
+                raise VpskitError(refused)
+            upgrade = running.group(1)
+            reason = f"upgrade k3s from {upgrade} to {self.version}"
         else:
             reason = f"replace /usr/local/bin/k3s: its sha256 {str(binary.sha256)[:12]}… is not the {self.version} release's"
-        return Outcome.change(reason, plan=arch)
+        return Outcome.change(reason, plan=(arch, upgrade))
 
     def apply(self, session, outcome: Outcome) -> None:
-        result = session.run(install_script(self.version, self.base_url, outcome.plan, self.airgap),
+        arch, upgrade = outcome.plan
+        if upgrade and self.snapshot:
+            saved = session.run(snapshot_command(upgrade), step=self.title, check=False, timeout=600)
+            if not saved.ok:
+                raise RemoteError(session.name, self.title, "the etcd snapshot before the upgrade failed, nothing "
+                                  f"was upgraded: {(saved.stderr.strip() or saved.stdout.strip())[-600:]}")
+        result = session.run(install_script(self.version, self.base_url, arch, self.airgap),
                              step=self.title, check=False, timeout=1800)
         if not result.ok:
             raise RemoteError(session.name, self.title, (result.stderr.strip() or result.stdout.strip())[-800:])
@@ -67,6 +81,12 @@ class K3sBinary(Resource):
     def invalidate(self, facts) -> None:
         facts.invalidate(lambda key: key[0] == "CommandOutputFact",
                          paths=[BINARY, staged_sums(self.version)])
+
+
+def snapshot_command(running: str) -> str:
+    """An on-demand etcd snapshot named for the version being left (K3s keeps it beside the scheduled ones)."""
+    name = "vpskit-pre-upgrade-" + re.sub(r"[^a-z0-9-]", "-", running.lower())
+    return f"{BINARY} etcd-snapshot save --name {q(name)}"
 
 
 def install_script(version: str, base_url: str, arch: str, airgap: bool) -> str:

@@ -4,15 +4,24 @@ from __future__ import annotations
 
 import yaml
 
+from .flags import wrong_role_keys
+from .nodename import node_name
 from .topology import Topology, api_url
 
-SERVER_ONLY = ("tls-san", "disable", "cluster-cidr", "service-cidr", "flannel-backend", "secrets-encryption",
+# the agent token the first server generates when k3s_agent_token is not set (K3s reads it at every start)
+AGENT_TOKEN_FILE = "/var/lib/vpskit/k3s/agent-token"
+
+SERVER_ONLY = ("agent-token", "agent-token-file", "tls-san", "disable", "cluster-cidr", "service-cidr", "flannel-backend", "secrets-encryption",
                "write-kubeconfig-mode", "cluster-init", "etcd-snapshot-schedule-cron", "etcd-snapshot-retention")
 
 
-def config(ctx, topo: Topology, token: str | None) -> dict:
-    """The settings for this host: server (first, joining) or agent. Pure."""
-    settings: dict = {"node-name": ctx.get("k3s_node_name") or ctx.host}
+def config(ctx, topo: Topology, token: str | None, agent_token: str | None = None) -> dict:
+    """The settings for this host: server (first, joining) or agent. Pure.
+
+    `token` is the server token (servers) or the agent token (agents); `agent_token` is what servers admit
+    agents with: never the server token, which is cluster admin on whatever host holds it.
+    """
+    settings: dict = {"node-name": node_name(ctx)}
     for key, var in (("node-ip", "k3s_node_ip"), ("node-external-ip", "k3s_node_external_ip")):
         if ctx.get(var):
             settings[key] = ctx[var]
@@ -36,11 +45,18 @@ def config(ctx, topo: Topology, token: str | None) -> dict:
         if topo.ha:
             settings["etcd-snapshot-schedule-cron"] = ctx["k3s_etcd_snapshot_schedule"]
             settings["etcd-snapshot-retention"] = int(ctx["k3s_etcd_snapshot_retention"])
+        if agent_token is not None:
+            settings["agent-token"] = agent_token
+        elif topo.is_first:
+            settings["agent-token-file"] = AGENT_TOKEN_FILE
     if not topo.is_first:
         settings["server"] = api_url(ctx, topo)
     if token is not None:
         settings["token"] = token
-    settings.update(ctx["k3s_extra_config"] or {})
+    extra = ctx["k3s_extra_config"] or {}
+    # set once for the whole cluster: each host gets the keys its k3s (server or agent) takes
+    skipped = set(wrong_role_keys(extra, topo.is_server))
+    settings.update({k: v for k, v in extra.items() if k not in skipped})
     return settings
 
 

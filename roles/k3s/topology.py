@@ -14,6 +14,9 @@ class Topology:
     servers: list  # HostView, inventory order
     agents: list
     host: str
+    # a rebuilt first server joins through this surviving server (`invoke k3s.replace`) instead of
+    # starting a second cluster with cluster-init
+    join_via: object = None
 
     @property
     def ha(self) -> bool:
@@ -29,7 +32,7 @@ class Topology:
 
     @property
     def is_first(self) -> bool:
-        return self.servers[0].name == self.host
+        return self.servers[0].name == self.host and self.join_via is None
 
     def members(self) -> list:
         return [*self.servers, *self.agents]
@@ -49,9 +52,25 @@ def topology(ctx) -> Topology:
             f"{SERVERS} has {len(servers)} hosts: use 1 (single server) or an odd number ≥ 3. Embedded etcd "
             f"needs a majority to work; with {len(servers)} servers losing {len(servers) // 2} stops the "
             f"cluster, the same as with {len(servers) - 1}, so an even number only adds a way to fail")
-    return Topology(servers, agents, ctx.host)
+    via = ctx.get("k3s_join_via")
+    join_via = None
+    if via and servers[0].name == ctx.host:
+        join_via = next((s for s in servers if s.name == via and s.name != ctx.host), None)
+        if join_via is None:
+            raise VpskitError(f"k3s_join_via {via!r} is not another host of {SERVERS}")
+    return Topology(servers, agents, ctx.host, join_via)
+
+
+def api_port(ctx) -> int:
+    """6443, or the https-listen-port set in k3s_extra_config (every server listens on the same one)."""
+    return int((ctx.get("k3s_extra_config") or {}).get("https-listen-port") or 6443)
 
 
 def api_url(ctx, topo: Topology) -> str:
-    endpoint = ctx.get("k3s_api_endpoint") or topo.addresses([topo.first])[0]
-    return f"https://{endpoint}:6443"
+    """The API clients and joining nodes use; a rebuilt first server joins through its surviving server."""
+    if topo.join_via is not None:
+        endpoint = topo.addresses([topo.join_via])[0]
+    else:
+        endpoint = ctx.get("k3s_api_endpoint") or topo.addresses([topo.first])[0]
+    host = f"[{endpoint}]" if ":" in str(endpoint) else endpoint
+    return f"https://{host}:{api_port(ctx)}"

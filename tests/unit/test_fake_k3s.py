@@ -184,12 +184,6 @@ def test_build_refuses_a_malformed_version(tmp_path):
 
 # -- strict configuration ----------------------------------------------------------------------------------
 @pytest.mark.parametrize("role, config, named", [
-    ("server", {"token": "x", "tls-sans": ["a"]}, "tls-sans"),
-    ("agent", {"token": "x", "server": "https://127.0.0.1:6443", "cluster-init": True}, "cluster-init"),
-    ("agent", {"token": "x", "server": "https://127.0.0.1:6443", "tls-san": ["a"]}, "tls-san"),
-    ("agent", {"token": "x", "server": "https://127.0.0.1:6443", "write-kubeconfig-mode": "0600"},
-     "write-kubeconfig-mode"),
-    ("server", {"disable-apiserver-lb": True}, "disable-apiserver-lb"),
     ("server", {"tls-san": {"a": "b"}}, "tls-san"),
     ("server", {"secrets-encryption": "yes"}, "secrets-encryption"),
     ("server", {"etcd-snapshot-retention": "many"}, "etcd-snapshot-retention"),
@@ -208,6 +202,39 @@ def test_a_config_k3s_would_refuse_fails_naming_the_key(hosts, role, config, nam
     result = host.run(role)
     assert result.returncode == 1
     assert named in result.stderr and "level=fatal" in result.stderr, result.stderr
+
+
+def test_config_keys_k3s_does_not_define_for_the_command_are_skipped_with_a_warning(hosts, start):
+    # k3s-io/k3s pkg/configfilearg/parser.go, stripInvalidFlags: warn and skip, for unknown and other-role keys
+    server = hosts("s")
+    server.write_config(server_config(**{"node-name": "s", "tls-sans": ["a"], "disable-apiserver-lb": True,
+                                         "disable-etcd": False}))
+    daemon = start(server, "server")
+    assert daemon.wait_ready(), daemon.log()
+    assert "Unknown flag --tls-sans found in config.yaml, skipping" in daemon.log()
+    assert "Unknown flag --disable-apiserver-lb found in config.yaml, skipping" in daemon.log()
+    assert "disable-etcd" not in daemon.log().split("skipping")[0]  # a real server flag, taken
+    agent = hosts("a")
+    agent.write_config({"token": TOKEN, "server": f"https://127.0.0.1:{server.port}", "node-name": "a",
+                        "cluster-init": True, "write-kubeconfig-mode": "0600"})
+    joined = start(agent, "agent")
+    assert joined.wait_ready(), joined.log()
+    assert "Unknown flag --cluster-init found in config.yaml, skipping" in joined.log()
+
+
+def test_node_names_are_lowercased_and_labels_the_kubelet_may_not_set_stop_k3s(hosts, start):
+    host = hosts("s")
+    host.write_config(server_config(**{"node-name": "Web1", "node-label": ["node.kubernetes.io/pool=a"]}))
+    daemon = start(host, "server")
+    assert daemon.wait_ready(), daemon.log()
+    assert "web1" in nodes_by_name(host) and "Web1" not in nodes_by_name(host)
+    daemon.stop()
+    host.write_config(server_config(**{"node-name": "web1", "node-label": ["node-role.kubernetes.io/worker=true"]}))
+    result = host.run("server")
+    assert result.returncode == 1 and "unknown 'kubernetes.io' or 'k8s.io' labels" in result.stderr
+    host.write_config(server_config(**{"node-name": "db_1"}))
+    result = host.run("server")
+    assert result.returncode == 1 and "RFC 1123" in result.stderr
 
 
 def test_flags_on_the_command_line_are_strict_too(hosts):
@@ -514,3 +541,25 @@ def test_the_mirror_serves_releases_a_corrupted_binary_and_stops(tmp_path):
                                                         "sha256sum-amd64.txt"]
     check = subprocess.run(["sha256sum", "-c", "sha256sum-amd64.txt"], cwd=folder, capture_output=True, text=True)
     assert check.returncode == 0, check.stdout
+
+
+def test_a_rebuilt_host_is_refused_by_its_node_password_until_its_node_is_deleted(hosts, start):
+    first, worker = hosts("s1"), hosts("a1")
+    first.write_config(server_config(**{"node-name": "s1"}))
+    assert start(first, "server").wait_ready()
+    worker.write_config({"token": TOKEN, "server": f"https://127.0.0.1:{first.port}", "node-name": "a1"})
+    old = start(worker, "agent")
+    assert old.wait_ready(), old.log()
+    old.stop()
+    worker.path("/etc/rancher/node/password").unlink()  # the host was rebuilt: a new node password
+    rebuilt = start(worker, "agent")
+    assert not rebuilt.wait_ready(3) and "Node password rejected" in rebuilt.log()
+    rebuilt.stop()
+    kubectl = lambda *args: first.run("kubectl", *args)  # noqa: E731
+    deleted = kubectl("delete", "node", "a1")
+    assert deleted.returncode == 0 and 'node "a1" deleted' in deleted.stdout, deleted.stderr
+    assert kubectl("delete", "node", "a1").returncode == 1
+    assert kubectl("delete", "node/a1", "--ignore-not-found").returncode == 0
+    again = start(worker, "agent")
+    assert again.wait_ready(), again.log()
+    assert "a1" in nodes_by_name(first)

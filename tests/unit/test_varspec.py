@@ -29,7 +29,7 @@ def test_every_built_in_roles_spec_loads_and_names_only_its_own_variables():
     for role in RoleLibrary().all():
         assert set(role.spec) <= set(role.defaults), role.name
     specs = all_specs(RoleLibrary().all())
-    assert specs["backups_dir"].format == "owned_dir" and specs["k3s_version"].format == "version"
+    assert specs["backups_dir"].format == "owned_dir" and specs["certs_chart_version"].format == "version"
     assert specs["monitoring_receivers"].secret == ("url", "password")
 
 

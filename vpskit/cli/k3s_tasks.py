@@ -66,6 +66,40 @@ def uninstall(c, inventory=None, limit=None, set_=None, trust_new_hosts=False, r
               roles_path, trust_new_hosts, limit)
 
 
+@task(help={**{k: v for k, v in SHORT_HELP.items() if k not in ("limit", "forks")},
+            "host": "the rebuilt host (its inventory name)", "yes": "do not ask for confirmation"},
+      iterable=["set_"])
+def replace(c, host, inventory=None, set_=None, trust_new_hosts=False, roles_path=None, yes=False):
+    """Rejoin a rebuilt HOST: its old node removed through a surviving server, then the role on HOST alone."""
+    from ..builtin_roles.k3s import forget_plan
+    project = _project(inventory, set_, roles_path, None)
+    inv = project.inventory
+    servers = [n for n in inv.hosts if "k3s_servers" in inv.hosts[n].groups]
+    agents = [n for n in inv.hosts if "k3s_agents" in inv.hosts[n].groups and n not in servers]
+    if host not in servers + agents:
+        fail(f"{host} is in neither k3s_servers nor k3s_agents")
+    survivors = [s for s in servers if s != host]
+    if not survivors:
+        fail(f"{host} is the only server: there is no cluster to rejoin; restore it from a backup "
+             "(invoke backups.restore --what k3s prints the procedure)")
+    survivor = survivors[0]
+    first = servers[0] == host
+    how = f"join the cluster through {survivor} (not start a new one)" if first else "join the cluster again"
+    if not yes and input(f"replace {host}: delete its node from the cluster through {survivor}, then install K3s "
+                         f"on the rebuilt {host} and {how}? [y/N] ").strip().lower() != "y":
+        raise Exit("replace cancelled", code=1)
+    extra = [f"k3s_join_via={survivor}"] if first else []
+    project = _project(inventory, [*(set_ or []), *extra], roles_path, None)
+    forget = Role("k3s-forget", SimpleNamespace(plan=lambda ctx: forget_plan(ctx, host), __doc__="k3s forget"), {})
+    library = RoleLibrary(project.library.user_paths, given=[forget])
+    plays = [Play(f"k3s replace: forget {host} (on {survivor})", survivor, [forget.name]),
+             Play(f"k3s replace: join {host}", host, ["k3s"])]
+    results = _execute(project, f"{survivor},{host}", RunOptions(trust_new_hosts=trust_new_hosts), plays, library,
+                       sys.stdout)
+    if any(r.failed for r in results):
+        raise Exit(code=1)
+
+
 def _project(inventory, set_, roles_path, only):
     try:
         return load_project(inventory, set_, roles_path, only=only)
@@ -95,4 +129,4 @@ def _run_only(plan, name: str, patterns: list[str], inventory, set_, roles_path,
 
 
 def namespace() -> Collection:
-    return Collection("k3s", run, upgrade, kubeconfig, uninstall)
+    return Collection("k3s", run, upgrade, kubeconfig, uninstall, replace)

@@ -7,10 +7,11 @@ import yaml
 from .checks import check_value, coerce, describe, split_items
 from .flags import CRITICAL_DEFAULTS, REMOVED_FLAGS, SHORT_FLAGS, flag_specs
 from .host import CONFIG_FILE, Paths
-from .logs import FatalError
+from .logs import FatalError, log
 
 
-def accept(settings: dict, key: str, value, role: str, specs: dict, where: str, append_lists: bool = False) -> None:
+def accept(settings: dict, key: str, value, role: str, specs: dict, where: str, append_lists: bool = False,
+           from_file: bool = False) -> None:
     """Checks one key for this role and merges it: a `key+` (or a --flag after config) appends to a list;
     anything else replaces, as k3s merges config.yaml, its drop-ins and the command line."""
     append = key.endswith("+")
@@ -18,9 +19,14 @@ def accept(settings: dict, key: str, value, role: str, specs: dict, where: str, 
     if name in REMOVED_FLAGS:
         raise FatalError(f'{where}: "{name}" was removed from k3s; use {REMOVED_FLAGS[name]}')
     spec = specs.get(name)
-    if spec is None:
-        raise FatalError(f'{where}: unknown key "{name}": not a k3s {role} flag')
-    if spec["scope"] not in ("both", role):
+    if spec is None or spec["scope"] not in ("both", role):
+        if from_file:
+            # k3s-io/k3s pkg/configfilearg/parser.go (stripInvalidFlags): a config-file key the command does not
+            # define, unknown or of the other role, is logged and skipped; the command line stays strict
+            log("warning", f"Unknown flag --{name} found in config.yaml, skipping")
+            return
+        if spec is None:
+            raise FatalError(f'{where}: unknown key "{name}": not a k3s {role} flag')
         raise FatalError(f'{where}: "{name}" is a k3s {spec["scope"]} flag; k3s {role} does not accept it')
     value = coerce(name, value, spec, where)
     if spec["kind"] == "list" and spec["check"]:
@@ -83,7 +89,7 @@ def load_settings(role: str, argv: list[str], paths: Paths, environ: dict) -> di
     settings: dict = {}
     for path in config_files(paths, str(config_path)):
         for key, value in load_yaml_mapping(path).items():
-            accept(settings, str(key), value, role, specs, str(path))
+            accept(settings, str(key), value, role, specs, str(path), from_file=True)
     for env_name, key in (("K3S_TOKEN", "token"), ("K3S_URL", "server"), ("K3S_NODE_NAME", "node-name")):
         if environ.get(env_name):
             accept(settings, key, environ[env_name], role, specs, env_name)

@@ -50,6 +50,7 @@ enable-pprof                         both    bool
 rootless                             both    bool
 prefer-bundled-bin                   both    bool
 docker                               both    bool
+airgap-extra-registry                both    list
 vpn-auth                             both    str
 vpn-auth-file                        both    str
 disable-apiserver-lb                 agent   bool
@@ -109,6 +110,9 @@ etcd-s3-timeout                      server  str
 default-local-storage-path           server  str
 disable                              server  list  components
 disable-scheduler                    server  bool
+disable-apiserver                    server  bool
+disable-controller-manager           server  bool
+disable-etcd                         server  bool
 disable-cloud-controller             server  bool
 disable-kube-proxy                   server  bool
 disable-network-policy               server  bool

@@ -37,7 +37,8 @@ def node_table(items: list[dict]) -> str:
 
 
 def kubectl(argv: list[str], paths: Paths, environ: dict) -> int:
-    output, words, index, namespace, tail, selectors = None, [], 0, "default", None, []
+    output, words, index, namespace, tail, ignore_missing = None, [], 0, "default", None, False
+    selectors = []
     while index < len(argv):
         arg = argv[index]
         index += 1
@@ -52,7 +53,7 @@ def kubectl(argv: list[str], paths: Paths, environ: dict) -> int:
             namespace = argv[index] if index < len(argv) else ""
             index += 1
         elif arg == "--ignore-not-found":
-            continue
+            ignore_missing = True
         elif arg in ("-l", "--selector", "--field-selector") and index < len(argv):
             # kubectl delete KIND -l LABELS --field-selector metadata.name=NAME deletes what matches both
             selectors.append((arg, argv[index]))
@@ -64,6 +65,8 @@ def kubectl(argv: list[str], paths: Paths, environ: dict) -> int:
             words.append(arg)
     if words[:1] == ["delete"] and selectors:
         return helm.delete_selected(paths, namespace, words[1:], selectors)
+    if words[:1] == ["delete"] and _node_targets(words[1:]) is not None:
+        return _delete_nodes(_node_targets(words[1:]), ignore_missing, paths, environ)
     if words[:1] == ["delete"]:
         return helm.delete(paths, namespace, words[1:])
     if words[:1] == ["logs"] or (words[:1] == ["get"] and words[1:2] != ["nodes"] and words[1:2] != ["node"]
@@ -73,11 +76,8 @@ def kubectl(argv: list[str], paths: Paths, environ: dict) -> int:
             or output not in (None, "json", "wide", "name"):
         print("error: the fake k3s supports only: get nodes [NAME] [-o json|wide|name]", file=sys.stderr)
         return 1
-    config_path = paths.host(environ.get("KUBECONFIG") or KUBECONFIG_FILE)
-    try:
-        server = yaml.safe_load(config_path.read_text())["clusters"][0]["cluster"]["server"]
-    except OSError as exc:
-        print(f'error: error loading config file "{config_path}": {exc.strerror.lower()}', file=sys.stderr)
+    server = _server(paths, environ)
+    if server is None:
         return 1
     try:
         items = http_call(server, "/nodes")["items"]
@@ -99,6 +99,40 @@ def kubectl(argv: list[str], paths: Paths, environ: dict) -> int:
         print("\n".join(f"node/{i['metadata']['name']}" for i in items))
     else:
         print(node_table(items))
+    return 0
+
+
+def _server(paths: Paths, environ: dict) -> str | None:
+    config_path = paths.host(environ.get("KUBECONFIG") or KUBECONFIG_FILE)
+    try:
+        return yaml.safe_load(config_path.read_text())["clusters"][0]["cluster"]["server"]
+    except OSError as exc:
+        print(f'error: error loading config file "{config_path}": {exc.strerror.lower()}', file=sys.stderr)
+        return None
+
+
+def _node_targets(words: list[str]) -> list[str] | None:
+    """The node names of `delete node A B` / `delete node/A`, or None when this deletes something else."""
+    if words[:1] and words[0] in ("node", "nodes", "no"):
+        return words[1:]
+    if words and all(w.startswith(("node/", "nodes/")) for w in words):
+        return [w.split("/", 1)[1] for w in words]
+    return None
+
+
+def _delete_nodes(names: list[str], ignore_missing: bool, paths: Paths, environ: dict) -> int:
+    server = _server(paths, environ)
+    if server is None:
+        return 1
+    for name in names:
+        try:
+            http_call(server, "/delete-node", {"name": name})
+            print(f'node "{name}" deleted')
+        except ApiError as exc:
+            if exc.status == 404 and ignore_missing:
+                continue
+            print(f"Error from server (NotFound): {exc}" if exc.status == 404 else f"error: {exc}", file=sys.stderr)
+            return 1
     return 0
 
 

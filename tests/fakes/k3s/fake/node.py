@@ -17,6 +17,8 @@ from .notify import sd_notify
 from .routes import LocalApi, ProxyApi
 from .state import ClusterState
 from .tokens import Token
+from .kubelet import check_node
+from .pods import start_pods
 from .version import VERSION
 
 
@@ -31,10 +33,12 @@ class Node(NodeIdentity, NodeFiles, ClusterLink):
         self.upstream = settings.get("server")
         self.port = int(settings.get("https-listen-port") or environ.get("FAKE_K3S_PORT") or DEFAULT_PORT)
         self.password = self._node_password()
-        name = settings.get("node-name") or socket.gethostname()
+        # k3s-io/k3s pkg/util/net.go (GetHostnameAndIPs): the given or host name, lowercased
+        name = (settings.get("node-name") or socket.gethostname()).lower()
         if settings.get("with-node-id"):
             name += "-" + hashlib.sha256(self.password.encode()).hexdigest()[:8]
         self.name = name
+        check_node(name, settings.get("node-label", []))
         self.token: Token | None = None
         self.state: ClusterState | None = None
         self.api_server: ApiServer | None = None
@@ -50,6 +54,7 @@ class Node(NodeIdentity, NodeFiles, ClusterLink):
             started = self.start_first_server()
         if not started:
             return 0
+        start_pods(self.data_dir, self.environ)
         self.beat()
         threading.Thread(target=self.heartbeats, name="heartbeat", daemon=True).start()
         sd_notify("READY=1", self.environ)

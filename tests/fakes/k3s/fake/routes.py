@@ -20,6 +20,7 @@ class LocalApi:
             ("POST", "/join"): lambda: self.state.join(body),
             ("POST", "/heartbeat"): lambda: self.state.heartbeat(body),
             ("POST", "/event"): lambda: self.state.record_event(body),
+            ("POST", "/delete-node"): lambda: self.state.delete_node(body),
         }
         route = routes.get((method, path))
         if route is None:

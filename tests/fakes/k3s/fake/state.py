@@ -65,6 +65,16 @@ class ClusterState:
             node.update(role=role, version=version)
             self.save()
 
+    def delete_node(self, request: dict) -> dict:
+        """`kubectl delete node NAME`: the Node goes, and with it its node password (docs.k3s.io, "Agent
+        Registration": deleting the node cleans up its node-password secret so a host may rejoin by that name)."""
+        name = str(request.get("name") or "")
+        with self.lock:
+            if self.data["nodes"].pop(name, None) is None:
+                raise ApiError(404, f'nodes "{name}" not found')
+            self.save()
+        return {"deleted": name}
+
     def heartbeat(self, beat: dict) -> dict:
         name = str(beat.get("name") or "")
         if not self.admits(beat.get("role", "agent"), beat.get("token", "")):
