@@ -216,3 +216,18 @@ def test_a_host_that_never_connects_keeps_what_was_remembered(tmp_path):
     store.update({"192.0.2.7": Remembered("ops", 22)})
     results, _out = run(tmp_path, [host(tmp_path)], [own_role(tmp_path)], refused=[("ops", 22), ("root", 22)])
     assert results[0].unreachable and store.get("192.0.2.7") == Remembered("ops", 22)
+
+
+def test_a_cli_run_of_own_roles_tries_no_built_in_roles_login(tmp_path):
+    from tests.unit.test_extending import make_project
+    from vpskit.cli.common import load_project
+    path, _folder = make_project(tmp_path)
+    project = load_project(str(path), None, only=["motd"])
+    hosts = project.inventory.select(None)
+    run_ = Run(project.inventory, hosts, project.plays, project.library, project.templates, RunOptions(),
+               Reporter(stream=io.StringIO()), connect=RefusingConnection)
+    assert run_.states["h1"].logins.rule == OWN_ROLES and run_.states["h1"].logins.logins == [Login("root", 22)]
+    both = load_project(str(path), None, only=["motd", "base"])
+    run_ = Run(both.inventory, both.inventory.select(None), both.plays, both.library, both.templates, RunOptions(),
+               Reporter(stream=io.StringIO()), connect=RefusingConnection)
+    assert run_.states["h1"].logins.rule == FRESH and Login("ops", 22) in run_.states["h1"].logins.logins
