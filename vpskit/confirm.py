@@ -71,11 +71,14 @@ class Guard:
         self.session.run(script, step=f"{self.role}: schedule automatic revert in {self.confirm.timeout}s")
         self.armed = True
 
-    def verify(self, target) -> None:
-        """Opens a new connection as the operator will next time; raises when it does not work."""
+    def verify(self, target) -> str | None:
+        """Opens a new connection as the operator will next time; raises when it does not work.
+
+        Returns the fingerprint of the key that logged in (None when unknown)."""
         try:
             with Connection(target) as fresh:
                 result = fresh.run("true")
+                identity = getattr(fresh, "identity", None)
         except LoginRefusedError as exc:
             # the open session restores the snapshot: no lockout advice for the operator here
             raise VpskitError(f"a fresh login as {target.user}@{target.address}:{target.port} failed: "
@@ -85,6 +88,7 @@ class Guard:
         if not result.ok:
             raise VpskitError(f"a fresh login as {target.user}@{target.address}:{target.port} cannot run commands "
                               f"as root: {result.stderr.strip()[:300]}")
+        return identity
 
     def disarm(self) -> None:
         """Cancels the revert; fails if the timer already fired (confirmation came too late)."""

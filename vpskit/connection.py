@@ -46,6 +46,8 @@ class Target:
     trust_new_hosts: bool = False
     # other (user, port) logins to try when the first is refused, e.g. the admin user once root login is off
     fallbacks: list[tuple[str, int]] = field(default_factory=list)
+    # SHA256 fingerprint of the key that worked last time: offered first among the agent's keys
+    identity: str | None = None
 
     def logins(self) -> list[tuple[str, int]]:
         result = [(self.user, self.port)]
@@ -99,6 +101,39 @@ class _TrustAndRecord(paramiko.MissingHostKeyPolicy):
         with open(self.path, "a", encoding="ascii") as fh:
             fh.write(f"{hostname} {key.get_name()} {key.get_base64()}\n")
         client.get_host_keys().add(hostname, key.get_name(), key)
+
+
+def host_key_known(address: str, ports: list[int], known_hosts: list[str]) -> bool:
+    """True when any known_hosts file holds a key for this address on one of these ports (hashed names too)."""
+    keys = paramiko.HostKeys()
+    for path in known_hosts:
+        expanded = os.path.expanduser(path)
+        if os.path.exists(expanded):
+            try:
+                keys.load(expanded)
+            except (OSError, SSHException, ValueError):
+                continue  # the connection reports an unreadable file; here it only means "not seen"
+    return any(keys.lookup(address if port == 22 else f"[{address}]:{port}") for port in dict.fromkeys(ports))
+
+
+def _fingerprint(key) -> str | None:
+    try:
+        return key.fingerprint if key is not None else None
+    except Exception:  # noqa: BLE001 - a key type paramiko cannot hash is simply not remembered
+        return None
+
+
+def _agent_key(identity: str):
+    """The SSH agent's key with this fingerprint, or None (no agent, or the key is no longer in it)."""
+    try:
+        agent = paramiko.Agent()
+    except SSHException:
+        return None
+    for key in agent.get_keys():
+        if _fingerprint(key) == identity:
+            return key
+    agent.close()
+    return None
 
 
 def _is_transient(error: Exception) -> bool:
@@ -178,6 +213,9 @@ class Connection:
         self.user, self.port = target.user, target.port
         self.connections_opened = 0
         self.commands_run = 0
+        # the key that worked (SHA256 fingerprint), and the logins refused before it: what a run remembers
+        self.identity: str | None = None
+        self.refused: list[tuple[str, int, str]] = []
 
     # -- opening -----------------------------------------------------------------------------
     def open(self) -> None:
@@ -194,6 +232,8 @@ class Connection:
                     self._fabric = self._connect_once(user, port)
                     self.user, self.port = user, port
                     self.connections_opened += 1
+                    self.refused = refused
+                    self.identity = _fingerprint(getattr(self._fabric.transport.auth_handler, "private_key", None))
                     return
                 except HostKeyError:
                     raise
@@ -236,6 +276,11 @@ class Connection:
         }
         if t.key_file:
             connect_kwargs["key_filename"] = [os.path.expanduser(t.key_file)]
+        elif t.identity:
+            # paramiko tries an explicit key before the agent's, so the one that worked last time goes first
+            remembered = _agent_key(t.identity)
+            if remembered is not None:
+                connect_kwargs["pkey"] = remembered
         config = Config(overrides={"load_ssh_configs": False})
         connect_kwargs["sock"] = sock = _tcp_socket(t.address, port, t.connect_timeout)
         try:

@@ -21,9 +21,12 @@ class PlanExecutor:
     """Executes plans in order on one host session and records every step through `record`."""
 
     def __init__(self, session: HostSession, check: bool, record: Record,
-                 verify_target: Callable[[Login | None], Target], play: str = ""):
+                 verify_target: Callable[[Login | None], Target], play: str = "",
+                 proven: Callable[[Target, "str | None"], None] = lambda target, identity: None):
         self.session, self.check, self.record = session, check, record
         self.verify_target, self.play = verify_target, play
+        # told of each login a fresh connection proved, so the next run starts with it
+        self.proven = proven
 
     def run(self, plans: list[RolePlan], first_facts: list[Fact] = (),
             preflight: Callable[[object], None] = lambda facts: None) -> list[Published]:
@@ -55,8 +58,10 @@ class PlanExecutor:
                     self._step(plan.role, resource, notified, guard)
                 self._handlers(plan, notified)
                 if guard and guard.armed:
-                    guard.verify(self._confirm_target(plan))
+                    target = self._confirm_target(plan)
+                    identity = guard.verify(target)
                     guard.disarm()
+                    self.proven(target, identity)
                     self.record(plan.role, "fresh login confirmed", "ok",
                                 "a new SSH connection works after the changes; automatic revert cancelled", None)
             except VpskitError as exc:

@@ -39,6 +39,8 @@ class HostResult:
     fact_batches: int = 0
     facts: int = 0
     seconds: float = 0.0
+    # how vpskit logged in: the rule that ordered the logins, the one that worked, any refused before it
+    login: dict | None = None
 
     def count(self, status: str) -> int:
         return sum(1 for s in self.steps if s.status == status) + (1 if status == "failed" and self.error and

@@ -13,7 +13,8 @@ from .exports import ExportStore
 from .facts.lock import LOCK_PATH, HostLockFact, LockState, new_run_id, operator_name
 from .hostrun import PlanExecutor
 from .inventory.model import Host, Inventory
-from .logins import logins_for, target_for
+from .knownlogins import Remembered
+from .logins import LoginPlan, fell_back, plan_logins, plan_target, remember, target_for, worked
 from .playbook import Play, batches, select
 from .role import Login, Role, RolePlan
 from .results import HostResult, PlayResult, StepResult
@@ -40,8 +41,10 @@ class HostState:
     """One host across the plays of a run: its session (opened once), results, and whether it dropped out."""
 
     host: Host
-    logins: list[Login]
+    logins: LoginPlan
     result: HostResult
+    # the login the next run should start with: the one that opened the session, or one a fresh login proved
+    works: Remembered | None = None
     connection: Connection | None = None
     session: HostSession | None = None
     runtime: dict = field(default_factory=dict)
@@ -64,8 +67,12 @@ class Run:
         self.exports = ExportStore(on_secret=self.masker.add)
         # every known role's logins, not only this run's: `invoke base` must find its way into a hardened host
         known = login_roles if login_roles is not None else library.all()
-        known = [*known, *(library.load(name) for play in plays for name in play.roles)]
-        self.states = {h.name: HostState(h, logins_for(h, known), HostResult(h.name)) for h in hosts}
+        running = [library.load(name) for play in plays for name in play.roles]
+        known = [*known, *running]
+        # no login is tried that cannot work: the user's own roles that leave none cannot have moved it
+        own = login_roles is None and bool(running) and all(r.origin != "built-in" for r in running)
+        self.states = {h.name: HostState(h, plan_logins(h, known, own and not any(r.logins(h.values) for r in running)),
+                                         HostResult(h.name)) for h in hosts}
         self.play_results: list[PlayResult] = []
         self.run_id = new_run_id()
 
@@ -79,6 +86,7 @@ class Run:
         finally:
             for state in self.states.values():
                 self._close(state)
+            self._remember()
         results = [s.result for s in self.states.values()]
         self.reporter.finish(results, self.play_results)
         return results
@@ -113,7 +121,8 @@ class Run:
                 self._open(state)
             plans = self._plans(play, roles, state)
             executor = PlanExecutor(state.session, self.options.check, self._recorder(state, play.name),
-                                    lambda login: self._confirm_target(state, login), play.name)
+                                    lambda login: self._confirm_target(state, login), play.name,
+                                    lambda target, identity: self._proven(state, target, identity))
             lock = [self._lock_fact(state)] if first else []
             for item in executor.run(plans, lock, lambda facts: self._hold_lock(state, facts, lock)):
                 self.exports.publish(item)
@@ -130,11 +139,20 @@ class Run:
             self.reporter.host_done(state.result)
 
     def _open(self, state: HostState) -> None:
-        state.connection = self.connect(target_for(state.host, state.logins, self.options.trust_new_hosts),
+        state.connection = self.connect(plan_target(state.logins, state.host, self.options.trust_new_hosts),
                                       on_retry=lambda message: self.reporter.note(state.host.name, message))
         state.session = HostSession(state.host.name, state.connection, self.options.check, self.masker,
                                     note=lambda message: self.reporter.note(state.host.name, message))
+        state.result.login = state.logins.describe()
         state.connection.open()
+        state.works = worked(state.connection)
+        moved = fell_back(state.logins, state.connection)
+        if moved:
+            self.reporter.note(state.host.name, moved)
+        refused = getattr(state.connection, "refused", [])
+        state.result.login.update(user=state.connection.user, port=state.connection.port,
+                                  identity=state.works.identity, fell_back=moved,
+                                  refused=[f"{user}@{port}" for user, port, _reason in refused])
         state.runtime = {"vpskit_login_user": state.connection.user, "vpskit_login_port": state.connection.port,
                          "vpskit_controller_address": state.connection.local_address()}
 
@@ -175,7 +193,21 @@ class Run:
 
     def _confirm_target(self, state: HostState, login: Login | None):
         current = Login(state.connection.user, state.connection.port)
-        return target_for(state.host, [login or current], self.options.trust_new_hosts)
+        return target_for(state.host, [login or current], self.options.trust_new_hosts,
+                          state.works.identity if state.works else None)
+
+    def _proven(self, state: HostState, target, identity: str | None) -> None:
+        """A fresh login proved after a change (the ssh role moving to the admin): the next run starts there."""
+        state.works = Remembered(target.user, target.port, identity or (state.works and state.works.identity))
+        if state.result.login is not None:
+            state.result.login["next"] = state.works.label()
+
+    def _remember(self) -> None:
+        """Writes the logins that worked; a file that cannot be written costs the next run a fallback, not this run."""
+        try:
+            remember([(s.logins, s.works) for s in self.states.values() if s.works is not None])
+        except (VpskitError, OSError) as exc:
+            self.reporter.note("-", f"the remembered logins were not saved: {exc}")
 
     def _close(self, state: HostState) -> None:
         result = state.result

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.helpers import invoke, lynis_index, password_login, sh
+from tests.e2e.helpers import invoke, journal_mark, lynis_index, password_login, sh, sshd_logins
 from vpskit.lab import Lab
 
 # CI sets this so a machine that cannot run the lab fails loudly instead of skipping
@@ -99,7 +99,10 @@ def hardened(lab, fresh, harden_inventory):
     """Fresh hosts: password login works as on a new VPS; then one bootstrap hardens both."""
     password = lab.password_path.read_text().strip()
     before = {r: password_login(lab.load_state().hosts[n].address, "root", password) for r, n in HARDEN_HOSTS.items()}
+    since = journal_mark()
     run = invoke("bootstrap", "-i", str(harden_inventory), "--quiet")
     print(run.stdout[-3000:])
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr
-    return {"password_before": before}
+    # sshd's view of the first bootstrap's logins, for the remembered-logins tests (tests/e2e/test_logins.py)
+    logins = {r: sshd_logins(lab, n, since, ADMIN) for r, n in HARDEN_HOSTS.items()}
+    return {"password_before": before, "first_logins": logins}

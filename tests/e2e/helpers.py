@@ -149,3 +149,31 @@ def burst_until_banned(target: str, source: str, banned, attempts: int = 12) -> 
             return True
         time.sleep(1)
     return False
+
+
+# sshd's lines for a login that did not authenticate (OpenSSH 9.2 to 10: sshd, sshd-session, sshd-auth)
+FAILED_AUTH = re.compile(r"Invalid user |Failed \w+ for |(?:invalid|authenticating) user |ROOT LOGIN REFUSED|"
+                         r"not allowed because|maximum authentication attempts|Authentication refused")
+FAILED_CONNECTION = re.compile(r"(?:Connection closed by|Disconnected from) (?:invalid|authenticating) user ")
+
+
+def journal_mark() -> int:
+    """A whole second after every line logged so far: the start of a `sshd_logins` window."""
+    mark = int(time.time()) + 1
+    time.sleep(mark - time.time() + 0.05)
+    return mark
+
+
+def sshd_logins(lab, name: str, since: int, user: str = "root") -> dict:
+    """sshd's journal on a lab host since `since`, counted as the bench does: accepted logins, failed ones.
+
+    The query's own login is left out by its source port, so the counts are the run's alone."""
+    with Connection(lab_target(lab, name, user)) as conn:
+        conn.open()
+        own = conn._fabric.transport.sock.getsockname()[1]
+        text = conn.run(f"journalctl --since @{since} --no-pager -o cat -t sshd -t sshd-session -t sshd-auth").stdout
+    lines = [line for line in text.splitlines() if not re.search(rf" port {own}\b", line)]
+    return {"accepted": sum("Accepted publickey for " in line for line in lines),
+            "failed": sum(bool(FAILED_AUTH.search(line)) for line in lines),
+            "failed_connections": sum(bool(FAILED_CONNECTION.search(line)) for line in lines),
+            "lines": [line for line in lines if "Accepted" in line or FAILED_AUTH.search(line)]}

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-from ..connection import Connection
 from ..errors import VpskitError
 from ..facts.system import CommandOutputFact
 from ..inventory.model import Host
-from ..logins import logins_for, target_for
+from ..logins import connect
 from ..session import HostSession
 from .checklist import checklist, probes_of
 from .model import Finding, HostAudit, ItemResult, Probes
@@ -35,7 +34,7 @@ def audit_host(host: Host, roles, trust_new_hosts: bool = False) -> HostAudit:
     commands = probes_of(items)
     facts = {name: CommandOutputFact(command) for name, command in commands.items()}
     try:
-        with Connection(target_for(host, logins_for(host, roles), trust_new_hosts)) as conn:
+        with connect(host, roles, trust_new_hosts) as conn:
             cache = HostSession(host.name, conn).facts  # the run's own fact batching, read-only here
             cache.ensure(facts.values())
             probes = Probes({name: cache.get(fact) for name, fact in facts.items()})

@@ -7,9 +7,8 @@ import shlex
 
 from invoke import Collection, Exit, task
 
-from ..connection import Connection
 from ..errors import VpskitError
-from ..logins import logins_for, target_for
+from ..logins import connect
 from ..playbook import select
 from ..secrets import Masker, collect_secrets
 from .common import RUN_HELP, fail, load_project, run_roles
@@ -94,7 +93,7 @@ def _on_hosts(command: str, inventory, limit, set_, trust_new_hosts, roles_path,
     for host in hosts:
         masker = Masker(collect_secrets(host.values) | host.secrets)
         try:
-            with Connection(target_for(host, logins_for(host, roles), trust_new_hosts)) as conn:
+            with connect(host, roles, trust_new_hosts) as conn:
                 result = conn.run(f"{PROGRAM} {command}", timeout=3600)
         except VpskitError as exc:
             print(f"{host.name}: {masker.mask(str(exc))}")

@@ -11,11 +11,10 @@ from pathlib import Path
 
 from invoke import Collection, task
 
-from ..connection import Connection
 from ..errors import VpskitError
 from ..lab import Lab
 from ..lab.breaks import BREAKS, find, lab_addresses, refuse_non_lab
-from ..logins import logins_for, target_for
+from ..logins import connect
 from ..paths import LAB_INVENTORY
 from .common import fail, load_project
 
@@ -107,7 +106,7 @@ def break_(c, host=None, scenario=None, list_=False, inventory=None):
         hosts = project.inventory.select(host)
         refuse_non_lab(hosts, lab_addresses())
         for target in hosts:
-            with Connection(target_for(target, logins_for(target, project.library.all()))) as conn:
+            with connect(target, project.library.all()) as conn:
                 result = conn.run(chosen.command)
             if not result.ok:
                 fail(f"{target.name}: scenario {chosen.name} did not apply (exit {result.rc}): "

@@ -6,12 +6,11 @@ import json as jsonlib
 
 from invoke import Collection, task
 
-from ..connection import Connection
 from ..errors import VpskitError
 from ..facts import HostInfoFact
 from ..gather import FactCache
 from ..secrets import Masker, collect_secrets
-from ..logins import logins_for, target_for
+from ..logins import connect
 from ..roleloader import RoleLibrary
 from . import audit_tasks, backups_tasks, k3s_tasks, lab_tasks, runbook_tasks
 from .common import RUN_HELP, fail, load_project, run_roles
@@ -61,7 +60,7 @@ def facts(c, host, inventory=None, trust_new_hosts=False, roles_path=None):
     try:
         project = load_project(inventory, None, roles_path)
         chosen = project.inventory.select(host)[0]
-        with Connection(target_for(chosen, logins_for(chosen, project.library.all()), trust_new_hosts)) as conn:
+        with connect(chosen, project.library.all(), trust_new_hosts) as conn:
             cache = FactCache(chosen.name, lambda script: conn.run("sh -s", stdin=script.encode()))
             info = cache.get(HostInfoFact())
     except VpskitError as exc:

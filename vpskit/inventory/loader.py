@@ -241,8 +241,8 @@ def _all_groups(groups: dict[str, Group], direct: list[str]) -> set[str]:
 
 
 def _resolve_paths(host: Host, base: Path) -> None:
-    """Relative key and known_hosts paths are relative to the inventory file, as users expect."""
-    for key in ("vpskit_ssh_key", "vpskit_known_hosts"):
+    """Relative key, known_hosts and known_logins paths are relative to the inventory file, as users expect."""
+    for key in ("vpskit_ssh_key", "vpskit_known_hosts", "vpskit_known_logins"):
         var = host.vars.get(key)
         if var and isinstance(var.value, str) and not os.path.isabs(os.path.expanduser(var.value)):
             host.vars[key] = Var(str((base / var.value).resolve()), var.source)

@@ -16,6 +16,9 @@ CONNECTION_VARS: dict[str, tuple[type | tuple, str | None]] = {
     "vpskit_ssh_key": (str, "ansible_ssh_private_key_file"),
     # extra known_hosts file checked before ~/.ssh/known_hosts (relative to the inventory file)
     "vpskit_known_hosts": (str, None),
+    # the file that remembers the login that last worked per host (default: vpskit_known_logins beside
+    # vpskit_known_hosts, else ~/.ssh/vpskit_known_logins; relative to the inventory file)
+    "vpskit_known_logins": (str, None),
     # seconds to wait for a TCP connection and the SSH banner
     "vpskit_connect_timeout": ((int, float), None),
     # extra connection attempts, with exponential backoff, when a host does not answer

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from ..connection import Connection, Target
 from ..errors import ConnectError, LabError
+from ..knownlogins import FILE_NAME as KNOWN_LOGINS, KnownLogins, host_key
 from . import machine, network, proxy
 from .mirror import debian_mirror
 from .processes import is_ours
@@ -222,6 +223,10 @@ class Lab:
             (self.state_dir / f"{name}{suffix}").unlink(missing_ok=True)
         self.save_state(state)
         self.write_known_hosts(state)
+        # a host booted again at this address is fresh: no login of the old one applies to it
+        logins = KnownLogins(self.state_dir / KNOWN_LOGINS)
+        if logins.path.exists():
+            logins.update({host_key(host.address, 22): None})
 
     def down(self) -> None:
         """Stops every host, the proxy and the bridge, and removes the lab's state (the rootfs cache stays)."""
