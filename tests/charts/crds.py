@@ -78,12 +78,18 @@ class CrdSchemas:
             raise error
 
 
+def is_custom(api_version: str) -> bool:
+    """True for a group no Kubernetes release serves: its kind needs a CRD (apps/v1, rbac.authorization.k8s.io/v1
+    are Kubernetes's own)."""
+    group = api_version.split("/")[0] if "/" in api_version else ""
+    return "." in group and not group.endswith(".k8s.io")
+
+
 def validate_object(document: dict, crds: CrdSchemas, kubernetes_minor: str) -> None:
     """A core object against Kubernetes's schemas (strict), a custom one against its CRD."""
     if (document.get("apiVersion"), document.get("kind")) in crds.kinds():
         crds.validate(document)
         return
-    if "." in document.get("apiVersion", "").split("/")[0] and not document["apiVersion"].split("/")[0].endswith(
-            ".k8s.io"):
+    if is_custom(document.get("apiVersion", "")):
         raise UnknownKind(f"{document['kind']} {document['apiVersion']}: no CRD for it among the charts' own")
     kubernetes_validate.validate(document, kubernetes_minor, strict=True)

@@ -21,15 +21,18 @@ class RenderError(Exception):
     """helm refused to render: its message is the exception's."""
 
 
-def helm_template(helm: Path, package: Path, release: str, namespace: str, values: dict | str,
-                  kube_version: str, include_crds: bool = False, extra: tuple[str, ...] = ()) -> list[dict]:
-    """The rendered objects (CRDs of the chart's crds/ folder too when include_crds). Raises RenderError."""
-    text = values if isinstance(values, str) else yaml.safe_dump(values)
-    with tempfile.NamedTemporaryFile("w", suffix=".yaml") as handle:
-        handle.write(text)
-        handle.flush()
+def helm_template(helm: Path, package: Path, release: str, namespace: str, values: dict | str | list,
+                  kube_version: str, include_crds: bool = False) -> list[dict]:
+    """The rendered objects (CRDs of the chart's crds/ folder too when include_crds). `values` may be a list of
+    layers, later ones over earlier (helm's repeated -f). Raises RenderError."""
+    layers = values if isinstance(values, list) else [values]
+    with tempfile.TemporaryDirectory() as folder:
+        files = []
+        for index, layer in enumerate(layers):
+            files += ["-f", str(Path(folder) / f"values-{index}.yaml")]
+            Path(files[-1]).write_text(layer if isinstance(layer, str) else yaml.safe_dump(layer))
         command = [str(helm), "template", release, str(package), "-n", namespace, "--kube-version", kube_version,
-                   "-f", handle.name, *(["--include-crds"] if include_crds else []), *extra]
+                   *files, *(["--include-crds"] if include_crds else [])]
         done = subprocess.run(command, capture_output=True, text=True, timeout=300)
     if done.returncode != 0:
         raise RenderError(done.stderr.strip() or done.stdout.strip())

@@ -10,6 +10,7 @@ from vpskit.builtin_roles.certs import KUBERNETES_SUPPORT
 from vpskit.builtin_roles.monitoring.values import ALERTMANAGER_SECRET, NODE_EXPORTER_CHART_ARGS
 from vpskit.roleloader import RoleLibrary
 
+from .crds import is_custom
 from .written import (INVENTORIES, chart_crds, documents, helm_charts, kubernetes_minor, own_objects, render_chart,
                       render_traefik, variables)
 
@@ -213,7 +214,7 @@ def test_no_chart_renders_a_kind_whose_crd_a_later_chart_installs(inventory):
         known |= {(f"{c['spec']['group']}/{v['name']}", c["spec"]["names"]["kind"]) for c in objects
                   if c["kind"] == "CustomResourceDefinition" for v in c["spec"]["versions"]}
         custom = {(o["apiVersion"], o["kind"]) for o in objects
-                  if "." in o["apiVersion"].split("/")[0] and not o["apiVersion"].split("/")[0].endswith("k8s.io")}
+                  if is_custom(o["apiVersion"])}
         assert custom <= known, f"{name} renders {sorted(custom - known)} before any chart installed its CRD"
 
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import functools
 import re
-import tempfile
 from pathlib import Path
 
 import yaml
 
 from vpskit.builtin_roles import certs, logging, monitoring
+from vpskit.builtin_roles.k3s.manifests import dump
 from vpskit.roleloader import RoleLibrary, all_defaults
 from vpskit.secrets import Secret
 from vpskit.templating import Templates
@@ -75,7 +75,7 @@ def documents(inventory: str) -> list[dict]:
         alloy = Templates().render("logging/config.alloy.j2",
                                    {"loki_push_url": logging.loki_url(v) + "/loki/api/v1/push"})
         out.extend(logging.manifests(v, alloy))
-    return [yaml.safe_load(yaml.safe_dump(_plain(d))) for d in out]
+    return [yaml.safe_load(dump(d)) for d in out]  # as K3s reads the file: Secrets as plain strings
 
 
 def helm_charts(inventory: str) -> list[dict]:
@@ -116,24 +116,10 @@ def render_traefik(inventory: str, chart_name: str = K3S_TRAEFIK_CHART, include_
     """K3s's Traefik rendered with K3s's values and vpskit's HelmChartConfig merged over them."""
     configs = [d for d in documents(inventory) if d["kind"] == "HelmChartConfig"
                and d["metadata"]["name"] == "traefik"]
-    extra = [configs[0]["spec"]["valuesContent"]] if configs else []
+    layers = [K3S_TRAEFIK_VALUES, *(c["spec"]["valuesContent"] for c in configs[:1])]
     name, version = chart_name.rsplit("-", 1)
-    package = require_chart(name, version)
-    with tempfile.NamedTemporaryFile("w", suffix=".yaml") as handle:
-        handle.write(extra[0] if extra else "{}")
-        handle.flush()
-        return _items(helm_template(require_helm(), package, "traefik", "kube-system", K3S_TRAEFIK_VALUES,
-                                    kubernetes_version(), include_crds=include_crds, extra=("-f", handle.name)))
-
-
-def _plain(value):
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    if isinstance(value, str):
-        return str(value)
-    return value
+    return _items(helm_template(require_helm(), require_chart(name, version), "traefik", "kube-system", layers,
+                                kubernetes_version(), include_crds=include_crds))
 
 
 @functools.lru_cache(maxsize=None)
