@@ -6,6 +6,7 @@ folders), so plays, exports, fact freshness and failures are exercised end to en
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import tempfile
@@ -27,7 +28,9 @@ class LocalConnection:
         # commands run under a shell named like sshd's per-connection process, as the run's host lock expects
         self._folder = Path(tempfile.mkdtemp(prefix="vpskit-localhost-"))
         self._shell = self._folder / "sshd-session"
-        shutil.copy("/bin/sh", self._shell)
+        # a symlink, not a copy: a copy is open for writing while other threads fork, and exec'ing it then fails
+        # with ETXTBSY; the kernel names the process after the path exec'd, so the name stays sshd-session
+        self._shell.symlink_to(os.path.realpath("/bin/sh"))
         self.connections_opened += 1
 
     def close(self) -> None:
