@@ -21,7 +21,7 @@ def is_unit_path(path: str) -> bool:
 
 
 def write_file_command(path: str, owner: str, group: str, mode: str, validate: str | None = None,
-                       backup: bool = True, before: str = "") -> str:
+                       backup: bool = True, before: str = "", forget_backup: bool = False) -> str:
     """Shell that writes stdin to a temp file beside `path`, validates it, backs up the old file, renames."""
     p = q(path)
     lines = [
@@ -41,6 +41,8 @@ def write_file_command(path: str, owner: str, group: str, mode: str, validate: s
         lines.append(f'if ! out=$({check} 2>&1); then echo "validation failed: $out" >&2; exit 65; fi')
     if backup:
         lines.append(f'if [ -f "$p" ]; then mkdir -p {BACKUP_ROOT}"$d" && cp -p "$p" {BACKUP_ROOT}"$p"; fi')
+    if forget_backup:  # a copy an earlier version of vpskit kept
+        lines.append(f'rm -f {BACKUP_ROOT}"$p"')
     # -T: a directory at the path fails the step rather than receiving the file inside it
     lines += ['mv -fT "$tmp" "$p"', "trap - EXIT"]
     if is_unit_path(path):  # systemd must see the new unit before anything starts it
@@ -56,7 +58,8 @@ class _FileLike(Resource):
         super().__init__(kwargs.pop("name", path), **kwargs)
         self.path, self.owner, self.group = path, owner, group
         self.mode = mode.rjust(4, "0") if mode else None
-        self.validate, self.backup = validate, backup
+        # an old copy of a secret outlives its rotation: none is kept (backups role's policy, for every role)
+        self.validate, self.backup = validate, backup and not self.secret
 
     def facts(self) -> list[Fact]:
         return [FileFact(self.path)]
@@ -83,7 +86,8 @@ class _FileLike(Resource):
     def apply(self, session, outcome: Outcome) -> None:
         action, content = outcome.plan
         if action == "write":
-            cmd = write_file_command(self.path, self.owner, self.group, self.mode, self.validate, self.backup)
+            cmd = write_file_command(self.path, self.owner, self.group, self.mode, self.validate, self.backup,
+                                     forget_backup=self.secret)
             session.run(cmd, step=self.title, stdin=content)
         else:
             session.run(attributes_command(self.path, self.owner, self.group, self.mode), step=self.title)
