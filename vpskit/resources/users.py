@@ -110,6 +110,9 @@ class AuthorizedKeys(Resource):
         live = facts.get(AuthorizedKeysFact(self.user))
         if live is None:
             return Outcome.block(f"user {self.user} does not exist")
+        if live.get("link"):
+            return Outcome.block(f"{live['home']}/.ssh/authorized_keys (or ~/.ssh) of {self.user} is a symbolic link; "
+                                 "refusing to follow it as root (make it a plain file)")
         if live["content"] is not None:
             live_ids = {self._identity(ln) for ln in live["content"].splitlines() if ln.strip()}
             wanted_ids = {self._identity(k) for k in self.keys}
