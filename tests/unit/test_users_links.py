@@ -58,3 +58,69 @@ def test_a_plain_file_is_read_as_before(home):
     (home / ".ssh" / "authorized_keys").write_text(KEY + "\n")
     live = read_fact(AuthorizedKeysFact("eve"))
     assert live["content"] == KEY + "\n" and not live["link"]
+
+
+@pytest.fixture
+def nobodys_home():
+    """A home owned by the machine's `nobody`, in a folder nobody can traverse (pytest's own tmp is 0700)."""
+    import pwd
+    import shutil
+    import tempfile
+    try:
+        user = pwd.getpwnam("nobody")
+    except KeyError:
+        pytest.skip("no user nobody here")
+    if os.geteuid() != 0:
+        pytest.skip("writing as another user needs root")
+    top = tempfile.mkdtemp(prefix="vpskit-users-")
+    os.chmod(top, 0o755)
+    home = os.path.join(top, "home")
+    os.mkdir(home)
+    os.chown(home, user.pw_uid, user.pw_gid)
+    yield home, user
+    shutil.rmtree(top)
+
+
+def write_keys(home: str, group: str) -> subprocess.CompletedProcess:
+    from vpskit.resources.users import authorized_keys_command
+    return subprocess.run(["sh", "-c", authorized_keys_command(f"{home}/.ssh", "nobody", group)],
+                          input=KEY + "\n", capture_output=True, text=True)
+
+
+def test_the_keys_are_written_by_the_user_and_a_link_swapped_in_later_is_replaced_not_followed(nobodys_home,
+                                                                                            monkeypatch):
+    import grp
+    home, user = nobodys_home
+    group = grp.getgrgid(user.pw_gid).gr_name
+    # who makes the temp file in ~/.ssh: the user, so swapping it for a link gains nothing
+    spy = os.path.join(os.path.dirname(home), "bin")
+    os.mkdir(spy)
+    with open(os.path.join(spy, "mktemp"), "w") as fh:
+        fh.write(f"#!/bin/sh\nid -u >> {spy}/uids\nexec /usr/bin/mktemp \"$@\"\n")
+    os.chmod(os.path.join(spy, "mktemp"), 0o755)
+    os.chmod(spy, 0o777)
+    monkeypatch.setenv("PATH", f"{spy}:{os.environ['PATH']}")
+    assert write_keys(home, group).returncode == 0
+    assert open(os.path.join(spy, "uids")).read() == f"{user.pw_uid}\n"
+    keys = os.path.join(home, ".ssh", "authorized_keys")
+    info = os.stat(keys)
+    assert open(keys).read() == KEY + "\n" and (info.st_uid, oct(info.st_mode & 0o777)) == (user.pw_uid, "0o600")
+    target = os.path.join(os.path.dirname(home), "root-only")  # a link planted after the fact was read
+    with open(target, "w") as fh:
+        fh.write("root:secret\n")
+    os.unlink(keys)
+    os.symlink(target, keys)
+    assert write_keys(home, group).returncode == 0
+    assert open(target).read() == "root:secret\n" and os.stat(target).st_uid == 0
+    assert not os.path.islink(keys) and open(keys).read() == KEY + "\n"
+
+
+def test_a_linked_ssh_folder_is_refused(nobodys_home):
+    import grp
+    home, user = nobodys_home
+    elsewhere = os.path.join(os.path.dirname(home), "etc")
+    os.mkdir(elsewhere)
+    os.symlink(elsewhere, os.path.join(home, ".ssh"))
+    done = write_keys(home, grp.getgrgid(user.pw_gid).gr_name)
+    assert done.returncode == 1 and "symbolic link; refusing to follow it" in done.stderr
+    assert os.listdir(elsewhere) == [] and os.stat(elsewhere).st_uid == 0
