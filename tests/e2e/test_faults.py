@@ -149,3 +149,22 @@ def test_a_confirmed_change_leaves_no_snapshot_and_no_unit(lab):
         assert watcher.run(f"cat {LATER}").stdout == "confirmed\n"
         assert nothing_left(watcher) == "" and watcher.run(f"ls -A {ROLLBACK}").stdout == ""
         watcher.run(f"rm -f {LATER}")
+
+
+def test_known_hosts_marker_lines_warn_or_refuse_instead_of_stopping_every_connection(lab, tmp_path):
+    from dataclasses import replace
+    from vpskit.errors import HostKeyError
+    real = lab.known_hosts_path.read_text()
+    ca = tmp_path / "with-ca"
+    ca.write_text(f"@cert-authority *.example.com {real.splitlines()[0].split(None, 1)[1]}\n{real}")
+    said: list[str] = []
+    with Connection(replace(lab_target(lab, HOST), known_hosts=[str(ca)]), on_retry=said.append) as conn:
+        assert conn.run("true").ok
+    assert said and f"{ca}:1: @cert-authority skipped" in said[0]
+    address = lab.load_state().hosts[HOST].address
+    key_line = next(line for line in real.splitlines() if line.split()[0] == address)
+    revoked = tmp_path / "revoked"
+    revoked.write_text(f"@revoked * {key_line.split(None, 1)[1]}\n{real}")
+    with pytest.raises(HostKeyError, match="@revoked"):
+        with Connection(replace(lab_target(lab, HOST), known_hosts=[str(revoked)], connect_retries=0)) as conn:
+            conn.run("true")
