@@ -83,7 +83,7 @@ def nobodys_home():
 
 def write_keys(home: str, group: str) -> subprocess.CompletedProcess:
     from vpskit.resources.users import authorized_keys_command
-    return subprocess.run(["sh", "-c", authorized_keys_command(f"{home}/.ssh", "nobody", group)],
+    return subprocess.run(["sh", "-c", authorized_keys_command(f"{home}/.ssh", "nobody", group, (KEY + "\n").encode())],
                           input=KEY + "\n", capture_output=True, text=True)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from ..facts.base import q
 from ..facts.users import AuthorizedKeysFact, GroupFact, UserFact
 from .base import Outcome, Resource
+from .files import ON_SIGNAL, SWEEP, arrived_whole
 
 
 class Group(Resource):
@@ -125,26 +126,30 @@ class AuthorizedKeys(Resource):
 
     def apply(self, session, outcome) -> None:
         home, group, content = outcome.plan
-        session.run(authorized_keys_command(f"{home}/.ssh", self.user, group), step=self.title,
+        session.run(authorized_keys_command(f"{home}/.ssh", self.user, group, content.encode()), step=self.title,
                     stdin=content.encode())
 
 
 # written by the user: a link the user swaps in (for the file, or for the temp file beside it) reaches only
 # what the user could write anyway; rename replaces a link, never follows it
-_AS_USER = "\n".join([
-    "set -e",
-    "umask 077",
-    'd=$1',
-    'chmod 700 "$d"',
-    'tmp=$(mktemp "$d/.vpskit-XXXXXX")',
-    "trap 'rm -f \"$tmp\"' EXIT",
-    'cat > "$tmp"',
-    'mv -fT "$tmp" "$d/authorized_keys"',
-    "trap - EXIT",
-])
+def _as_user(content: bytes) -> str:
+    return "\n".join([
+        "set -e",
+        "umask 077",
+        'd=$1',
+        'chmod 700 "$d"',
+        SWEEP,
+        'tmp=$(mktemp "$d/.vpskit-XXXXXX")',
+        "trap 'rm -f \"$tmp\"' EXIT",
+        ON_SIGNAL,
+        'cat > "$tmp"',
+        arrived_whole(content),
+        'mv -fT "$tmp" "$d/authorized_keys"',
+        "trap - EXIT",
+    ])
 
 
-def authorized_keys_command(ssh_dir: str, user: str, group: str) -> str:
+def authorized_keys_command(ssh_dir: str, user: str, group: str, content: bytes) -> str:
     """Shell that writes stdin to ssh_dir/authorized_keys as `user`; root only makes the folder theirs. Pure.
 
     Root acts in a home the user controls only with calls that do not follow links: a ~/.ssh that is a link
@@ -155,5 +160,5 @@ def authorized_keys_command(ssh_dir: str, user: str, group: str) -> str:
         f"if [ -L {s} ]; then echo {q(f'{ssh_dir} is a symbolic link; refusing to follow it')} >&2; exit 1; fi",
         f"if [ ! -e {s} ]; then mkdir -m 700 {s}; fi",
         f"chown -h {q(user)}:{q(group)} {s}",
-        f"runuser -u {q(user)} -- sh -c {q(_AS_USER)} sh {s}",
+        f"runuser -u {q(user)} -- sh -c {q(_as_user(content))} sh {s}",
     ])
