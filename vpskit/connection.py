@@ -25,6 +25,7 @@ from paramiko.ssh_exception import (
 )
 
 from .errors import ConnectError, HostKeyError, LoginRefusedError
+from .keys import key_file_auth
 from .knownhosts import KnownHosts
 from .knownhosts import load as load_known_hosts
 
@@ -227,6 +228,8 @@ class Connection:
         """Connects with the first login that works; transient failures are retried with backoff."""
         if self._fabric is not None:
             return
+        # a key that cannot be opened stops here, before the host sees any attempt
+        auth = key_file_auth(self.target.key_file) if self.target.key_file else None
         attempts = max(1, self.target.connect_retries + 1)
         delay = 1.0
         for attempt in range(1, attempts + 1):
@@ -234,7 +237,7 @@ class Connection:
             transient: Exception | None = None
             for user, port in self.target.logins():
                 try:
-                    self._fabric = self._connect_once(user, port)
+                    self._fabric = self._connect_once(user, port, auth)
                     self.user, self.port = user, port
                     self.connections_opened += 1
                     self.refused = refused
@@ -277,16 +280,16 @@ class Connection:
             for why in known.skipped:
                 self.on_retry(f"known_hosts: {why}")
 
-    def _connect_once(self, user: str, port: int) -> FabricConnection:
+    def _connect_once(self, user: str, port: int, auth: dict | None = None) -> FabricConnection:
         t = self.target
         connect_kwargs = {
-            "allow_agent": t.key_file is None,
-            "look_for_keys": t.key_file is None,
+            "allow_agent": True,
+            "look_for_keys": True,
             "banner_timeout": t.connect_timeout,
             "auth_timeout": t.connect_timeout,
         }
-        if t.key_file:
-            connect_kwargs["key_filename"] = [os.path.expanduser(t.key_file)]
+        if auth:
+            connect_kwargs.update(auth)
         elif t.identity:
             # paramiko tries an explicit key before the agent's, so the one that worked last time goes first
             remembered = _agent_key(t.identity)

@@ -168,3 +168,21 @@ def test_known_hosts_marker_lines_warn_or_refuse_instead_of_stopping_every_conne
     with pytest.raises(HostKeyError, match="@revoked"):
         with Connection(replace(lab_target(lab, HOST), known_hosts=[str(revoked)], connect_retries=0)) as conn:
             conn.run("true")
+
+
+def test_a_passphrase_protected_key_logs_in_with_its_passphrase_and_says_so_without(lab, tmp_path, monkeypatch):
+    import shutil
+    from dataclasses import replace
+    from vpskit.keys import PASSPHRASE_ENV, KeyPassphraseError
+    key = tmp_path / "id_ed25519"
+    shutil.copy(lab.key_path, key)
+    key.chmod(0o600)
+    subprocess.run(["ssh-keygen", "-q", "-p", "-N", "lab passphrase", "-f", str(key)], check=True)
+    target = replace(lab_target(lab, HOST), key_file=str(key))
+    monkeypatch.delenv("SSH_AUTH_SOCK", raising=False)
+    monkeypatch.delenv(PASSPHRASE_ENV, raising=False)
+    with pytest.raises(KeyPassphraseError, match="protected by a passphrase"):
+        Connection(target).open()
+    monkeypatch.setenv(PASSPHRASE_ENV, "lab passphrase")
+    with Connection(target) as conn:
+        assert conn.run("true").ok
