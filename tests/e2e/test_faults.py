@@ -186,3 +186,22 @@ def test_a_passphrase_protected_key_logs_in_with_its_passphrase_and_says_so_with
     monkeypatch.setenv(PASSPHRASE_ENV, "lab passphrase")
     with Connection(target) as conn:
         assert conn.run("true").ok
+
+
+def test_unlock_names_the_hung_run_and_ends_its_session(lab, tmp_path):
+    from tests.e2e.helpers import invoke
+    from vpskit.facts import HostLockFact
+    from vpskit.gather import FactCache
+    inventory = tmp_path / "hosts.yml"
+    lab.write_inventory(inventory)
+    hung = Connection(lab_target(lab, HOST))
+    held = FactCache(HOST, lambda script: hung.run("sh -s", stdin=script.encode())).get(
+        HostLockFact("hungrun1", "bob@desk", "10.9.9.9", 0))
+    assert held.acquired
+    run = invoke("unlock", HOST, "-i", str(inventory), "--yes")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "locked by bob@desk" in run.stdout and "still open" in run.stdout and "lock broken" in run.stdout
+    with pytest.raises(Exception):  # the hung run's session was ended on the host
+        hung.run("true")
+    hung.close()
+    assert "not locked" in invoke("unlock", HOST, "-i", str(inventory)).stdout

@@ -270,6 +270,58 @@ def release_script(run_id: str, path: str = LOCK_PATH) -> str:
     return f"lock={q(path)}; run={q(run_id)}\n" + _RELEASE_SCRIPT
 
 
+# shows the lock without taking it; with `expect` set (a run id), breaks it if that run still holds it:
+# its SSH session (the sshd process recorded, same start time) is ended, so the run behind it cannot go on
+_BREAK_SCRIPT = r"""
+dir=${lock%/*}
+if [ ! -e "$lock" ]; then echo "state=free"; exit 0; fi
+exec 9< "$dir"
+if command -v flock >/dev/null && ! flock -w 10 9; then echo "state=error"; exit 0; fi
+run_id=; operator=; address=; since=; pid=; start=
+while IFS= read -r line; do
+    case $line in
+        run_id=*) run_id=${line#*=} ;;
+        operator=*) operator=${line#*=} ;;
+        address=*) address=${line#*=} ;;
+        since=*) since=${line#*=} ;;
+        pid=*) pid=${line#*=} ;;
+        start=*) start=${line#*=} ;;
+    esac
+done < "$lock"
+alive=
+case $pid in ''|*[!0-9]*) ;; *)
+    if line=$(cat "/proc/$pid/stat" 2>/dev/null); then
+        # shellcheck disable=SC2086
+        set -- ${line##*) }
+        if [ "${20}" = "$start" ] && [ "$1" != Z ]; then alive=1; fi
+    fi ;;
+esac
+for name in run_id operator address since pid start alive; do eval "printf 'holder.%s=%s\n' $name \"\$$name\""; done
+if [ -n "$expect" ]; then
+    if [ "$run_id" != "$expect" ]; then echo "state=changed"; exit 0; fi
+    if [ -n "$alive" ]; then kill -TERM "$pid"; fi
+    rm -f "$lock"
+    echo "state=broken"
+else
+    echo "state=held"
+fi
+"""
+
+
+def break_script(path: str = LOCK_PATH, expect: str = "") -> str:
+    """Shell that shows the lock (expect empty), or breaks it if run `expect` still holds it. See parse_break."""
+    if expect and not _RUN_ID.fullmatch(expect):
+        raise ValueError(f"run id must be 1-64 letters, digits, '-' or '_': {expect!r}")
+    return f"lock={q(path)}; expect={q(expect)}\n" + _BREAK_SCRIPT
+
+
+def parse_break(output: str) -> tuple[str, Holder | None, bool]:
+    """(state: free, held, broken, changed or error; the holder; whether its SSH session was still open)."""
+    fields = dict(line.partition("=")[::2] for line in output.splitlines() if "=" in line)
+    holder = _holder(fields, "holder") if "holder.run_id" in fields else None
+    return fields.get("state", "error"), holder, fields.get("holder.alive") == "1"
+
+
 def new_run_id() -> str:
     """A random id for one run, made on the controller."""
     return secrets.token_hex(8)
