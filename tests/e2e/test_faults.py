@@ -141,6 +141,8 @@ def test_a_reboot_inside_the_window_boots_the_old_configuration(lab, tmp_path):
     with Connection(lab_target(lab, HOST)) as after:
         assert host_is_old(after)
         assert after.run(f"grep -h 'by the host' {ROLLBACK}/*/restored").ok
+        # this boot ran the revert (its journal), not the timer: it would have fired only after 600 s
+        assert "restore what role ssh changed" in after.run(f"journalctl -b -u {unit}.service --no-pager").stdout
         assert nothing_left(after) == ""
 
 
