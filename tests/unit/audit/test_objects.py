@@ -1,0 +1,39 @@
+"""Reading a kubectl batch: the audited namespaces, label selectors as apimachinery reads them."""
+
+from __future__ import annotations
+
+import pytest
+
+from vpskit.audit.cluster.objects import scope, selector_matches, service_selects
+from tests.unit.audit.workloads import DEFAULTS, cluster
+
+
+def test_the_platform_namespaces_are_left_out_by_default():
+    found = cluster()
+    assert [w.ref for w in found.workloads] == ["shop/deployment/backend", "shop/statefulset/postgres"]
+    assert set(found.namespaces) == {"shop"}
+    assert found.nodes == 2 and len(found.of("PodDisruptionBudget", "shop")) == 2
+
+
+def test_a_role_namespace_variable_is_a_platform_namespace_and_a_listed_scope_wins():
+    assert not scope({**DEFAULTS, "shop_namespace": "shop"})("shop")
+    assert scope({**DEFAULTS, "audit_namespaces": ["kube-system"]})("kube-system")
+    assert not scope({**DEFAULTS, "audit_namespaces": ["kube-system"]})("shop")
+    assert cluster(variables={"audit_namespaces": ["kube-system"]}).workloads == []
+
+
+@pytest.mark.parametrize("selector, matches", [
+    ({}, True), (None, False), ({"matchLabels": {"app": "a"}}, True), ({"matchLabels": {"app": "b"}}, False),
+    ({"matchExpressions": [{"key": "app", "operator": "In", "values": ["a", "b"]}]}, True),
+    ({"matchExpressions": [{"key": "app", "operator": "NotIn", "values": ["a"]}]}, False),
+    ({"matchExpressions": [{"key": "tier", "operator": "NotIn", "values": ["x"]}]}, True),
+    ({"matchExpressions": [{"key": "tier", "operator": "Exists"}]}, False),
+    ({"matchExpressions": [{"key": "tier", "operator": "DoesNotExist"}]}, True),
+])
+def test_label_selectors(selector, matches):
+    assert selector_matches(selector, {"app": "a"}) is matches
+
+
+def test_a_service_without_a_selector_selects_no_pods():
+    assert not service_selects({"spec": {}}, {"app": "a"})
+    assert service_selects({"spec": {"selector": {"app": "a"}}}, {"app": "a", "x": "y"})
