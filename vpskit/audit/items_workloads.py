@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass
 from typing import Callable
 
-from .cluster import availability, hygiene, isolation, monitors, podsecurity
+from .cluster import availability, hygiene, isolation, logs, monitors, podsecurity
 from .cluster.objects import BATCH_KINDS, Cluster, Workload, read_cluster, scope
 from .items_cluster import on_servers
 from .model import Finding, Item, Probes
@@ -126,9 +126,25 @@ def namespace_pss(p: Probes, v: dict) -> Finding:
     return Finding.ok(f"{', '.join(used)}: enforce {v['audit_pss_level']} or stricter")
 
 
+def structured_logs(p: Probes, v: dict) -> Finding:
+    """The sampled workloads' last lines are JSON objects (a workload that printed nothing is not counted)."""
+    samples = logs.parse(p.out("app_logs"))
+    read = [s for s in samples if s.lines]
+    if not read:
+        unreadable = [f"{s.ref}: {s.error}" for s in samples if s.error]
+        return Finding.na("no application log lines read" + (f" ({_listed(unreadable)})" if unreadable else ""))
+    problems = [f"{s.ref}: {why}" for s in read if (why := logs.unstructured(s))]
+    if problems:
+        return Finding.fail(f"{len(problems)} of {len(read)}: {_listed(problems)}")
+    return Finding.ok(f"{sum(len(s.lines) for s in read)} line(s) of {len(read)} workload(s), all JSON")
+
+
 def items(v: dict) -> list[Item]:
     needs = shared("k3s_role", "nodes", "workloads", "monitors")
     found = [Item(c.id, c.section, c.severity, c.title, c.fix, judge_of(c), needs) for c in CHECKS]
     found.append(Item("sec.pod-security", "security", "warning", "Namespaces enforce Pod Security Standards",
                       f"kubectl label namespace <ns> {isolation.ENFORCE}={v['audit_pss_level']}", namespace_pss, needs))
+    found.append(Item("obs.structured-logs", "observability", "warning", "Application logs are structured (JSON)",
+                      "log one JSON object a line (a JSON formatter in the app's logging set-up), so Loki can "
+                      "filter on fields", on_servers(structured_logs), {**shared("k3s_role"), "app_logs": logs.probe(v)}))
     return found

@@ -63,10 +63,11 @@ def test_the_applied_application_comes_back_in_the_api_shape_and_passes(tmp_path
     monitors = fake_kubectl(tmp_path, PROBES["monitors"])
     assert monitors.returncode == 1 and 'doesn\'t have a resource type "servicemonitors"' in monitors.stderr
     probes = Probes({"k3s_role": (0, "server\n"), "nodes": (0, json.dumps(nodes(2))), "workloads": (0, answer.stdout),
+                     "app_logs": (0, ""),
                      "monitors": (monitors.returncode, monitors.stdout)})
     found = {i.id: i.judge(probes, DEFAULTS) for i in items_workloads.items(DEFAULTS)}
     assert {k: f.status for k, f in found.items() if f.status != "pass"} == \
-        {"app.hpa": "n/a", "obs.scraped": "fail"}, found
+        {"app.hpa": "n/a", "obs.scraped": "fail", "obs.structured-logs": "n/a"}, found
     assert "serves no ServiceMonitor/PodMonitor" in found["obs.scraped"].evidence
 
 
