@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
-SECTIONS = ("infrastructure", "network", "kubernetes", "availability", "security", "tls", "outside", "observability",
-            "hardening", "operations")
+SECTIONS = ("infrastructure", "network", "kubernetes", "availability", "security", "database", "tls", "outside",
+            "observability", "hardening", "operations")
 SEVERITIES = ("critical", "warning", "info")
 # pass / warn / fail count towards a score; n/a and manual do not
 STATUSES = ("pass", "warn", "fail", "n/a", "manual")
