@@ -68,7 +68,9 @@ def audit_page(url: str, v: dict, context: ssl.SSLContext | None = None) -> Host
 
 
 def audit_asset(url: str, v: dict, context: ssl.SSLContext | None = None) -> HostAudit:
-    found = fetch.get(url, float(v["audit_url_timeout_seconds"]), context, headers={"Accept-Encoding": "gzip, br"})
+    """Its headers only: trust is the pages' certificate item, so an asset is read without verifying."""
+    found = fetch.get(url, float(v["audit_url_timeout_seconds"]), context or _unverified(),
+                      headers={"Accept-Encoding": "gzip, br"})
     return HostAudit(url, [ItemResult(item, judge(found, v)) for item, judge in ASSET], connections=1, commands=0)
 
 
