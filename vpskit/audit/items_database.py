@@ -27,12 +27,18 @@ def _read(p: Probes) -> tuple[str, int, int] | str:
     return fields[0], int(fields[1]), int(fields[2])
 
 
-def slow_query_log(p: Probes, v: dict) -> Finding:
-    if not v["audit_postgres"]:
-        return Finding.na("audit_postgres is false")
-    found = _read(p)
-    if isinstance(found, str):
-        return Finding.fail(f"cannot ask PostgreSQL: {found}")
+def asked(judge):
+    """A judge of psql's answer: n/a without audit_postgres, failed when psql did not answer."""
+    def judged(p: Probes, v: dict) -> Finding:
+        if not v["audit_postgres"]:
+            return Finding.na("audit_postgres is false")
+        found = _read(p)
+        return Finding.fail(f"cannot ask PostgreSQL: {found}") if isinstance(found, str) else judge(found, p, v)
+    return judged
+
+
+@asked
+def slow_query_log(found: tuple[str, int, int], p: Probes, v: dict) -> Finding:
     setting = found[0]
     if setting == "-1":
         return Finding.fail("log_min_duration_statement = -1: slow queries are not logged")
@@ -41,12 +47,8 @@ def slow_query_log(p: Probes, v: dict) -> Finding:
     return Finding.ok(f"statements slower than {setting} are logged")
 
 
-def pooler(p: Probes, v: dict) -> Finding:
-    if not v["audit_postgres"]:
-        return Finding.na("audit_postgres is false")
-    found = _read(p)
-    if isinstance(found, str):
-        return Finding.fail(f"cannot ask PostgreSQL: {found}")
+@asked
+def pooler(found: tuple[str, int, int], p: Probes, v: dict) -> Finding:
     _, most, used = found
     share = used / most if most else 1.0
     text = f"{used} of max_connections {most} in use"

@@ -37,3 +37,21 @@ def test_label_selectors(selector, matches):
 def test_a_service_without_a_selector_selects_no_pods():
     assert not service_selects({"spec": {}}, {"app": "a"})
     assert service_selects({"spec": {"selector": {"app": "a"}}}, {"app": "a", "x": "y"})
+
+
+@pytest.mark.parametrize("line, message", [
+    ("audit_pss_level: strict", "audit_pss_level must be one of privileged, baseline, restricted"),
+    ("audit_namespaces: shop", "audit_namespaces"),
+    ("audit_namespaces: [shop, 'a b']", "not Kubernetes names"),
+    ("audit_urls: [ftp://x]", "must be http:// or https:// URLs"),
+    ("audit_min_replicas: 0", "must be 1 or more"),
+])
+def test_audit_variables_are_typed_with_file_and_line(tmp_path, line, message):
+    from vpskit.audit.checklist import audit_defaults, audit_specs
+    from vpskit.errors import VpskitError
+    from vpskit.inventory import load_inventory
+    path = tmp_path / "hosts.yml"
+    path.write_text(f"all:\n  vars:\n    {line}\n  hosts:\n    web1: {{vpskit_host: 203.0.113.5}}\n")
+    with pytest.raises(VpskitError) as error:
+        load_inventory(path, audit_defaults(), {"audit"}, specs=audit_specs())
+    assert message in str(error.value) and "hosts.yml:3" in str(error.value), str(error.value)
