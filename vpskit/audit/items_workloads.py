@@ -27,6 +27,28 @@ class Check:
     check: Callable[[Workload, Cluster, dict], str | None]
     applies: Callable[[Workload, Cluster, dict], bool] = lambda w, c, v: True
     skipped: str = ""  # why it is n/a when it applies to no workload
+    snippet: Callable[[Workload], str] | None = None  # the manifest that fixes one failing workload
+
+
+def _labels(w: Workload) -> str:
+    return "{" + ", ".join(f"{k}: {v}" for k, v in sorted(w.labels.items())) + "}"
+
+
+def pdb_for(w: Workload) -> str:
+    return (f"apiVersion: policy/v1, kind: PodDisruptionBudget, metadata: {{name: {w.name}, namespace: "
+            f"{w.namespace}}}, spec: {{maxUnavailable: 1, selector: {{matchLabels: {_labels(w)}}}}}")
+
+
+def policy_for(w: Workload) -> str:
+    return (f"apiVersion: networking.k8s.io/v1, kind: NetworkPolicy, metadata: {{name: {w.name}, namespace: "
+            f"{w.namespace}}}, spec: {{podSelector: {{matchLabels: {_labels(w)}}}, policyTypes: [Ingress], "
+            f"ingress: [<the sources it serves>]}}")
+
+
+def spread_for(w: Workload) -> str:
+    return (f"{w.ref}: spec.template.spec.topologySpreadConstraints: [{{maxSkew: 1, topologyKey: "
+            f"kubernetes.io/hostname, whenUnsatisfiable: ScheduleAnyway, labelSelector: {{matchLabels: "
+            f"{_labels(w)}}}}}]")
 
 
 CHECKS = [
@@ -35,12 +57,12 @@ CHECKS = [
           lambda w, c, v: w.kind == "Deployment", "no Deployment"),
     Check("app.pdb", "availability", "warning", "A PodDisruptionBudget that lets a drain proceed",
           "add a policy/v1 PodDisruptionBudget {spec: {maxUnavailable: 1, selector: {matchLabels: <the pod labels>}}}",
-          availability.disruption_budget, lambda w, c, v: w.kind in STATEFUL, "no Deployment or StatefulSet"),
+          availability.disruption_budget, lambda w, c, v: w.kind in STATEFUL, "no Deployment or StatefulSet", pdb_for),
     Check("app.spread", "availability", "warning", "Replicas spread across nodes",
           "spec.template.spec.topologySpreadConstraints: [{maxSkew: 1, topologyKey: kubernetes.io/hostname, "
           "whenUnsatisfiable: ScheduleAnyway, labelSelector: {matchLabels: <the pod labels>}}]",
           availability.spread, lambda w, c, v: w.kind in STATEFUL and w.replicas > 1 and c.nodes > 1,
-          "one node, or no workload with more than one replica"),
+          "one node, or no workload with more than one replica", spread_for),
     Check("app.probes", "availability", "warning", "Liveness and readiness probes",
           "each container: livenessProbe and readinessProbe (httpGet on the health endpoint; startupProbe for slow "
           "starts)", availability.probes),
@@ -71,7 +93,7 @@ CHECKS = [
           "env: [{name: X, valueFrom: {secretKeyRef: {name: <secret>, key: <key>}}}]", hygiene.inline_secrets),
     Check("sec.network-policy", "security", "warning", "A NetworkPolicy selects each workload",
           "a networking/v1 NetworkPolicy in the namespace: a default deny ({podSelector: {}, policyTypes: [Ingress]}) "
-          "and the allows it needs", isolation.network_policy),
+          "and the allows it needs", isolation.network_policy, snippet=policy_for),
     Check("obs.scraped", "observability", "warning", "Metrics ports scraped (ServiceMonitor/PodMonitor)",
           "a monitoring.coreos.com/v1 ServiceMonitor selecting its Service's metrics port (or a PodMonitor)",
           monitors.monitored, lambda w, c, v: bool(monitors.metrics_ports(w, v)),
@@ -104,9 +126,12 @@ def judge_of(check: Check):
         concerned = [w for w in cluster.workloads if check.applies(w, cluster, v)]
         if not concerned:
             return Finding.na(check.skipped)
-        problems = [f"{w.ref}: {why}" for w in concerned if (why := check.check(w, cluster, v))]
-        if problems:
-            return Finding.fail(f"{len(problems)} of {len(concerned)}: {_listed(problems)}")
+        failing = [(w, why) for w in concerned if (why := check.check(w, cluster, v))]
+        if failing:
+            first = failing[0][0]
+            return Finding.fail(f"{len(failing)} of {len(concerned)}: {_listed([f'{w.ref}: {why}' for w, why in failing])}",
+                                check.snippet(first) + (" (and likewise for the others)" if len(failing) > 1 else "")
+                                if check.snippet else "")
         return Finding.ok(f"all {len(concerned)} workload(s)")
     return judge
 

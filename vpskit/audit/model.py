@@ -18,6 +18,7 @@ class Finding:
 
     status: str
     evidence: str
+    fix: str = ""  # a fix for this very finding (a manifest naming the workload), over the item's general one
 
     @staticmethod
     def ok(evidence: str) -> "Finding":
@@ -28,8 +29,8 @@ class Finding:
         return Finding("warn", evidence)
 
     @staticmethod
-    def fail(evidence: str) -> "Finding":
-        return Finding("fail", evidence)
+    def fail(evidence: str, fix: str = "") -> "Finding":
+        return Finding("fail", evidence, fix)
 
     @staticmethod
     def na(reason: str) -> "Finding":
@@ -77,7 +78,11 @@ class ItemResult:
     def to_dict(self) -> dict:
         return {"id": self.item.id, "section": self.item.section, "severity": self.item.severity,
                 "title": self.item.title, "status": self.finding.status, "evidence": self.finding.evidence,
-                "fix": self.item.fix}
+                "fix": self.fix}
+
+    @property
+    def fix(self) -> str:
+        return self.finding.fix or self.item.fix
 
 
 @dataclass

@@ -187,3 +187,13 @@ def test_a_monitor_that_does_not_reach_the_metrics_port_is_missing():
                             "podMetricsEndpoints": [{"port": "metrics"}]}}
     c = cluster(monitors={"items": [pod_monitor]})
     assert monitors.monitored(workload(c, "shop/deployment/backend"), c, DEFAULTS) is None
+
+
+def test_a_failing_budget_or_policy_names_the_manifest_that_fixes_that_workload():
+    found = judged(probe_outputs("bad"))
+    assert found["app.pdb"].fix.startswith("apiVersion: policy/v1, kind: PodDisruptionBudget, metadata: "
+                                           "{name: backend, namespace: legacy}, spec: {maxUnavailable: 1, "
+                                           "selector: {matchLabels: {app: backend}}}")
+    assert "(and likewise for the others)" in found["app.pdb"].fix
+    assert "podSelector: {matchLabels: {app: backend}}" in found["sec.network-policy"].fix
+    assert found["app.probes"].fix == ""  # the item's own fix applies
