@@ -7,7 +7,7 @@ from pathlib import Path
 from ..inventory.model import Var
 from ..inventory.varspec import VarSpec, load_spec
 from ..roleloader import load_defaults
-from . import items_cluster, items_database, items_manual, items_system, items_workloads
+from . import items_cluster, items_database, items_k3s_hardening, items_manual, items_system, items_workloads
 from .model import SECTIONS, Item
 from .outside import run as outside_run
 
@@ -27,7 +27,7 @@ def audit_specs() -> dict[str, VarSpec]:
 
 def checklist(variables: dict) -> list[Item]:
     found = items_system.items(variables) + items_cluster.items(variables) + items_workloads.items(variables) + \
-        items_database.items(variables) + items_manual.items(variables)
+        items_database.items(variables) + items_k3s_hardening.items(variables) + items_manual.items(variables)
     return sorted(found, key=lambda item: SECTIONS.index(item.section))
 
 
