@@ -3,7 +3,6 @@ per workload, each a check of cluster/ applied to every workload it concerns, fr
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Callable
 
@@ -105,9 +104,9 @@ def _loaded(p: Probes, v: dict) -> Cluster | Finding:
     """The audited part of the cluster, or the failed finding saying why it cannot be read."""
     if not p.ok("workloads"):
         return Finding.fail(f"kubectl get {','.join(BATCH_KINDS)} failed: {p.out('workloads')[:200]}")
-    monitors_data = json.loads(p.out("monitors")) if p.ok("monitors") else None
-    nodes = len(json.loads(p.out("nodes")).get("items") or []) if p.ok("nodes") else 1
-    return read_cluster(json.loads(p.out("workloads")), monitors_data, scope(v), nodes)
+    monitors_data = p.json("monitors") if p.ok("monitors") else None
+    nodes = len(p.json("nodes").get("items") or []) if p.ok("nodes") else 1
+    return read_cluster(p.json("workloads"), monitors_data, scope(v), nodes)
 
 
 def _listed(problems: list[str]) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -42,6 +43,13 @@ class Probes:
     """The output of every probe command on one host: name → (exit status, stdout)."""
 
     results: dict[str, tuple[int, str]]
+    parsed: dict = field(default_factory=dict, compare=False, repr=False)  # JSON read once per host, not per item
+
+    def json(self, name: str):
+        """The probe's stdout as JSON (parsed once; ValueError when it is not JSON)."""
+        if name not in self.parsed:
+            self.parsed[name] = json.loads(self.out(name))
+        return self.parsed[name]
 
     def rc(self, name: str) -> int:
         return self.results[name][0]
