@@ -9,7 +9,7 @@ from pathlib import Path
 
 from invoke import Exit
 
-from ..audit.checklist import audit_defaults
+from ..audit.checklist import audit_defaults, audit_specs
 from ..errors import InventoryError, VpskitError
 from ..inventory import Inventory, load_inventory
 from ..paths import DEFAULT_INVENTORY, default_playbook
@@ -77,7 +77,7 @@ def load_project(inventory: str | None, overrides: list[str] | None, roles_path:
     roles = library.all()
     # the audit's thresholds are validated like role defaults (a misspelt audit_ variable is an error)
     inv = load_inventory(path, {**all_defaults(roles), **audit_defaults()}, {*library.names(), "audit"}, overrides,
-                         specs=all_specs(roles), checks=all_inventory_checks(roles))
+                         specs={**all_specs(roles), **audit_specs()}, checks=all_inventory_checks(roles))
     plays = load_playbook(Path(playbook) if playbook else default_playbook())
     if only:
         plays = plays_for(plays, only)
