@@ -15,6 +15,7 @@ from vpskit.role import RolePlan
 
 from .binary import STAGE, K3sBinary, staged_binary, staged_sums
 from .config import AGENT_TOKEN_FILE, config, render
+from . import hardening
 from .kubeconfig import merge
 from .release import airgap_arch, binary_asset, images_asset, verify_airgap
 from .binary import BINARY
@@ -45,6 +46,7 @@ def plan(ctx) -> RolePlan:
                  K3sBinary(version, ctx["k3s_release_url"], airgap=bool(ctx.get("k3s_airgap_dir")),
                            snapshot=topo.is_server and topo.ha, notify=[restart]),
                  *generated_agent_token(topo, agent_token),
+                 *hardening.resources(ctx.vars, topo.is_server, [restart]),
                  File(CONFIG, content=render(config(ctx, topo, token, agent_token)), mode="0600", secret=True,
                       notify=[restart]),
                  File(f"/etc/systemd/system/{unit}.service", notify=[restart],
