@@ -84,7 +84,8 @@ def test_the_admission_file_is_the_guides_restricted_psa_with_the_stack_namespac
     moved = ctx_for("s1", ["s1"], k3s_hardening=True, monitoring_namespace="observability",
                     k3s_pod_security_level="baseline")
     again = yaml.safe_load(resources(moved)[hardening.PSA].content)["plugins"][0]["configuration"]
-    assert "observability" in again["exemptions"]["namespaces"] and "monitoring" not in again["exemptions"]["namespaces"]
+    exempt = again["exemptions"]["namespaces"]
+    assert "observability" in exempt and "monitoring" not in exempt
     assert again["defaults"]["enforce"] == "baseline"
 
 
@@ -108,7 +109,8 @@ def test_an_agent_gets_the_kubelets_part_only():
 
 
 def test_the_inventorys_own_arguments_win_and_the_guides_others_stay():
-    extra = {"kube-apiserver-arg": ["audit-log-maxage=90", "request-timeout=300s"], "kubelet-arg": ["pod-max-pids=4096"]}
+    extra = {"kube-apiserver-arg": ["audit-log-maxage=90", "request-timeout=300s"],
+             "kubelet-arg": ["pod-max-pids=4096"]}
     ctx = ctx_for("s1", ["s1"], k3s_hardening=True, k3s_extra_config=extra)
     settings = config(ctx, topology(ctx), None)
     apiserver = settings["kube-apiserver-arg"]
@@ -153,7 +155,8 @@ def test_every_file_notifies_the_roles_restart_and_a_second_run_changes_nothing(
                                                        hashlib.sha256(content).hexdigest(), content))])
         assert not f.check(facts).changed, f.path
     # rendering twice gives the same bytes (the run after is a no-op)
-    assert resources(ctx)[hardening.PSA].content == resources(ctx_for("s1", ["s1"], k3s_hardening=True))[hardening.PSA].content
+    twice = resources(ctx_for("s1", ["s1"], k3s_hardening=True))
+    assert resources(ctx)[hardening.PSA].content == twice[hardening.PSA].content
 
 
 def test_switching_off_removes_the_kernel_drop_in_through_the_restart():
