@@ -15,11 +15,11 @@ from vpskit.role import RolePlan
 
 from .binary import STAGE, K3sBinary, staged_binary, staged_sums
 from .config import AGENT_TOKEN_FILE, config, render
-from . import hardening
 from .kubeconfig import merge
 from .release import airgap_arch, binary_asset, images_asset, verify_airgap
 from .binary import BINARY
 from .nodename import name_error, node_name, registered_name
+from . import hardening
 from .ports import network  # noqa: F401  (the ports K3s needs, opened by the firewall role)
 from .topology import api_port, api_url, topology
 # spec.yml's checks of this role's variables
