@@ -134,9 +134,9 @@ def test_a_changed_copy_is_refused_by_its_sha256(host, tmp_path):
 
 
 def test_a_killed_runs_staging_folder_is_swept_by_the_next_upload(host, tmp_path):
-    os.makedirs(f"{host}/uploads/run.killed1")
+    os.makedirs(f"{host}/uploads/run.killed")
     old = os.stat(f"{host}/uploads").st_mtime - 2 * 3600
-    os.utime(f"{host}/uploads/run.killed1", (old, old))
-    os.makedirs(f"{host}/uploads/run.recent1")
+    os.utime(f"{host}/uploads/run.killed", (old, old))
+    os.makedirs(f"{host}/uploads/run.recent")
     upload(host, tmp_path)
-    assert os.listdir(f"{host}/uploads") == ["run.recent1"]
+    assert os.listdir(f"{host}/uploads") == ["run.recent"]

@@ -16,15 +16,13 @@ from ..facts.base import Fact, q
 from ..facts.files import CONTENT_LIMIT, FileFact, FileState
 from ..localfiles import make_private_dirs, sha256_of, write_atomically
 from .base import Outcome, Resource
-from .files import attributes_command, attribute_drift
+from .files import LEFTOVER_MINUTES, ON_SIGNAL, attributes_command, attribute_drift, sweep_command
 
 MIB = 1 << 20
 # smaller uploads finish before progress notes would help
 PROGRESS_FROM = 8 * MIB
 # where uploads wait for root to take them: the login user writes over SFTP, as itself
 UPLOADS = "/var/lib/vpskit-uploads"
-# staging folders older than this are a killed run's
-SWEEP_MINUTES = 60
 # content that should not be shown in a diff even when the resource is not marked secret
 SENSITIVE = re.compile(rb"PRIVATE KEY-----|client-key-data|client-certificate-data|token|password|secret", re.I)
 
@@ -127,7 +125,7 @@ class Upload(Resource):
             '[ -d "$root" ] || mkdir -p "$root"',
             'chown root:root "$root"',
             'chmod 0711 "$root"',
-            f'find "$root" -mindepth 1 -maxdepth 1 -name "run.*" -mmin +{SWEEP_MINUTES} -exec rm -rf {{}} +',
+            sweep_command('"$root"', "run.??????", LEFTOVER_MINUTES, kind="d"),
             'run=$(mktemp -d "$root/run.XXXXXX")',
             f'chown {q(login)} "$run"',
             'echo "$run"',
@@ -150,6 +148,7 @@ class Upload(Resource):
             f"p={q(self.path)}",
             "t=",
             "trap 'rm -rf \"$run\"; [ -z \"$t\" ] || rm -f \"$t\"' EXIT",
+            ON_SIGNAL,
             # one command a line: `set -e` does not stop at a failure inside an && list
             'chown -h root:root "$run"',
             'chmod 0700 "$run"',
@@ -160,6 +159,7 @@ class Upload(Resource):
             '(did the local file change during the upload?)" >&2; exit 66; fi',
             'd=$(dirname "$p")',
             '[ -d "$d" ] || mkdir -p "$d"',
+            sweep_command('"$d"', ".vpskit-upload-??????", LEFTOVER_MINUTES),
             't=$(mktemp "$d/.vpskit-upload-XXXXXX")',
             'mv -f "$s" "$t"',
             f'chown {q(self.owner)}:{q(self.group)} "$t"',
