@@ -7,7 +7,7 @@ from pathlib import Path
 
 from invoke import task
 
-from vpskit.cli.common import fail
+from vpskit.cli.options import fail
 from vpskit.cli.tasks import build_namespace
 from vpskit.errors import VpskitError
 

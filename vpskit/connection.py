@@ -160,8 +160,10 @@ def _check_host_keys(client, target: Target) -> None:
 def _tcp_socket(address: str, port: int, timeout: float) -> socket.socket:
     """A connected TCP socket with Nagle off: SSH sends small packets back to back (exec request, then
     EOF), and Nagle holding the second until the first is ACKed costs a delayed ACK (~40 ms) per command."""
+    # an ASCII name or address as bytes: a str makes getaddrinfo load the idna codec (and stringprep), 15 ms
+    host = address.encode("ascii") if address.isascii() else address
     try:
-        sock = socket.create_connection((address, port), timeout=timeout)
+        sock = socket.create_connection((host, port), timeout=timeout)
     except OSError as exc:
         raise NoValidConnectionsError({(address, port): exc}) from None
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
