@@ -32,7 +32,8 @@ MAX_LOCK_WAIT = 90
 class RunOptions:
     check: bool = False
     diff: bool = False
-    forks: int = 10
+    # hosts at once, as the command line's --forks (cli/options.py): a host mostly waits on its network
+    forks: int = 50
     trust_new_hosts: bool = False
 
 

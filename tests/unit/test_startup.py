@@ -75,3 +75,9 @@ def test_role_summaries_read_from_source_match_the_imported_roles():
     from vpskit.roleindex import builtin_role_summaries
     from vpskit.roleloader import RoleLibrary
     assert builtin_role_summaries() == {r.name: r.summary for r in RoleLibrary().all()}
+
+
+def test_the_engine_and_the_command_line_default_to_the_same_forks():
+    from vpskit.cli.options import DEFAULT_FORKS
+    from vpskit.runner import RunOptions
+    assert RunOptions().forks == DEFAULT_FORKS >= 32  # a 32-host fleet in one wave, not four of ten
