@@ -52,6 +52,10 @@ class LatencyProxy:
     def __exit__(self, *exc) -> None:
         self._stopped.set()
         for listener in self._listeners:
+            try:
+                listener.shutdown(socket.SHUT_RDWR)  # wakes the accept() blocked on it: close alone keeps the port
+            except OSError:
+                pass
             listener.close()
         for route in self.routes:
             subprocess.run(["ip", "addr", "del", f"{route.listen}/32", "dev", self.bridge], check=False,
