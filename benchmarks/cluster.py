@@ -32,7 +32,10 @@ def write_inventory(folder: Path, bench, mirror: K3sMirror, via=None) -> Path:
              f"    k3s_kubeconfig_path: {folder / 'kubeconfig'}", "  children:"]
     for group, names in (("k3s_servers", servers), ("k3s_agents", agents)):
         lines += [f"    {group}:", "      hosts:"]
-        lines += [f"        {n}:\n          vpskit_host: {addresses[n]}" for n in names]
+        # k3s_node_ip the real address in both inventories: behind the latency proxy only vpskit's SSH is
+        # slowed, the members still reach each other (and the controller the API) directly
+        lines += [f"        {n}:\n          vpskit_host: {addresses[n]}\n          k3s_node_ip: {state[n].address}"
+                  for n in names]
     path = folder / "hosts.yml"
     path.write_text("\n".join(lines) + "\n")
     return path
