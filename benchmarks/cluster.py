@@ -103,8 +103,8 @@ def section(results: dict, rounds: int) -> str:
         "",
         f"`vpskit bootstrap` (the hardening roles, then K3s) on {SERVERS} servers + {AGENTS} agent, "
         f"fresh Debian 12 lab hosts converged once, then {rounds} no-op runs at 0 ms and at 50 ms RTT (the "
-        "latency proxy); the yardstick is the same command on the first host alone outside the cluster groups "
-        "(the hardening play only). Commands and connections per host come from its `--json` report; "
+        "latency proxy); the yardstick is the hardening play alone on the first host "
+        "(`vpskit role` with its roles, `--limit`, in the same inventory). Commands and connections per host come from its `--json` report; "
         "controller CPU is the process's user + system time.",
         "",
         measure.cluster_table(results),
