@@ -7,19 +7,21 @@ from pathlib import Path
 
 from invoke import task
 
-from vpskit.cli.common import fail
+from vpskit.cli.options import fail
 from vpskit.cli.tasks import build_namespace
 from vpskit.errors import VpskitError
 
 
 @task(help={"rounds": "repetitions of each measurement (default 3)",
-            "tools": "comma-separated subset of vpskit,pyinfra,ansible,vpskit-cluster (vpskit includes "
-                     "vpskit-cluster: a no-op of the whole bootstrap on 3 K3s servers + 1 agent, fake K3s)"})
-def bench(c, rounds=3, tools=None):
+            "tools": "comma-separated subset of vpskit,vpskit-api,pyinfra,ansible,vpskit-cluster (vpskit includes "
+                     "vpskit-cluster: a no-op of the whole bootstrap on 3 K3s servers + 1 agent, fake K3s)",
+            "lab": "the lab the bench boots its hosts in (default bench; its hosts are removed at the end)",
+            "subnet": "that lab's /24 as three octets (default 10.213.2)"})
+def bench(c, rounds=3, tools=None, lab="bench", subnet="10.213.2"):
     """Benchmark vpskit against pyinfra and Ansible on fresh lab hosts; writes benchmarks/results.md."""
     from benchmarks.runner import main  # the repository's own benchmark: not part of the shipped CLI
     try:
-        print(main(int(rounds), tools.split(",") if tools else None))
+        print(main(int(rounds), tools.split(",") if tools else None, lab=lab, subnet=subnet))
     except VpskitError as exc:
         fail(str(exc))
 

@@ -3,67 +3,97 @@
 from __future__ import annotations
 
 import json
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from tests.e2e.k3s_mirror import K3sMirror
+from vpskit.paths import default_playbook
+from vpskit.playbook import load_playbook
 
 from . import measure
-from .tools import _timed
+from .tools import _timed, vpskit_command
 
-SERVERS = ["bench1", "bench2", "bench3"]
-AGENTS = ["bench4"]
+SERVERS, AGENTS = 3, 1
 VERSION = "v1.36.4+k3s1"
 HEADING = "## Whole bootstrap, vpskit only"
 
 
-def write_inventory(folder: Path, lab, mirror: K3sMirror) -> Path:
-    """A bootstrap inventory: root with the lab's key, the fake K3s mirror, a kubeconfig inside `folder`."""
+def write_inventory(folder: Path, bench, mirror: K3sMirror, via=None) -> Path:
+    """A bootstrap inventory: root with the lab's key, the fake K3s mirror, a kubeconfig inside `folder`;
+    `via`: the hosts' proxied addresses and known_hosts (Bench.slow)."""
     folder.mkdir(parents=True, exist_ok=True)
-    hosts = lab.load_state().hosts
+    lab = bench.lab
+    state = lab.load_state().hosts
+    addresses, known = via or ({n: h.address for n, h in state.items()}, lab.known_hosts_path)
+    servers, agents = bench.names(SERVERS), bench.names(AGENTS, SERVERS + 1)
     lines = ["all:", "  vars:", "    vpskit_user: root", f"    vpskit_ssh_key: {lab.key_path}",
-             f"    vpskit_known_hosts: {lab.known_hosts_path}", f"    k3s_release_url: {mirror.base_url}",
+             f"    vpskit_known_hosts: {known}", f"    k3s_release_url: {mirror.base_url}",
              f"    k3s_version: {VERSION}", "    k3s_ready_timeout: 120",
              f"    k3s_kubeconfig_path: {folder / 'kubeconfig'}", "  children:"]
-    for group, names in (("k3s_servers", SERVERS), ("k3s_agents", AGENTS)):
+    for group, names in (("k3s_servers", servers), ("k3s_agents", agents)):
         lines += [f"    {group}:", "      hosts:"]
-        lines += [f"        {n}:\n          vpskit_host: {hosts[n].address}" for n in names]
+        # k3s_node_ip the real address in both inventories: behind the latency proxy only vpskit's SSH is
+        # slowed, the members still reach each other (and the controller the API) directly
+        lines += [f"        {n}:\n          vpskit_host: {addresses[n]}\n          k3s_node_ip: {state[n].address}"
+                  for n in names]
     path = folder / "hosts.yml"
     path.write_text("\n".join(lines) + "\n")
     return path
 
 
 def bootstrap(inventory: Path, report: Path):
-    """One timed `python -m invoke bootstrap` with a `--json` report; fails loudly unless it exits 0."""
-    run = _timed([sys.executable, "-m", "invoke", "bootstrap", "-i", str(inventory), "--quiet",
-                  "--json", str(report)])
+    """One timed `vpskit bootstrap` with a `--json` report; fails loudly unless it exits 0."""
+    run = _timed(vpskit_command("bootstrap", "-i", str(inventory), "--quiet", "--json", str(report)))
     if run.returncode != 0:
-        raise RuntimeError(f"invoke bootstrap exited {run.returncode}:\n{run.output[-3000:]}")
+        raise RuntimeError(f"vpskit bootstrap exited {run.returncode}:\n{run.output[-3000:]}")
     return run
 
 
 def measure_cluster(bench) -> dict:
-    """Fresh hosts with python3-yaml, the mirror on the lab's gateway, one converge, then `rounds` no-ops."""
-    names = SERVERS + AGENTS
+    """Fresh hosts with python3-yaml, the mirror on the lab's gateway, one converge, then `rounds` no-ops at
+    0 ms and at 50 ms RTT; and the hardening no-op on the first host alone, the whole bootstrap's yardstick."""
+    names = bench.names(SERVERS + AGENTS)
     bench.fresh(names)
     install = "DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-yaml >/dev/null"
     with ThreadPoolExecutor(len(names)) as pool:
         list(pool.map(lambda name: bench.sh(name, install), names))
     folder = bench.workdir / "cluster"
     with K3sMirror(bench.lab.gateway, versions=[VERSION]) as mirror:
-        inventory = write_inventory(folder, bench.lab, mirror)
+        inventory = write_inventory(folder, bench, mirror)
         first = bootstrap(inventory, folder / "converge.json")  # not measured
         bench.log(f"vpskit-cluster: converged in {first.seconds:.2f}s")
-        seconds, counts = [], []
-        for round_ in range(bench.rounds):
-            report = folder / f"noop-{round_}.json"
-            run = bootstrap(inventory, report)
-            seconds.append(run.seconds)
-            counts.append(measure.bootstrap_counts(json.loads(report.read_text())))
-            bench.log(f"vpskit-cluster: no-op bootstrap on {len(names)} hosts {run.seconds:.2f}s "
-                      f"({counts[-1]['changed']} changes)")
-    return measure.cluster_summary(seconds, counts)
+        fast = _noops(bench, inventory, folder / "fast", len(names))
+        one = _noops(bench, inventory, folder / "hardening", 1, hardening=names[0])
+        with bench.slow(names) as via:
+            slow_inventory = write_inventory(folder / "slow", bench, mirror, via)
+            bootstrap(slow_inventory, folder / "slow-converge.json")  # the controller's proxied address
+            slow = _noops(bench, slow_inventory, folder / "slow", len(names))
+    return measure.cluster_summary(fast, slow, one)
+
+
+def _noops(bench, inventory: Path, folder: Path, hosts: int, hardening: str | None = None) -> dict:
+    """`rounds` no-op bootstraps (`hardening`: the hardening play alone on that host): seconds, controller CPU
+    and the per-host counts of each."""
+    folder.mkdir(parents=True, exist_ok=True)
+    seconds, cpu, counts = [], [], []
+    for round_ in range(bench.rounds):
+        report = folder / f"noop-{round_}.json"
+        run = bootstrap(inventory, report) if hardening is None else _hardening(inventory, report, hardening)
+        seconds.append(run.seconds)
+        cpu.append(run.controller_cpu)
+        counts.append(measure.bootstrap_counts(json.loads(report.read_text())))
+        bench.log(f"vpskit-cluster: no-op bootstrap, {hosts} host(s), {inventory.parent.name}: {run.seconds:.2f}s "
+                  f"({counts[-1]['changed']} changes)")
+    return {"seconds": seconds, "cpu": cpu, "counts": counts}
+
+
+def _hardening(inventory: Path, report: Path, host: str):
+    """`vpskit role` with the first play's roles on one host: the hardening no-op, in the cluster's inventory."""
+    roles = ",".join(load_playbook(default_playbook())[0].roles)
+    run = _timed(vpskit_command("role", roles, "-i", str(inventory), "--quiet", "--json", str(report), "--limit", host))
+    if run.returncode != 0:
+        raise RuntimeError(f"vpskit bootstrap exited {run.returncode}:\n{run.output[-3000:]}")
+    return run
 
 
 def section(results: dict, rounds: int) -> str:
@@ -71,9 +101,11 @@ def section(results: dict, rounds: int) -> str:
     return "\n".join([
         HEADING,
         "",
-        f"`invoke bootstrap` (the hardening roles, then K3s) on {len(SERVERS)} servers + {len(AGENTS)} agent, "
-        f"fresh Debian 12 lab hosts converged once, then {rounds} no-op runs; commands and connections per "
-        "host come from its `--json` report.",
+        f"`vpskit bootstrap` (the hardening roles, then K3s) on {SERVERS} servers + {AGENTS} agent, "
+        f"fresh Debian 12 lab hosts converged once, then {rounds} no-op runs at 0 ms and at 50 ms RTT (the "
+        "latency proxy); the yardstick is the hardening play alone on the first host "
+        "(`vpskit role` with its roles, `--limit`, in the same inventory). Commands and connections per host come from its `--json` report; "
+        "controller CPU is the process's user + system time.",
         "",
         measure.cluster_table(results),
         "The K3s part runs against the fake K3s (tests/fakes/k3s), served from a release mirror on the lab's "

@@ -38,16 +38,23 @@ def ratio(ours: float, theirs: float) -> str:
     return f"{ours / theirs:.2f}" if theirs else "-"
 
 
+# the comparison's rows, in order, with their unit; a row no tool measured is left out
+MEASURES = (("start-up: `--help`, whole process", "s"), ("first run, 1 host", "s"), ("no-op, 1 host", "s"),
+            ("no-op, 1 host: controller CPU", "s"), ("no-op, 4 hosts", "s"), ("no-op, 8 hosts", "s"),
+            ("no-op, 1 host, 50 ms RTT", "s"), ("no-op, 4 hosts, 50 ms RTT", "s"),
+            ("no-op SSH connections per host", ""), ("no-op remote commands per host", ""),
+            ("no-op changes reported", ""), ("no-op, 8 hosts: controller CPU", "s"),
+            ("no-op, 8 hosts: hosts' CPU", "s"), ("controller peak RSS", "MiB"))
+
+
 def table(results: dict, tools: list[str]) -> str:
     """Markdown: one row per measure, a column per tool, then vpskit's ratio to each other tool."""
     others = [t for t in tools if t != "vpskit"]
     header = ["measure", *tools, *[f"vpskit / {t}" for t in others]]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    for measure, unit in (("first run, 1 host", "s"), ("no-op, 1 host", "s"), ("no-op, 4 hosts", "s"),
-                          ("no-op, 8 hosts", "s"), ("no-op SSH connections per host", ""),
-                          ("no-op remote commands per host", ""), ("no-op changes reported", ""),
-                          ("no-op, 8 hosts: controller CPU", "s"), ("no-op, 8 hosts: hosts' CPU", "s"),
-                          ("controller peak RSS", "MiB")):
+    for measure, unit in MEASURES:
+        if not any(measure in results.get(tool, {}) for tool in tools):
+            continue
         cells, values = [], {}
         for tool in tools:
             stat = results.get(tool, {}).get(measure)
@@ -72,22 +79,31 @@ def bootstrap_counts(report: dict) -> dict:
             "changed": sum(h["summary"]["changed"] for h in hosts)}
 
 
-def cluster_summary(seconds: list[float], counts: list[dict]) -> dict:
-    """The no-op bootstrap's rows: wall seconds, per-host counts (every host of every round), total changes."""
-    def spread(key):
-        values = [v for c in counts for v in c[key]]
+def cluster_summary(fast: dict, slow: dict, one: dict) -> dict:
+    """The whole-bootstrap rows from the no-ops at 0 ms (`fast`), at 50 ms (`slow`) and of the hardening play on
+    one host (`one`): each {"seconds", "cpu", "counts"}; counts per host over every host of every round."""
+    def spread(runs, key):
+        values = [v for c in runs["counts"] for v in c[key]]
         return {**summary(values), "max": max(values)}
-    return {f"no-op, whole bootstrap (hardening + K3s), {counts[0]['hosts']} hosts": summary(seconds),
-            "remote commands per host": spread("commands"),
-            "SSH connections per host": spread("connections"),
-            "changes reported": summary([c["changed"] for c in counts])}
+    hosts = fast["counts"][0]["hosts"]
+    whole, yardstick = summary(fast["seconds"]), summary(one["seconds"])
+    return {f"no-op, whole bootstrap (hardening + K3s), {hosts} hosts": whole,
+            f"no-op, whole bootstrap, {hosts} hosts, 50 ms RTT": summary(slow["seconds"]),
+            "no-op, hardening play alone, 1 host": yardstick,
+            "whole bootstrap / hardening alone (medians)": {"ratio": whole["median"] / yardstick["median"]},
+            f"no-op, whole bootstrap, {hosts} hosts: controller CPU": summary(fast["cpu"]),
+            "remote commands per host": spread(fast, "commands"),
+            "SSH connections per host": spread(fast, "connections"),
+            "changes reported": summary([c["changed"] for c in fast["counts"] + slow["counts"]])}
 
 
 def cluster_table(results: dict) -> str:
     """Markdown: one row per measure, vpskit's column only; seconds as median (min), counts with their range."""
     lines = ["| measure | vpskit |", "|---|---|"]
     for measure, stat in results.items():
-        if measure.startswith("no-op"):
+        if "ratio" in stat:
+            cell = f"{stat['ratio']:.2f}"
+        elif measure.startswith("no-op"):
             cell = f"{stat['median']:.2f} s (min {stat['min']:.2f})"
         elif stat.get("max", stat["min"]) != stat["min"]:
             cell = f"{stat['median']:.0f} (min {stat['min']:.0f}, max {stat['max']:.0f})"
@@ -106,3 +122,33 @@ def with_section(text: str, heading: str, section: str) -> str:
     end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
     rest = "".join(lines[end:])
     return "".join(lines[:start]) + section + ("\n" + rest if rest else "")
+
+
+def import_times(stderr: str, top: int = 8) -> dict:
+    """From `python -X importtime` output: the total, and the costliest modules imported at the top level.
+
+    Each line is `import time: self | cumulative | name`, microseconds, the name indented by nesting depth;
+    top-level modules' cumulative times add up to the whole.
+    """
+    rows = []
+    for line in stderr.splitlines():
+        if not line.startswith("import time:") or "|" not in line:
+            continue
+        _self, cumulative, name = line[len("import time:"):].split("|")
+        if not cumulative.strip().isdigit():
+            continue  # the header line
+        if name.startswith(" ") and not name.startswith("  "):  # one space: the separator only, depth 0
+            rows.append((name.strip(), int(cumulative) / 1e6))
+    rows.sort(key=lambda row: -row[1])
+    return {"total": sum(seconds for _n, seconds in rows), "top": rows[:top]}
+
+
+def imports_section(imports: dict) -> list[str]:
+    """Markdown lines: per command, its total import time and the costliest top-level imports."""
+    if not imports:
+        return []
+    lines = ["Start-up imports (`python -X importtime`, one run each; the whole process includes them):", ""]
+    for label, found in imports.items():
+        top = ", ".join(f"{name} {seconds * 1000:.0f} ms" for name, seconds in found["top"])
+        lines.append(f"- `{label}`: {found['total'] * 1000:.0f} ms in all; {top}")
+    return [*lines, ""]

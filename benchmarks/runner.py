@@ -4,28 +4,50 @@ from __future__ import annotations
 
 import json
 import platform
+import subprocess
+import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 from vpskit.connection import Connection, Target
 from vpskit.lab import Lab
 
 from . import cluster, measure
+from .latency import LatencyProxy, Route, known_hosts_for, proxied_address
 from .profile import STATE_COMMAND
-from .tools import ensure_tools, run_tool, write_inventories
+from .tools import PROJECT_ROOT, ROLES, VPSKIT, _timed, ensure_tools, help_command, run_tool, user_env, write_inventories
 
-TOOLS = ["vpskit", "pyinfra", "ansible"]
+TOOLS = ["vpskit", "vpskit-api", "pyinfra", "ansible"]
 CLUSTER = "vpskit-cluster"  # vpskit alone: the whole bootstrap on a 4-host cluster (also run with "vpskit")
 RESULTS = Path(__file__).parent / "results.md"
 FLEET = 8
+SLOW_RTT = 0.050  # the latency proxy's round trip: a VPS 50 ms from the operator's laptop
 
 
 class Bench:
-    def __init__(self, rounds: int, log=print):
+    def __init__(self, rounds: int, log=print, lab: str = "bench", subnet: str = "10.213.2"):
         self.rounds, self.log = rounds, log
-        self.lab = Lab(name="bench", subnet_prefix="10.213.2", log=lambda m: None)
+        self.lab = Lab(name=lab, subnet_prefix=subnet, log=lambda m: None)
         self.workdir = Path(tempfile.mkdtemp(prefix="vpskit-bench-"))
+
+    def names(self, count: int, first: int = 1) -> list[str]:
+        return [f"{self.lab.name}{i}" for i in range(first, first + count)]
+
+    def number(self, name: str) -> int:
+        return int(name.removeprefix(self.lab.name))
+
+    @contextmanager
+    def slow(self, names: list[str], rtt: float = SLOW_RTT):
+        """These hosts behind the latency proxy: yields {name: proxied address} and a known_hosts file for them."""
+        hosts = self.lab.load_state().hosts
+        addresses = {hosts[n].address: proxied_address(self.lab.subnet_prefix, self.number(n)) for n in names}
+        known = self.workdir / f"known_hosts-{int(rtt * 1000)}ms"
+        known.write_text(known_hosts_for(self.lab.known_hosts_path.read_text(), addresses))
+        routes = [Route(proxied, real) for real, proxied in addresses.items()]
+        with LatencyProxy(self.lab.bridge, routes, rtt):
+            yield {n: addresses[hosts[n].address] for n in names}, known
 
     def _target(self, name: str) -> Target:
         host = self.lab.load_state().hosts[name]
@@ -41,25 +63,32 @@ class Bench:
         for name in names:
             self.lab.stop_host(name)
         known = set(self.lab.load_state().hosts) | set(names)
-        self.lab.up(max(int(n.removeprefix("bench")) for n in known), "bookworm")
+        self.lab.up(max(self.number(n) for n in known), "bookworm")
         for name in names:
             self.sh(name, "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3 >/dev/null")
 
-    def inventory(self, names: list[str]) -> Path:
+    def inventory(self, names: list[str], via: tuple[dict, Path] | None = None) -> Path:
+        """The tools' inventories of these hosts; `via`: their proxied addresses and known_hosts (see slow)."""
         state = self.lab.load_state()
         folder = self.workdir / f"inv-{len(names)}-{time.monotonic_ns()}"
-        write_inventories(folder, [(n, state.hosts[n].address) for n in names], self.lab.key_path,
-                          self.lab.known_hosts_path)
+        addresses, known = via or ({n: state.hosts[n].address for n in names}, self.lab.known_hosts_path)
+        write_inventories(folder, [(n, addresses[n]) for n in names], self.lab.key_path, known)
         return folder
 
-    def run(self, tool: str, names: list[str]):
-        result = run_tool(tool, self.inventory(names))
+    def run(self, tool: str, names: list[str], via: tuple[dict, Path] | None = None):
+        result = run_tool(tool, self.inventory(names, via))
         if result.returncode != 0:
             raise RuntimeError(f"{tool} failed on {names}:\n{result.output[-3000:]}")
         return result
 
+    def startup(self, tool: str) -> dict:
+        """`TOOL --help` as a whole process, `rounds` times (after one unmeasured start that warms caches)."""
+        command = help_command("vpskit" if tool == "vpskit-api" else tool)
+        runs = [_timed(command) for _ in range(self.rounds + 1)][1:]
+        return measure.summary([r.seconds for r in runs])
+
     def measure_tool(self, tool: str) -> dict:
-        names = [f"bench{i}" for i in range(1, FLEET + 1)]
+        names = self.names(FLEET)
         first, rss, ssh, changes = [], [], [], []
         for round_ in range(self.rounds):
             self.fresh(names[:1])
@@ -71,7 +100,7 @@ class Bench:
         self.fresh(names[1:])
         self.run(tool, names[1:])  # converge the rest of the fleet (not measured)
         noop = {1: [], 4: [], 8: []}
-        cpu = {"controller": [], "hosts": []}
+        cpu = {"controller": [], "hosts": [], "one": []}
         for round_ in range(self.rounds):
             for count in (1, 4, 8):
                 since = self.sh(names[0], "date +%s.%N").strip()
@@ -81,6 +110,7 @@ class Bench:
                     cpu["controller"].append(run.controller_cpu)
                     cpu["hosts"].append(max(run.machine_cpu - run.controller_cpu, 0))
                 if count == 1:
+                    cpu["one"].append(run.controller_cpu)
                     rss.append(run.peak_rss_mib)
                     changes.append(run.changed)
                     journal = self.sh(names[0], f"journalctl -u ssh --since @{since} --no-pager -o cat")
@@ -89,9 +119,21 @@ class Bench:
                     counts["commands"] -= 1
                     ssh.append(counts)
                 self.log(f"{tool}: no-op on {count} host(s) {run.seconds:.2f}s ({run.changed} changes)")
+        slow = {1: [], 4: []}
+        with self.slow(names[:4]) as via:
+            self.run(tool, names[:4], via)  # unmeasured: the hosts see the controller at its proxied address
+            for round_ in range(self.rounds):
+                for count in (1, 4):
+                    run = self.run(tool, names[:count], via)
+                    slow[count].append(run.seconds)
+                    self.log(f"{tool}: no-op on {count} host(s) at {SLOW_RTT * 1000:.0f} ms RTT {run.seconds:.2f}s")
         return {
+            "start-up: `--help`, whole process": self.startup(tool),
             "first run, 1 host": measure.summary(first),
             "no-op, 1 host": measure.summary(noop[1]),
+            "no-op, 1 host: controller CPU": measure.summary(cpu["one"]),
+            "no-op, 1 host, 50 ms RTT": measure.summary(slow[1]),
+            "no-op, 4 hosts, 50 ms RTT": measure.summary(slow[4]),
             "no-op, 4 hosts": measure.summary(noop[4]),
             "no-op, 8 hosts": measure.summary(noop[8]),
             "no-op SSH connections per host": measure.summary([c["connections"] for c in ssh]),
@@ -103,24 +145,45 @@ class Bench:
             "state": states["first"],
         }
 
+    def imports(self, name: str) -> dict:
+        """`python -X importtime` of `vpskit --help` and of the command's no-op on one host."""
+        folder = self.inventory([name])
+        found = {}
+        for label, argv in (("vpskit --help", help_command("vpskit")[1:]),
+                            ("vpskit role bench (no-op, 1 host)", ["role", "bench", "--roles-path", str(ROLES), "-i",
+                                                                    str(folder / "hosts.yml"), "--quiet"])):
+            done = subprocess.run([sys.executable, "-X", "importtime", str(VPSKIT), *argv], capture_output=True,
+                                  text=True, cwd=PROJECT_ROOT, env=user_env({"PYTHONPATH": str(PROJECT_ROOT)}))
+            found[label] = measure.import_times(done.stderr)
+        return found
 
-def main(rounds: int = 3, tools: list[str] | None = None, log=print) -> str:
+
+def load() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def main(rounds: int = 3, tools: list[str] | None = None, log=print, lab: str = "bench",
+         subnet: str = "10.213.2") -> str:
     Lab.preflight()
+    loads = [load()]
     tools = tools or TOOLS
     unknown = sorted(set(tools) - {*TOOLS, CLUSTER})
     if unknown:
         raise ValueError(f"unknown tool(s) {', '.join(unknown)}; choose from {', '.join([*TOOLS, CLUSTER])}")
     compared = [t for t in tools if t in TOOLS]
-    versions = ensure_tools() if compared else {}
-    bench = Bench(rounds, log)
-    results, cluster_results = {}, None
+    versions = ensure_tools(install=bool({"pyinfra", "ansible"} & set(compared))) if compared else {}
+    bench = Bench(rounds, log, lab, subnet)
+    results, cluster_results, imports = {}, None, {}
     try:
         for tool in compared:
             results[tool] = bench.measure_tool(tool)
+            if tool == "vpskit":
+                imports = bench.imports(bench.names(1)[0])
         if "vpskit" in tools or CLUSTER in tools:
             cluster_results = cluster.measure_cluster(bench)
     finally:
         bench.lab.down()
+    loads.append(load())
     extra = cluster.section(cluster_results, rounds) if cluster_results else ""
     if not compared:  # the cluster alone: replace its section of results.md, keep the three-tool table
         RESULTS.write_text(measure.with_section(RESULTS.read_text() if RESULTS.exists() else "", cluster.HEADING,
@@ -136,8 +199,16 @@ def main(rounds: int = 3, tools: list[str] | None = None, log=print) -> str:
         f"medians with minimums; {platform.processor() or platform.machine()}, Python {platform.python_version()}.",
         "Versions: " + ", ".join(f"{k} {v}" for k, v in sorted(versions.items())) + ".",
         f"End state identical across tools: {'yes' if same else 'NO — see benchmarks/states.json'}.",
+        f"Load average (1, 5, 15 min) at the start: {loads[0]}; at the end: {loads[1]} (2 cores).",
         "",
         measure.table(results, tools),
+        "`vpskit` is the command as a user types it (`vpskit role bench --roles-path benchmarks/roles`, the "
+        "profile as a user role); `vpskit-api` the same profile driven through the Python API in one process. "
+        "Every figure is a whole process, start-up included; controller CPU is user + system time of the tool "
+        "and the processes it waited for. The 50 ms rows run through the bench's latency proxy "
+        "(benchmarks/latency.py: a userspace TCP forwarder delaying each direction by 25 ms).",
+        "",
+        *measure.imports_section(imports),
         "Remote commands are counted from sshd's journal (`Starting session`) on the first host during a "
         "no-op run; on a real VPS each costs a network round trip. SSH connections are new logins during the "
         "no-op run: Ansible's 0 means it reused the ControlPersist master connection its previous run left "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -9,17 +10,23 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-
 from . import measure
 
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
 BENCH_DIR = Path(__file__).parent
 TOOLS_VENV = BENCH_DIR / ".venv-tools"
 REQUIREMENTS = ["ansible", "pyinfra"]
+# the console script pip installed beside this interpreter: what a user types
+VPSKIT = Path(sys.executable).parent / "vpskit"
+# the profile as a user role (benchmarks/roles/bench), run by the command
+ROLES = BENCH_DIR / "roles"
 
 
-def ensure_tools() -> dict[str, str]:
+def ensure_tools(install: bool = True) -> dict[str, str]:
     """Installs Ansible and pyinfra beside vpskit (not into its venv); returns their versions."""
+    if not install:
+        from vpskit import __version__
+        return {"vpskit": __version__}
     if not (TOOLS_VENV / "bin" / "python").exists():
         subprocess.run([sys.executable, "-m", "venv", str(TOOLS_VENV)], check=True)
     subprocess.run([str(TOOLS_VENV / "bin" / "pip"), "install", "-q", *REQUIREMENTS], check=True)
@@ -47,9 +54,16 @@ def _machine_busy() -> float:
     return measure.busy_seconds(Path("/proc/stat").read_text(), os.sysconf("SC_CLK_TCK"))
 
 
+def user_env(extra: dict | None = None) -> dict:
+    """The environment a user's shell gives a tool: bytecode caches on (pip compiles them at install time; a
+    test harness's PYTHONDONTWRITEBYTECODE would make every start compile every module again)."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    return {**env, **(extra or {})}
+
+
 def _timed(argv: list[str], env: dict | None = None, cwd: Path = PROJECT_ROOT) -> Run:
     busy, started = _machine_busy(), time.monotonic()
-    process = subprocess.Popen(argv, cwd=cwd, env={**os.environ, **(env or {})}, stdout=subprocess.PIPE,
+    process = subprocess.Popen(argv, cwd=cwd, env=user_env(env), stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True)
     output = process.stdout.read()
     _pid, status, usage = os.wait4(process.pid, 0)
@@ -78,8 +92,24 @@ def write_inventories(folder: Path, hosts: list[tuple[str, str]], key: Path, kno
     (folder / "pyinfra_inventory.py").write_text(f"bench = [{entries}]\n")
 
 
+def vpskit_command(*args: str) -> list[str]:
+    return [str(VPSKIT), *args]
+
+
+def help_command(tool: str) -> list[str]:
+    """The tool's --help: its start-up alone (imports and argument parsing), no host contacted."""
+    return {"vpskit": vpskit_command("--help"), "pyinfra": [str(TOOLS_VENV / "bin" / "pyinfra"), "--help"],
+            "ansible": [str(TOOLS_VENV / "bin" / "ansible-playbook"), "--help"]}[tool]
+
+
 def run_tool(tool: str, folder: Path) -> Run:
-    if tool == "vpskit":
+    if tool == "vpskit":  # the command as typed, the profile as a user role; PYTHONPATH: the role imports benchmarks
+        report = folder / f"report-{time.monotonic_ns()}.json"
+        run = _timed(vpskit_command("role", "bench", "--roles-path", str(ROLES), "-i", str(folder / "hosts.yml"),
+                                    "--quiet", "--json", str(report)), env={"PYTHONPATH": str(PROJECT_ROOT)})
+        if report.exists():
+            run.changed = measure.bootstrap_counts(json.loads(report.read_text()))["changed"]
+    elif tool == "vpskit-api":  # the same profile driven through vpskit's Python API, in one process
         run = _timed([sys.executable, "-m", "benchmarks.vpskit_profile", str(folder / "hosts.yml")])
         run.changed = next((int(l.split('"changed": ')[1].split(",")[0])
                             for l in run.output.splitlines() if '"changed"' in l), -1)

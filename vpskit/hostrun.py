@@ -27,6 +27,8 @@ class PlanExecutor:
         self.verify_target, self.play = verify_target, play
         # told of each login a fresh connection proved, so the next run starts with it
         self.proven = proven
+        # steps and handlers of this play on this host that changed (or would): after_change steps read it
+        self.changed = 0
 
     def run(self, plans: list[RolePlan], first_facts: list[Fact] = (),
             preflight: Callable[[object], None] = lambda facts: None) -> list[Published]:
@@ -51,7 +53,7 @@ class PlanExecutor:
                         self._handlers(plan, notified, guard)
                         notified.clear()
                         continue
-                    if not has_all(self.session.facts, resource.all_facts()):
+                    if not resource.after_change and not has_all(self.session.facts, resource.all_facts()):
                         # one round trip for everything still unknown from here to the end of the play
                         self.session.facts.ensure(_facts_of(steps[position:]))
                     position += 1
@@ -95,6 +97,13 @@ class PlanExecutor:
 
     def _step(self, role: str, resource: Resource, notified: list[str], guard: Guard | None) -> None:
         facts = self.session.facts
+        if resource.after_change and not self.changed:
+            self.record(role, resource.title, "ok", "not needed: nothing changed on this host before it", None)
+            return
+        if resource.after_change and self.check:
+            self.changed += 1
+            self.record(role, resource.title, "changed", f"would {resource.title} after the changes before it", None)
+            return
         try:
             skip = resource.skip_reason(facts)
             outcome = Outcome.skip(skip) if skip else resource.check(facts)
@@ -103,6 +112,7 @@ class PlanExecutor:
                 return
             if outcome.blocked:
                 if self.check:  # an earlier step that would change may resolve it
+                    self.changed += 1
                     self.record(role, resource.title, "changed", f"blocked as the host is now: {outcome.reason}", None)
                     return
                 self.record(role, resource.title, "blocked", outcome.reason, None)
@@ -116,6 +126,7 @@ class PlanExecutor:
                 resource.apply(_steps_session(self.session, guard), outcome)
                 resource.invalidate(facts)
             diff = "(diff hidden: secret content)\n" if (resource.secret and outcome.diff) else outcome.diff
+            self.changed += 1
             self.record(role, resource.title, "changed", outcome.reason, diff)
             notified += [n for n in resource.notify if n not in notified]
         except BlockedError:
@@ -136,6 +147,7 @@ class PlanExecutor:
             if handler.name not in notified:
                 continue
             title = f"handler {handler.name}"
+            self.changed += 1
             if self.check:
                 self.record(plan.role, title, "changed", "would run (notified)", None)
                 continue
@@ -171,7 +183,8 @@ def _steps_session(session: HostSession, guard: Guard | None):
 
 
 def _facts_of(resources: list[Resource]) -> list[Fact]:
-    return [f for r in resources for f in r.all_facts()]
+    """The facts to gather up front: an after_change step reads its own, when it runs."""
+    return [f for r in resources if not r.after_change for f in r.all_facts()]
 
 
 def _short(value) -> str:

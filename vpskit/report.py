@@ -8,10 +8,13 @@ import sys
 import threading
 from pathlib import Path
 
-from rich.console import Console
-from rich.table import Table
-
 from .results import STATUSES, HostResult, PlayResult, StepResult, drift_summary
+
+def _console(stream):
+    """rich for a terminal only: a run whose output goes to a file or a pipe does not import it."""
+    from rich.console import Console
+    return Console(file=stream, highlight=False, soft_wrap=True)
+
 
 STYLES = {"ok": "green", "changed": "yellow", "failed": "bold red", "skipped": "cyan", "blocked": "bold magenta"}
 
@@ -22,16 +25,17 @@ class Reporter:
     def __init__(self, diff: bool = False, verbose_ok: bool = True, stream=None):
         self.stream = stream or sys.stdout
         self.tty = self.stream.isatty()
-        self.console = Console(file=self.stream, highlight=False, soft_wrap=True) if self.tty else None
+        self.console = _console(self.stream) if self.tty else None
         self.diff = diff
         self.verbose_ok = verbose_ok
         self.check = False
         self._lock = threading.Lock()
 
-    def _print(self, plain: str, rich: str | None = None) -> None:
+    def _print(self, plain: str, rich=None) -> None:
+        """`rich`: a function giving the marked-up line, called only on a terminal (escaping imports rich)."""
         with self._lock:
             if self.console:
-                self.console.print(rich or plain, markup=rich is not None)
+                self.console.print(rich() if rich else plain, markup=rich is not None)
             else:
                 print(plain, file=self.stream, flush=True)
 
@@ -43,7 +47,8 @@ class Reporter:
     def play_start(self, name: str, hosts: list[str], serial=None) -> None:
         batch = f", {serial} at a time" if serial else ""
         who = ", ".join(hosts) if hosts else "no hosts match"
-        self._print(f"PLAY {name} ({who}{batch})", f"[bold blue]PLAY {_esc(name)}[/] [dim]({_esc(who)}{batch})[/]")
+        self._print(f"PLAY {name} ({who}{batch})",
+                    lambda: f"[bold blue]PLAY {_esc(name)}[/] [dim]({_esc(who)}{batch})[/]")
 
     def step(self, host: str, step: StepResult) -> None:
         if step.status == "ok" and not self.verbose_ok:
@@ -51,18 +56,19 @@ class Reporter:
         status = "would change" if (self.check and step.status == "changed") else step.status
         plain = f"{host} | {step.role} | {step.title} | {status}: {step.reason}"
         style = STYLES[step.status]
-        rich = f"[bold]{_esc(host)}[/] {_esc(step.role)} › {_esc(step.title)}: [{style}]{status}[/] — {_esc(step.reason)}"
-        self._print(plain, rich)
+        self._print(plain, lambda: f"[bold]{_esc(host)}[/] {_esc(step.role)} › {_esc(step.title)}: "
+                                   f"[{style}]{status}[/] — {_esc(step.reason)}")
         if self.diff and step.diff:
             self._print(step.diff.rstrip("\n"), None)
 
     def note(self, host: str, message: str) -> None:
-        self._print(f"{host} | note: {message}", f"[bold]{_esc(host)}[/] [dim]{_esc(message)}[/]")
+        self._print(f"{host} | note: {message}", lambda: f"[bold]{_esc(host)}[/] [dim]{_esc(message)}[/]")
 
     def host_done(self, result: HostResult) -> None:
         if result.error:
             kind = "UNREACHABLE" if result.unreachable else "FAILED"
-            self._print(f"{result.name} | {kind}: {result.error}", f"[bold red]{_esc(result.name)} {kind}[/]: {_esc(result.error)}")
+            self._print(f"{result.name} | {kind}: {result.error}",
+                        lambda: f"[bold red]{_esc(result.name)} {kind}[/]: {_esc(result.error)}")
 
     def finish(self, results: list[HostResult], plays: list[PlayResult] = ()) -> None:
         header = ["host", *STATUSES, "connections", "commands", "fact batches", "seconds"]
@@ -70,6 +76,7 @@ class Reporter:
                  str(r.fact_batches), f"{r.seconds:.2f}"] for r in results]
         with self._lock:
             if self.console:
+                from rich.table import Table
                 table = Table(title="recap")
                 for column in header:
                     table.add_column(column, justify="left" if column == "host" else "right")

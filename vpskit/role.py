@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
-from .confirm import Confirm
 from .exports import Export
 from .inventory.model import Var
 from .ports import Network
 from .resources.base import Handler, Resource
+from .roleindex import summary_of
+
+if TYPE_CHECKING:  # a plan's Confirm is made by the role; the engine imports the SSH side only to run it
+    from .confirm import Confirm
 
 
 @dataclass(frozen=True)
@@ -83,4 +86,4 @@ class Role:
 
     @property
     def summary(self) -> str:
-        return (self.module.__doc__ or self.name).strip().splitlines()[0]
+        return summary_of(self.module.__doc__, self.name)

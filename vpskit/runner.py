@@ -32,7 +32,8 @@ MAX_LOCK_WAIT = 90
 class RunOptions:
     check: bool = False
     diff: bool = False
-    forks: int = 10
+    # hosts at once, as the command line's --forks (cli/options.py): a host mostly waits on its network
+    forks: int = 50
     trust_new_hosts: bool = False
 
 
@@ -92,7 +93,12 @@ class Run:
         return results
 
     def _play(self, play: Play, pool: ThreadPoolExecutor) -> bool:
-        """Runs one play; False when it stopped the run (more failed hosts than it tolerates)."""
+        """Runs one play; False when it stopped the run (more failed hosts than it tolerates).
+
+        A serial play first checks all its hosts together (check mode, the facts its apply will use); a host
+        with nothing to change is done there, and only the hosts with changes go one batch at a time. A no-op
+        costs what one host's check costs, and an upgrade still restarts one batch at a time.
+        """
         roles = [self.library.load(name) for name in play.roles]
         chosen = [self.states[h.name] for h in select(self.inventory, play.hosts) if h.name in self.states]
         states = [s for s in chosen if s.active]
@@ -100,11 +106,17 @@ class Run:
         self.reporter.play_start(play.name, record.hosts, play.serial)
         tolerated = play.tolerated_failures
         failed: list[str] = []
-        for index, batch in enumerate(batches(states, play.serial)):
-            list(pool.map(lambda state: self._play_on_host(play, roles, state), batch))
+        rounds = [states]
+        if play.serial is not None:
+            settled = list(pool.map(lambda state: self._play_on_host(play, roles, state, settle=True), states))
+            changing = [s for s, done in zip(states, settled) if s.active and not done]
+            rounds = [[s for s in states if not s.active], *batches(changing, play.serial)]
+        for index, batch in enumerate(rounds):
+            if index or play.serial is None:
+                list(pool.map(lambda state: self._play_on_host(play, roles, state), batch))
             failed += [s.host.name for s in batch if not s.active]
             if tolerated is not None and len(failed) > tolerated:
-                rest = [s.host.name for b in batches(states, play.serial)[index + 1:] for s in b]
+                rest = [s.host.name for b in rounds[index + 1:] for s in b]
                 record.stopped = (f"stopped after {len(failed)} failed host(s) ({', '.join(failed)}); "
                                   f"not run: {', '.join(rest) or 'no other hosts'}; later plays not run")
                 self.reporter.note("-", f"play {play.name}: {record.stopped}")
@@ -113,19 +125,30 @@ class Run:
         self.play_results.append(record)
         return record.stopped is None
 
-    def _play_on_host(self, play: Play, roles: list[Role], state: HostState) -> None:
+    def _play_on_host(self, play: Play, roles: list[Role], state: HostState, settle: bool = False) -> bool:
+        """The play's roles on one host; True when it is done. `settle`: check only, and be done when nothing
+        would change (or in a check run); a host with changes is left for its batch, its facts kept."""
         started = time.monotonic()
         first = state.session is None
+        steps: list[StepResult] = []
+        done = True
         try:
             if first:
                 self._open(state)
             plans = self._plans(play, roles, state)
-            executor = PlanExecutor(state.session, self.options.check, self._recorder(state, play.name),
+            check = self.options.check or settle
+            record = self._recorder(state, play.name, steps if settle else None)
+            executor = PlanExecutor(state.session, check, record,
                                     lambda login: self._confirm_target(state, login), play.name,
                                     lambda target, identity: self._proven(state, target, identity))
             lock = [self._lock_fact(state)] if first else []
-            for item in executor.run(plans, lock, lambda facts: self._hold_lock(state, facts, lock)):
-                self.exports.publish(item)
+            published = executor.run(plans, lock, lambda facts: self._hold_lock(state, facts, lock))
+            done = not settle or self.options.check or not (executor.changed or any(p.predicted for p in published))
+            if done:
+                for step in steps:
+                    self._keep(state, step)
+                for item in published:
+                    self.exports.publish(item)
         except ConnectError as exc:
             state.result.unreachable = True
             state.result.error = self.masker.mask(str(exc))
@@ -136,7 +159,11 @@ class Run:
         finally:
             state.seconds += time.monotonic() - started
         if state.result.error:
+            for step in steps:  # what the check saw up to the failure, but no change it only foresaw
+                if step.status != "changed":
+                    self._keep(state, step)
             self.reporter.host_done(state.result)
+        return done
 
     def _open(self, state: HostState) -> None:
         state.connection = self.connect(plan_target(state.logins, state.host, self.options.trust_new_hosts),
@@ -184,13 +211,20 @@ class Run:
                 raise VpskitError(f"{state.host.name}: planning role {role.name}: {exc}") from None
         return plans
 
-    def _recorder(self, state: HostState, play: str):
+    def _recorder(self, state: HostState, play: str, held: list[StepResult] | None = None):
+        """Records each step in the host's result and the report, or in `held` (a check kept only if it is final)."""
         def record(role: str, title: str, status: str, reason: str, diff: str | None) -> None:
             step = StepResult(role, title, status, self.masker.mask(reason),
                               self.masker.mask(diff) if diff else None, play)
-            state.result.steps.append(step)
-            self.reporter.step(state.host.name, step)
+            if held is not None:
+                held.append(step)
+            else:
+                self._keep(state, step)
         return record
+
+    def _keep(self, state: HostState, step: StepResult) -> None:
+        state.result.steps.append(step)
+        self.reporter.step(state.host.name, step)
 
     def _confirm_target(self, state: HostState, login: Login | None):
         current = Login(state.connection.user, state.connection.port)

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cached_property
 from pathlib import Path
-
-import jinja2
-import jinja2.sandbox
 
 from .errors import VpskitError
 from .paths import builtin_templates_dir
@@ -20,15 +18,23 @@ class Templates:
 
     def __init__(self, overrides: list[Path] | None = None, role_templates: dict[str, Path] | None = None,
                  builtin: Path | None = None):
-        self.searched = [*(overrides or []), *((role_templates or {}).values()), builtin or builtin_templates_dir()]
-        loaders: list[jinja2.BaseLoader] = [jinja2.FileSystemLoader([str(p) for p in overrides or []])]
-        if role_templates:
+        self.overrides, self.role_templates = list(overrides or []), dict(role_templates or {})
+        self.builtin = builtin or builtin_templates_dir()
+        self.searched = [*self.overrides, *self.role_templates.values(), self.builtin]
+
+    @cached_property
+    def environment(self):
+        """Jinja2, imported when the first template renders (a run that renders none does not load it)."""
+        import jinja2
+        import jinja2.sandbox
+        loaders: list[jinja2.BaseLoader] = [jinja2.FileSystemLoader([str(p) for p in self.overrides])]
+        if self.role_templates:
             loaders.append(jinja2.PrefixLoader({name: jinja2.FileSystemLoader(str(path))
-                                                for name, path in role_templates.items()}))
-        loaders.append(jinja2.FileSystemLoader(str(builtin or builtin_templates_dir())))
+                                                for name, path in self.role_templates.items()}))
+        loaders.append(jinja2.FileSystemLoader(str(self.builtin)))
         # an override beside the inventory is rendered on the controller, in check mode too: sandboxed, it cannot
         # reach Python's internals (`{{ ''.__class__.__mro__ }}`) to run code as the operator
-        self.environment = jinja2.sandbox.SandboxedEnvironment(
+        return jinja2.sandbox.SandboxedEnvironment(
             loader=jinja2.ChoiceLoader(loaders),
             undefined=jinja2.StrictUndefined,
             keep_trailing_newline=True,
@@ -38,6 +44,7 @@ class Templates:
         )
 
     def render(self, name: str, variables: dict) -> str:
+        import jinja2.sandbox  # loaded by `environment` already: the names of its errors
         try:
             return self.environment.get_template(name).render(**variables)
         except jinja2.sandbox.SecurityError as exc:

@@ -185,7 +185,11 @@ def artifacts(ctx, version: str) -> list:
 
 
 def ready(ctx, topo) -> Wait:
-    """The node is Ready, runs the pinned version and, in an HA cluster, votes in etcd again."""
+    """The node is Ready, runs the pinned version and, in an HA cluster, votes in etcd again.
+
+    Waited for after a change on the host (a restart): on a no-op nothing restarted, and on a real cluster
+    `k3s kubectl` takes a second of CPU to start, so the probe is not run at all.
+    """
     name, version = node_name(ctx), ctx["k3s_version"]
 
     def holds(probe) -> bool:
@@ -199,7 +203,8 @@ def ready(ctx, topo) -> Wait:
                 and node.get("status", {}).get("nodeInfo", {}).get("kubeletVersion") == version)
 
     what = f"node {name} Ready on {version}" + (" and an etcd voter" if topo.ha else "")
-    return Wait(CommandOutputFact(NODES), holds, what, timeout=ctx["k3s_ready_timeout"], interval=2)
+    return Wait(CommandOutputFact(NODES), holds, what, timeout=ctx["k3s_ready_timeout"], interval=2,
+                after_change=True)
 
 
 def _node(output: str, name: str) -> dict | None:

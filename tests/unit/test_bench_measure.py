@@ -1,7 +1,9 @@
 """The benchmark's pure helpers: counting from sshd's journal and tool output, statistics, the table."""
 
+from benchmarks.latency import known_hosts_for
 from benchmarks.measure import (ansible_changed, bootstrap_counts, busy_seconds, cluster_summary, cluster_table,
-                                count_ssh, pyinfra_changed, summary, table, with_section)
+                                count_ssh, import_times, imports_section, pyinfra_changed, summary, table,
+                                with_section)
 
 
 def test_counts_connections_and_commands_from_the_journal():
@@ -47,9 +49,14 @@ def test_bootstrap_counts_per_host_from_the_json_report():
 def test_cluster_table_shows_seconds_with_min_and_count_ranges():
     rounds = [bootstrap_counts(_report({"s1": 2, "s2": 1, "s3": 1, "a1": 1})),
               bootstrap_counts(_report({"s1": 2, "s2": 2, "s3": 2, "a1": 1}))]
-    results = cluster_summary([1.5, 1.2, 1.4], rounds)
-    text = cluster_table(results)
+    fast = {"seconds": [1.5, 1.2, 1.4], "cpu": [0.5, 0.4, 0.6], "counts": rounds}
+    slow = {"seconds": [2.0, 2.1], "cpu": [0.5, 0.5], "counts": rounds}
+    one = {"seconds": [0.7, 0.6, 0.8], "cpu": [0.3, 0.3, 0.3], "counts": rounds}
+    text = cluster_table(cluster_summary(fast, slow, one))
     assert "| no-op, whole bootstrap (hardening + K3s), 4 hosts | 1.40 s (min 1.20) |" in text
+    assert "| no-op, whole bootstrap, 4 hosts, 50 ms RTT | 2.05 s (min 2.00) |" in text
+    assert "| whole bootstrap / hardening alone (medians) | 2.00 |" in text
+    assert "| no-op, whole bootstrap, 4 hosts: controller CPU | 0.50 s (min 0.40) |" in text
     assert "| remote commands per host | 2 (min 1, max 2) |" in text
     assert "| SSH connections per host | 1 |" in text
     assert "| changes reported | 0 |" in text
@@ -62,3 +69,31 @@ def test_with_section_replaces_the_section_or_appends_it():
     assert with_section(old, heading, new) == "# Bench\n\n| a |\n\n## Cluster\n\nnew\n\n## Later\n\nkept\n"
     assert with_section("# Bench\n\n| a |\n", heading, new) == "# Bench\n\n| a |\n\n## Cluster\n\nnew\n"
     assert with_section("", heading, "## Cluster\n") == "## Cluster\n"
+
+
+def test_table_leaves_out_rows_no_tool_measured():
+    text = table({"vpskit": {"no-op, 1 host": summary([0.5])}}, ["vpskit"])
+    assert "no-op, 1 host" in text and "50 ms" not in text and "first run" not in text
+
+
+IMPORTTIME = """import time: self [us] | cumulative | imported package
+import time:       236 |        236 |   _io
+import time:       900 |       1200 | site
+import time:       500 |        500 |     invoke.util
+import time:      3000 |      40000 |   invoke.collection
+import time:      1000 |      90000 | invoke
+import time:       100 |       5000 | vpskit.cli.tasks
+"""
+
+
+def test_import_times_add_up_the_top_level_modules_and_rank_them():
+    found = import_times(IMPORTTIME, top=2)
+    assert round(found["total"], 4) == 0.0962
+    assert found["top"] == [("invoke", 0.09), ("vpskit.cli.tasks", 0.005)]
+    assert imports_section({"vpskit --help": found})[2] == "- `vpskit --help`: 96 ms in all; invoke 90 ms, vpskit.cli.tasks 5 ms"
+
+
+def test_proxied_known_hosts_add_each_hosts_keys_under_its_proxied_address():
+    known = "10.0.0.11 ssh-ed25519 AAAA1\n10.0.0.12 ssh-ed25519 AAAA2\n"
+    assert known_hosts_for(known, {"10.0.0.11": "10.0.0.211"}).splitlines() == [
+        "10.0.0.11 ssh-ed25519 AAAA1", "10.0.0.12 ssh-ed25519 AAAA2", "10.0.0.211 ssh-ed25519 AAAA1"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import threading
 from pathlib import Path
 
 import pytest
@@ -10,11 +11,11 @@ import pytest
 from tests.unit.localhost import LocalConnection
 from vpskit.errors import InventoryError
 from vpskit.exports import Export
-from vpskit.facts import FileFact
+from vpskit.facts import CommandOutputFact, Fact, FileFact
 from vpskit.inventory.model import Group, Host, Inventory, Var
 from vpskit.playbook import Play, batches, load_playbook, select
 from vpskit.report import Reporter
-from vpskit.resources import Command, File, FlushHandlers, Handler
+from vpskit.resources import Command, File, FlushHandlers, Handler, Wait
 from vpskit.results import exit_code
 from vpskit.role import Role, RolePlan
 from vpskit.roleloader import RoleLibrary
@@ -204,3 +205,129 @@ def test_a_check_run_leaves_no_lock_behind_and_an_apply_takes_it(tmp_path):
     assert results["s1"].error is None and not (tmp_path / "s1" / "lock").exists()
     _run, results = execute(inv, plays, roles)
     assert results["s1"].error is None and (tmp_path / "s1" / "lock").exists()
+
+
+class Journal:
+    """Every command of every host in the order the hosts ran them; optionally each host's first command waits
+    at a barrier, which only hosts checked together can all reach (one after another, it breaks)."""
+
+    def __init__(self, together: int | None = None):
+        self.lines: list[tuple[str, str]] = []
+        self.lock = threading.Lock()
+        self.barrier = threading.Barrier(together, timeout=30) if together else None
+
+    def connection(self, target, on_retry=None):
+        journal = self
+
+        class Journalled(LocalConnection):
+            def run(self, command, stdin=None, timeout=None):
+                if journal.barrier is not None and self.commands_run == 0:
+                    journal.barrier.wait()  # raises BrokenBarrierError, failing the host, when run one by one
+                with journal.lock:
+                    journal.lines.append((target.name, (stdin or b"").decode() + command))
+                return super().run(command, stdin, timeout)
+        return Journalled(target, on_retry)
+
+
+def serial_run(inv, plays, roles, journal, check=False):
+    run = Run(inv, inv.select(None), plays, RoleLibrary(given=roles), Templates(), RunOptions(check=check, forks=8),
+              Reporter(stream=io.StringIO()), connect=journal.connection)
+    return run, {r.name: r for r in run.execute()}
+
+
+def upgrade_roles(log: Path):
+    def plan(ctx):
+        marker = Path(ctx["root"]) / "upgraded"
+        return RolePlan("upgrade", [Command(f"echo '{ctx.host} begin' >> {log}; echo '{ctx.host} end' >> {log}; "
+                                            f"touch {marker}", creates=str(marker), name="upgrade", notify=["restart"])],
+                        [Handler("restart", f"echo '{ctx.host} restarted' >> {log}")])
+    return [role("upgrade", plan)]
+
+
+def test_a_no_op_serial_play_checks_its_hosts_together_in_one_command_each(tmp_path):
+    inv, log = inventory(tmp_path, ("s1", "s2", "s3", "s4")), tmp_path / "log"
+    plays = [Play("upgrade", "servers", ["upgrade"], serial=1)]
+    serial_run(inv, plays, upgrade_roles(log), Journal())
+    journal = Journal(together=4)  # every host's fact batch waits until all four have started theirs
+    run, results = serial_run(inv, plays, upgrade_roles(log), journal)
+    assert all(r.error is None and r.count("changed") == 0 and r.commands == 1 for r in results.values()), \
+        {n: (r.error, r.commands) for n, r in results.items()}
+    assert sorted(host for host, _ in journal.lines) == ["s1", "s2", "s3", "s4"]
+    assert [s.status for s in results["s3"].steps] == ["ok"] and run.play_results[0].stopped is None
+
+
+def test_hosts_with_changes_still_go_one_batch_at_a_time_after_the_check(tmp_path):
+    inv, log = inventory(tmp_path, ("s1", "s2", "s3", "s4")), tmp_path / "log"
+    (tmp_path / "s2" / "upgraded").touch()  # s2 is already there: checked with the others, never in a batch
+    journal = Journal()
+    run, results = serial_run(inv, [Play("upgrade", "servers", ["upgrade"], serial=2)], upgrade_roles(log), journal)
+    assert results["s2"].count("changed") == 0 and results["s2"].commands == 1
+    lines = log.read_text().splitlines()
+    first, second = [lines.index(f"{h} restarted") for h in ("s1", "s3")], lines.index("s4 begin")
+    assert max(first) < second  # s4's batch began after the whole first batch (s1, s3), handlers included
+    assert all(results[h].count("changed") == 2 for h in ("s1", "s3", "s4"))
+    # each changing host: the check's one fact batch, then its batch reuses those facts (no second fact batch)
+    assert all(results[h].fact_batches == 1 for h in results), {h: r.fact_batches for h, r in results.items()}
+
+
+def test_a_failure_in_a_batch_stops_the_hosts_the_check_found_changes_on(tmp_path):
+    inv = inventory(tmp_path, ("s1", "s2", "s3", "s4"))
+    inv.hosts["s2"].vars["fail_here"] = Var(True, "test")
+    (tmp_path / "s4" / "done-upgrade").touch()  # nothing to change on s4: done in the check
+    roles = [role("upgrade", lambda ctx: RolePlan("upgrade", [failing(ctx, "upgrade")]))]
+    run, results = serial_run(inv, [Play("upgrade", "servers", ["upgrade"], serial=1)], roles, Journal())
+    assert results["s2"].error and not (tmp_path / "s3" / "done-upgrade").exists()
+    assert results["s3"].steps == [] and results["s3"].commands == 1  # checked, never applied
+    assert "not run: s3" in run.play_results[0].stopped
+    assert [s.status for s in results["s4"].steps] == ["ok"]
+
+
+class UnreadableFact(Fact):
+    """A fact whose output cannot be parsed: the check of the step that needs it fails."""
+
+    def command(self) -> str:
+        return "echo garbage"
+
+    def parse(self, output: str, rc: int):
+        raise ValueError(f"cannot parse {output.strip()!r}")
+
+
+def test_a_host_that_fails_its_check_stops_the_serial_play_before_any_change(tmp_path):
+    inv = inventory(tmp_path, ("s1", "s2", "s3"))
+
+    def plan(ctx):
+        probe = UnreadableFact() if ctx.host == "s2" else FileFact("/")
+        return RolePlan("upgrade", [Command(f"touch {ctx['root']}/done", creates=f"{ctx['root']}/done",
+                                            name="upgrade").when(probe, lambda value: True, "never")])
+    run, results = serial_run(inv, [Play("upgrade", "servers", ["upgrade"], serial=1)], [role("upgrade", plan)],
+                              Journal())
+    assert "cannot parse 'garbage'" in results["s2"].error
+    assert not any((tmp_path / n / "done").exists() for n in ("s1", "s3"))
+    assert "not run: s1, s3" in run.play_results[0].stopped
+
+
+def test_check_mode_reports_a_serial_play_from_the_check_alone(tmp_path):
+    inv, log = inventory(tmp_path, ("s1", "s2")), tmp_path / "log"
+    run, results = serial_run(inv, [Play("upgrade", "servers", ["upgrade"], serial=1)], upgrade_roles(log),
+                              Journal(together=2), check=True)
+    assert all([s.status for s in r.steps] == ["changed", "changed"] and r.commands == 1 for r in results.values())
+    assert not log.exists()
+
+
+def test_a_wait_after_a_change_is_not_probed_on_a_no_op(tmp_path):
+    inv, probes = inventory(tmp_path, ("s1",)), tmp_path / "probes"
+
+    def plan(ctx):
+        marker = Path(ctx["root"]) / "installed"
+        return RolePlan("svc", [Command(f"touch {marker}", creates=str(marker), name="install", notify=["restart"]),
+                                FlushHandlers(),
+                                Wait(CommandOutputFact(f"echo probed >> {probes}; echo ready"),
+                                     lambda value: value[1].strip() == "ready", "ready", timeout=10, after_change=True)],
+                        [Handler("restart", "true")])
+    first, results = execute(inv, [Play("p", "all", ["svc"])], [role("svc", plan)])
+    assert probes.read_text() == "probed\n" and results["s1"].error is None  # after the install: waited
+    again, results = execute(inv, [Play("p", "all", ["svc"])], [role("svc", plan)])
+    assert probes.read_text() == "probed\n" and results["s1"].commands == 1  # no-op: never probed
+    assert results["s1"].steps[-1].status == "ok" and "nothing changed" in results["s1"].steps[-1].reason
+    checked, results = execute(inv, [Play("p", "all", ["svc"])], [role("svc", plan)], check=True)
+    assert probes.read_text() == "probed\n"

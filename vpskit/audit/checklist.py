@@ -2,27 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from ..inventory.model import Var
-from ..inventory.varspec import VarSpec, load_spec
-from ..roleloader import load_defaults
 from . import items_cluster, items_database, items_k3s_hardening, items_manual, items_system, items_workloads
 from .model import SECTIONS, Item
-from .outside import run as outside_run
+from .thresholds import audit_defaults, audit_specs  # noqa: F401 (the checklist's callers read them here too)
 
-DEFAULTS = Path(__file__).with_name("defaults.yml")
-SPEC = Path(__file__).with_name("spec.yml")
-
-
-def audit_defaults() -> dict[str, Var]:
-    """The audit's thresholds, commented in defaults.yml; inventories override them like role defaults."""
-    return load_defaults(DEFAULTS)
-
-
-def audit_specs() -> dict[str, VarSpec]:
-    """The audit variables' types and checks (spec.yml), like a role's."""
-    return load_spec(SPEC, "audit", audit_defaults(), outside_run, "vpskit/audit/spec.yml")
 
 
 def checklist(variables: dict) -> list[Item]:

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from invoke import Exit, task
 
-from ..audit.model import SEVERITIES
-from ..audit.outside.run import audit_urls
-from ..audit.report import text, write_json, write_markdown
-from ..audit.run import audit_hosts
+from ..audit.model import SEVERITIES  # the model alone: the checklist's items and probes load when it runs
 from ..errors import VpskitError
-from .common import RUN_HELP, fail, load_project
+from .options import DEFAULT_FORKS, RUN_HELP, fail
 
 
 @task(help={"inventory": RUN_HELP["inventory"], "limit": RUN_HELP["limit"], "set_": RUN_HELP["set_"],
@@ -18,11 +15,15 @@ from .common import RUN_HELP, fail, load_project
             "fail_on": "exit 1 when an item of this severity or worse fails: critical (default), warning or info",
             "forks": RUN_HELP["forks"], "trust_new_hosts": RUN_HELP["trust_new_hosts"],
             "roles_path": RUN_HELP["roles_path"]}, iterable=["set_"])
-def audit(c, inventory=None, limit=None, set_=None, json=None, markdown=None, fail_on="critical", forks=10,
+def audit(c, inventory=None, limit=None, set_=None, json=None, markdown=None, fail_on="critical", forks=DEFAULT_FORKS,
           trust_new_hosts=False, roles_path=None):
     """Check the production-readiness checklist on live hosts (read-only): evidence and the fixing task per item."""
     if fail_on not in SEVERITIES:
         fail(f"--fail-on {fail_on!r}: choose one of {', '.join(SEVERITIES)}")
+    from ..audit.outside.run import audit_urls
+    from ..audit.report import text, write_json, write_markdown
+    from ..audit.run import audit_hosts
+    from .common import load_project
     try:
         project = load_project(inventory, set_, roles_path)
         hosts = project.inventory.select(limit)

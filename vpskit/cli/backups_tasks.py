@@ -8,10 +8,7 @@ import shlex
 from invoke import Collection, Exit, task
 
 from ..errors import VpskitError
-from ..logins import connect
-from ..playbook import select
-from ..secrets import Masker, collect_secrets
-from .common import RUN_HELP, fail, load_project, run_roles
+from .options import DEFAULT_FORKS, RUN_HELP, fail
 
 PROGRAM = "/usr/local/sbin/vpskit-backup"
 GROUP = "backups"
@@ -19,9 +16,10 @@ SHORT_HELP = {k: RUN_HELP[k] for k in ("inventory", "limit", "set_", "trust_new_
 
 
 @task(default=True, help=RUN_HELP, iterable=["set_"])
-def run(c, inventory=None, limit=None, check=False, diff=False, set_=None, json=None, forks=10,
+def run(c, inventory=None, limit=None, check=False, diff=False, set_=None, json=None, forks=DEFAULT_FORKS,
         trust_new_hosts=False, quiet=False, roles_path=None, playbook=None):
     """backups role: the backup program, its cron schedule, settings and secrets on the hosts of group backups."""
+    from .common import run_roles
     run_roles(["backups"], inventory, limit, check, diff, set_, json, forks, trust_new_hosts, quiet, roles_path,
               playbook)
 
@@ -77,6 +75,10 @@ def restore_command(what: str, target: str | None) -> str:
 def _on_hosts(command: str, inventory, limit, set_, trust_new_hosts, roles_path, one: bool = False,
               prompt: str | None = None) -> bool:
     """Runs `vpskit-backup COMMAND` on each host of group backups (within --limit), one after another."""
+    from ..logins import connect
+    from ..playbook import select
+    from ..secrets import Masker, collect_secrets
+    from .common import load_project
     try:
         project = load_project(inventory, set_, roles_path)
         wanted = {h.name for h in project.inventory.select(limit)}

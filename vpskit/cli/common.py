@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import os
-import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from invoke import Exit
 
-from ..audit.checklist import audit_defaults, audit_specs
+from ..audit.thresholds import audit_defaults, audit_specs
 from ..errors import InventoryError, VpskitError
 from ..inventory import Inventory, load_inventory
 from ..paths import DEFAULT_INVENTORY, default_playbook
@@ -19,22 +18,7 @@ from ..results import exit_code
 from ..roleloader import RoleLibrary, all_defaults, all_inventory_checks, all_specs
 from ..runner import Run, RunOptions
 from ..templating import Templates
-
-# help texts for the options every run task takes
-RUN_HELP = {
-    "inventory": "inventory file or directory (default: inventory/hosts.yml)",
-    "limit": "only these hosts or groups (comma-separated)",
-    "check": "check mode: report what would change, change nothing (exit 2 when something would)",
-    "diff": "show unified diffs of changed files",
-    "set_": "override a variable: --set key=value (repeatable; highest precedence)",
-    "json": "also write a machine-readable report to this file",
-    "forks": "hosts run in parallel (default 10)",
-    "trust_new_hosts": "accept and record host keys not yet in known_hosts",
-    "quiet": "show only changes and failures, not ok steps",
-    "roles_path": "folders of your own roles, searched before the built-in ones (':'-separated)",
-    "playbook": "a playbook of your own instead of the built-in bootstrap plays",
-}
-
+from .options import DEFAULT_FORKS, fail
 
 @dataclass
 class Project:
@@ -44,11 +28,6 @@ class Project:
     library: RoleLibrary
     plays: list[Play]
     templates: Templates
-
-
-def fail(message: str) -> None:
-    print(f"error: {message}", file=sys.stderr)
-    raise Exit(code=1)
 
 
 def inventory_file(inventory: str | None) -> Path:
@@ -99,7 +78,7 @@ def plays_for(plays: list[Play], names: list[str]) -> list[Play]:
 
 
 def run_roles(names: list[str] | None, inventory=None, limit=None, check=False, diff=False, set_=None,
-              json=None, forks=10, trust_new_hosts=False, quiet=False, roles_path=None, playbook=None) -> None:
+              json=None, forks=DEFAULT_FORKS, trust_new_hosts=False, quiet=False, roles_path=None, playbook=None) -> None:
     try:
         project = load_project(inventory, set_, roles_path, playbook, names)
         hosts = project.inventory.select(limit)

@@ -10,27 +10,25 @@ from types import SimpleNamespace
 from invoke import Collection, Exit, task
 
 from ..errors import VpskitError
-from ..playbook import Play
-from ..report import Reporter
-from ..role import Role
-from ..roleloader import RoleLibrary
-from ..runner import Run, RunOptions
-from .common import RUN_HELP, fail, load_project, run_roles
+from .options import DEFAULT_FORKS, RUN_HELP, fail
 
 SHORT_HELP = {k: RUN_HELP[k] for k in ("inventory", "limit", "set_", "forks", "trust_new_hosts", "roles_path")}
 UPGRADE = re.compile(r"upgrade k3s from \S+ to \S+")
 
 
 @task(default=True, help=RUN_HELP, iterable=["set_"])
-def run(c, inventory=None, limit=None, check=False, diff=False, set_=None, json=None, forks=10,
+def run(c, inventory=None, limit=None, check=False, diff=False, set_=None, json=None, forks=DEFAULT_FORKS,
         trust_new_hosts=False, quiet=False, roles_path=None, playbook=None):
     """k3s role: servers (the first, then one at a time), agents; pinned, verified; kubeconfig merged."""
+    from .common import run_roles
     run_roles(["k3s"], inventory, limit, check, diff, set_, json, forks, trust_new_hosts, quiet, roles_path, playbook)
 
 
 @task(help={**SHORT_HELP, "yes": "do not ask for confirmation"}, iterable=["set_"])
-def upgrade(c, inventory=None, limit=None, set_=None, forks=10, trust_new_hosts=False, roles_path=None, yes=False):
+def upgrade(c, inventory=None, limit=None, set_=None, forks=DEFAULT_FORKS, trust_new_hosts=False, roles_path=None, yes=False):
     """Show which hosts would move to k3s_version (check mode), confirm, then upgrade one server at a time."""
+    from ..runner import RunOptions
+    from .common import run_roles
     project = _project(inventory, set_, roles_path, ["k3s"])
     checked = _execute(project, limit, RunOptions(check=True, forks=int(forks), trust_new_hosts=trust_new_hosts))
     moves = [(r.name, m.group(0)) for r in checked for s in r.steps if (m := UPGRADE.search(s.reason))]
@@ -72,6 +70,10 @@ def uninstall(c, inventory=None, limit=None, set_=None, trust_new_hosts=False, r
 def replace(c, host, inventory=None, set_=None, trust_new_hosts=False, roles_path=None, yes=False):
     """Rejoin a rebuilt HOST: its old node removed through a surviving server, then the role on HOST alone."""
     from ..builtin_roles.k3s import forget_plan
+    from ..playbook import Play
+    from ..role import Role
+    from ..roleloader import RoleLibrary
+    from ..runner import RunOptions
     project = _project(inventory, set_, roles_path, None)
     inv = project.inventory
     servers = [n for n in inv.hosts if "k3s_servers" in inv.hosts[n].groups]
@@ -101,6 +103,7 @@ def replace(c, host, inventory=None, set_=None, trust_new_hosts=False, roles_pat
 
 
 def _project(inventory, set_, roles_path, only):
+    from .common import load_project
     try:
         return load_project(inventory, set_, roles_path, only=only)
     except VpskitError as exc:
@@ -108,6 +111,8 @@ def _project(inventory, set_, roles_path, only):
 
 
 def _execute(project, limit, options, plays=None, library=None, stream=None):
+    from ..report import Reporter
+    from ..runner import Run
     try:
         hosts = project.inventory.select(limit)
     except VpskitError as exc:
@@ -119,6 +124,10 @@ def _execute(project, limit, options, plays=None, library=None, stream=None):
 
 def _run_only(plan, name: str, patterns: list[str], inventory, set_, roles_path, trust_new_hosts, limit=None):
     """Runs one plan function as its own role on the hosts of each pattern in turn."""
+    from ..playbook import Play
+    from ..role import Role
+    from ..roleloader import RoleLibrary
+    from ..runner import RunOptions
     project = _project(inventory, set_, roles_path, None)
     role = Role(name.replace(" ", "-"), SimpleNamespace(plan=plan, __doc__=name), {})
     library = RoleLibrary(project.library.user_paths, given=[role])

@@ -12,18 +12,16 @@ from pathlib import Path
 from invoke import Collection, task
 
 from ..errors import VpskitError
-from ..lab import Lab
-from ..lab.breaks import BREAKS, find, lab_addresses, refuse_non_lab
-from ..logins import connect
 from ..paths import LAB_INVENTORY
-from .common import fail, load_project
+from .options import fail
 
 LAB_HELP = {"lab": "lab name (default lab): labs with different names and subnets run side by side",
             "subnet": "the lab bridge's /24 as its first three octets (default 10.213.0)"}
 
 
-def _lab(name: str, subnet: str) -> Lab:
+def _lab(name: str, subnet: str):
     """A Lab from the command line's name and subnet, refused with a clear error when either is malformed."""
+    from ..lab import Lab
     if not re.fullmatch(r"[a-z][a-z0-9]{0,7}", name):
         fail(f"lab name {name!r}: 1-8 lowercase letters and digits, starting with a letter")
     try:
@@ -96,10 +94,13 @@ def ssh(c, name, user="root", lab="lab", subnet="10.213.0"):
                           "inventory": f"the lab's inventory (default {LAB_INVENTORY})"})
 def break_(c, host=None, scenario=None, list_=False, inventory=None):
     """Apply a named misconfiguration to a lab host, for students to find (audit, check) and repair (bootstrap)."""
+    from ..lab.breaks import BREAKS, find, lab_addresses, refuse_non_lab
     if list_ or not host:
         for b in BREAKS:
             print(f"{b.name}: {b.what}\n    found by: {b.found_by}\n    repaired by: {b.repaired_by}")
         return
+    from ..logins import connect
+    from .common import load_project
     try:
         chosen = find(scenario) if scenario else random.choice(BREAKS)
         project = load_project(inventory or str(LAB_INVENTORY), None)

@@ -5,9 +5,7 @@ from __future__ import annotations
 from invoke import Exit, task
 
 from ..errors import VpskitError
-from ..facts.lock import LOCK_PATH, break_script, parse_break
-from ..logins import connect
-from .common import RUN_HELP, fail, load_project
+from .options import RUN_HELP, fail
 
 
 @task(help={"host": "inventory name of the host", "inventory": RUN_HELP["inventory"], "set_": RUN_HELP["set_"],
@@ -15,6 +13,9 @@ from .common import RUN_HELP, fail, load_project
             "roles_path": RUN_HELP["roles_path"]}, iterable=["set_"])
 def unlock(c, host, inventory=None, set_=None, yes=False, trust_new_hosts=False, roles_path=None):
     """Name who holds HOST's run lock and, once you agree, break it (the holder's SSH session is ended)."""
+    from ..facts.lock import LOCK_PATH, break_script, parse_break
+    from ..logins import connect
+    from .common import load_project
     try:
         project = load_project(inventory, set_, roles_path)
         if host not in project.inventory.hosts:

@@ -7,13 +7,14 @@ from pathlib import Path
 from invoke import task
 
 from ..errors import VpskitError
-from .common import RUN_HELP, fail, inventory_file, load_project
+from .options import RUN_HELP, fail
 
 
 @task(help={"inventory": RUN_HELP["inventory"], "limit": "the host whose variables the runbooks use (default: the "
             "first host)", "set_": RUN_HELP["set_"], "roles_path": RUN_HELP["roles_path"]}, iterable=["set_"])
 def runbooks(c, inventory=None, limit=None, set_=None, roles_path=None):
     """Write one runbook per alert (symptoms, investigation, resolution, prevention) with this inventory's commands."""
+    from .common import inventory_file, load_project
     path = inventory_file(inventory)
     try:
         project = load_project(inventory, set_, roles_path)

@@ -1,4 +1,7 @@
-"""The task collection: bootstrap, check, one task per role, facts, inventory, audit, and the lab."""
+"""The task collection: bootstrap, check, one task per role, facts, inventory, audit, and the lab.
+
+Tasks import what they run in their bodies (see options.py): building this collection imports no role.
+"""
 
 from __future__ import annotations
 
@@ -7,36 +10,35 @@ import json as jsonlib
 from invoke import Collection, task
 
 from ..errors import VpskitError
-from ..facts import HostInfoFact
-from ..gather import FactCache
-from ..secrets import Masker, collect_secrets
-from ..logins import connect
-from ..roleloader import RoleLibrary
+from ..roleindex import builtin_role_summaries
 from . import audit_tasks, backups_tasks, k3s_tasks, lab_tasks, lock_tasks, runbook_tasks
-from .common import RUN_HELP, fail, load_project, run_roles
+from .options import DEFAULT_FORKS, RUN_HELP, fail
 
 RUN_ITERABLE = ["set_"]
 
 
 @task(help=RUN_HELP, iterable=RUN_ITERABLE)
-def bootstrap(c, inventory=None, limit=None, check=False, diff=False, set_=None, json=None, forks=10,
+def bootstrap(c, inventory=None, limit=None, check=False, diff=False, set_=None, json=None, forks=DEFAULT_FORKS,
               trust_new_hosts=False, quiet=False, roles_path=None, playbook=None):
     """Run every play, in order, on the inventory's hosts (a fresh VPS becomes a hardened host)."""
+    from .common import run_roles
     run_roles(None, inventory, limit, check, diff, set_, json, forks, trust_new_hosts, quiet, roles_path, playbook)
 
 
 @task(help={k: v for k, v in RUN_HELP.items() if k != "check"}, iterable=RUN_ITERABLE)
-def check(c, inventory=None, limit=None, diff=True, set_=None, json=None, forks=10, trust_new_hosts=False,
+def check(c, inventory=None, limit=None, diff=True, set_=None, json=None, forks=DEFAULT_FORKS, trust_new_hosts=False,
           quiet=False, roles_path=None, playbook=None):
     """Show what bootstrap would change, with diffs, changing nothing; exit 2 when there is drift."""
+    from .common import run_roles
     run_roles(None, inventory, limit, True, diff, set_, json, forks, trust_new_hosts, quiet, roles_path, playbook)
 
 
 def role_task(name: str, doc: str):
     """One task per role, with the same options as bootstrap; it runs the plays that hold the role."""
     @task(name=name, help=RUN_HELP, iterable=RUN_ITERABLE)
-    def _role(c, inventory=None, limit=None, check=False, diff=False, set_=None, json=None, forks=10,
+    def _role(c, inventory=None, limit=None, check=False, diff=False, set_=None, json=None, forks=DEFAULT_FORKS,
               trust_new_hosts=False, quiet=False, roles_path=None, playbook=None):
+        from .common import run_roles
         run_roles([name], inventory, limit, check, diff, set_, json, forks, trust_new_hosts, quiet, roles_path,
                   playbook)
     _role.__doc__ = doc
@@ -46,9 +48,10 @@ def role_task(name: str, doc: str):
 
 @task(help={"names": "role names, comma-separated (your own roles too, with --roles-path)", **RUN_HELP},
       iterable=RUN_ITERABLE)
-def role(c, names, inventory=None, limit=None, check=False, diff=False, set_=None, json=None, forks=10,
+def role(c, names, inventory=None, limit=None, check=False, diff=False, set_=None, json=None, forks=DEFAULT_FORKS,
          trust_new_hosts=False, quiet=False, roles_path=None, playbook=None):
     """Run the named roles only (built-in or from a roles path), in the plays that hold them."""
+    from .common import run_roles
     run_roles([n.strip() for n in names.split(",") if n.strip()], inventory, limit, check, diff, set_, json, forks,
               trust_new_hosts, quiet, roles_path, playbook)
 
@@ -57,6 +60,10 @@ def role(c, names, inventory=None, limit=None, check=False, diff=False, set_=Non
             "trust_new_hosts": RUN_HELP["trust_new_hosts"], "roles_path": RUN_HELP["roles_path"]})
 def facts(c, host, inventory=None, trust_new_hosts=False, roles_path=None):
     """Print the facts vpskit gathers about one host, as JSON (one round trip)."""
+    from ..facts import HostInfoFact
+    from ..gather import FactCache
+    from ..logins import connect
+    from .common import load_project
     try:
         project = load_project(inventory, None, roles_path)
         chosen = project.inventory.select(host)[0]
@@ -72,6 +79,8 @@ def facts(c, host, inventory=None, trust_new_hosts=False, roles_path=None):
             "json": "print JSON instead of text", "roles_path": RUN_HELP["roles_path"]}, iterable=RUN_ITERABLE)
 def inventory(c, inventory=None, limit=None, set_=None, json=False, roles_path=None):
     """Print each host's resolved variables and where each came from (secrets masked)."""
+    from ..secrets import Masker, collect_secrets
+    from .common import load_project
     try:
         project = load_project(inventory, set_, roles_path)
         hosts = project.inventory.select(limit)
@@ -97,9 +106,9 @@ def build_namespace() -> Collection:
     """The shipped tasks: runs, one task per built-in role, facts, inventory and the lab."""
     ns = Collection(bootstrap, check, role, facts, inventory, audit_tasks.audit, runbook_tasks.runbooks,
                     lock_tasks.unlock)
-    for builtin in RoleLibrary().all():
-        if builtin.name not in ("k3s", "backups"):  # collections: the role by default, and their other tasks
-            ns.add_task(role_task(builtin.name, builtin.summary))
+    for name, summary in builtin_role_summaries().items():
+        if name not in ("k3s", "backups"):  # collections: the role by default, and their other tasks
+            ns.add_task(role_task(name, summary))
     ns.add_collection(lab_tasks.namespace(), name="lab")
     ns.add_collection(k3s_tasks.namespace(), name="k3s")
     ns.add_collection(backups_tasks.namespace(), name="backups")

@@ -120,7 +120,8 @@ def _regular_file(owner: str, group: str, mode: str, size: int, digest: str | No
 
 
 def _untar(data: bytes) -> dict[str, bytes]:
-    with tarfile.open(fileobj=io.BytesIO(data)) as archive:
+    # "r:" as the command writes it, uncompressed: the default "r:*" tries (and imports) gzip, bz2 and lzma
+    with tarfile.open(fileobj=io.BytesIO(data), mode="r:") as archive:
         return {m.name if m.name.startswith("/") else "/" + m.name: archive.extractfile(m).read()
                 for m in archive.getmembers() if m.isfile()}
 

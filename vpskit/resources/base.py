@@ -42,6 +42,9 @@ class Resource:
     kind = "resource"
     # set by roles whose changes are commit-confirmed (see vpskit/confirm.py)
     guarded = False
+    # a step that matters only after an earlier step of the play changed this host (a readiness wait after a
+    # restart): when nothing did, it is ok without reading its facts, which no up-front round trip gathers
+    after_change = False
 
     def __init__(self, name: str, notify: tuple[str, ...] | list[str] = (), secret: bool = False):
         self.name = name

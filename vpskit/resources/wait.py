@@ -17,15 +17,17 @@ class Wait(Resource):
     """Polls `probe` every `interval` seconds until `until(value)` holds; fails after `timeout` seconds.
 
     `fails(value)`, when given, may end the wait early: a message (a failed install job's log) fails the step;
-    `show(value)` says what a timeout saw last (default: the probe's value, shortened).
+    `show(value)` says what a timeout saw last (default: the probe's value, shortened). `after_change`: wait only
+    when an earlier step of the play changed the host (see Resource.after_change).
     """
 
     kind = "wait"
 
     def __init__(self, probe: Fact, until: Callable[[object], bool], what: str, timeout: float = 120,
                  interval: float = 2, fails: Callable[[object], str | None] | None = None,
-                 show: Callable[[object], str] | None = None, **kwargs):
+                 show: Callable[[object], str] | None = None, after_change: bool = False, **kwargs):
         super().__init__(kwargs.pop("name", what), **kwargs)
+        self.after_change = after_change
         if timeout <= 0 or interval <= 0:
             raise ValueError(f"wait for {what}: timeout and interval must be positive")
         self.probe, self.until, self.what = probe, until, what
