@@ -6,7 +6,7 @@ from pathlib import Path
 
 from ..inventory.model import Var
 from ..roleloader import load_defaults
-from . import items_cluster, items_manual, items_system
+from . import items_cluster, items_drill, items_manual, items_system
 from .model import SECTIONS, Item
 
 DEFAULTS = Path(__file__).with_name("defaults.yml")
@@ -18,7 +18,8 @@ def audit_defaults() -> dict[str, Var]:
 
 
 def checklist(variables: dict) -> list[Item]:
-    found = items_system.items(variables) + items_cluster.items(variables) + items_manual.items(variables)
+    found = (items_system.items(variables) + items_cluster.items(variables) + items_drill.items(variables)
+             + items_manual.items(variables))
     return sorted(found, key=lambda item: SECTIONS.index(item.section))
 
 

@@ -6,9 +6,11 @@ from invoke import Exit, task
 
 from ..audit.model import SEVERITIES
 from ..audit.report import text, write_json, write_markdown
+from ..audit.items_drill import PROBE
 from ..audit.run import audit_hosts
+from ..dr import record
 from ..errors import VpskitError
-from .common import RUN_HELP, fail, load_project
+from .common import RUN_HELP, fail, inventory_file, load_project
 
 
 @task(help={"inventory": RUN_HELP["inventory"], "limit": RUN_HELP["limit"], "set_": RUN_HELP["set_"],
@@ -27,7 +29,9 @@ def audit(c, inventory=None, limit=None, set_=None, json=None, markdown=None, fa
         hosts = project.inventory.select(limit)
     except VpskitError as exc:
         fail(str(exc))
-    audits = audit_hosts(hosts, project.library.all(), int(forks), trust_new_hosts)
+    path = inventory_file(inventory)
+    audits = audit_hosts(hosts, project.library.all(), int(forks), trust_new_hosts,
+                         lambda host: {PROBE: record.read(path, host.name)})
     print(text(audits))
     if json:
         write_json(json, audits, fail_on)

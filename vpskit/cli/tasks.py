@@ -12,7 +12,7 @@ from ..gather import FactCache
 from ..secrets import Masker, collect_secrets
 from ..logins import connect
 from ..roleloader import RoleLibrary
-from . import audit_tasks, backups_tasks, k3s_tasks, lab_tasks, runbook_tasks
+from . import audit_tasks, backups_tasks, dr_tasks, k3s_tasks, lab_tasks, runbook_tasks
 from .common import RUN_HELP, fail, load_project, run_roles
 
 RUN_ITERABLE = ["set_"]
@@ -102,6 +102,7 @@ def build_namespace() -> Collection:
     ns.add_collection(lab_tasks.namespace(), name="lab")
     ns.add_collection(k3s_tasks.namespace(), name="k3s")
     ns.add_collection(backups_tasks.namespace(), name="backups")
+    ns.add_collection(dr_tasks.namespace(), name="dr")
     return ns
 
 
