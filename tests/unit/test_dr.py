@@ -299,3 +299,53 @@ def test_the_audit_passes_only_a_recent_passed_drill():
     status, evidence = _audit(None)
     assert status == "fail" and "no drill recorded" in evidence and "invoke dr.drill" in evidence
     assert _audit(None, backups_restic=False)[0] == "n/a"
+
+
+# -- a restored database whose rows differ from the recorded ones, on a real PostgreSQL server --------------------
+def _pg_bin() -> Path | None:
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb")) if Path("/usr/lib/postgresql").is_dir() else []
+    return found[-1].parent if found and os.geteuid() == 0 and shutil.which("runuser") else None
+
+
+@pytest.fixture
+def postgres():
+    """A throwaway PostgreSQL cluster (Debian's server binaries, run as user postgres) on a Unix socket."""
+    binaries = _pg_bin()
+    if binaries is None:
+        pytest.skip("needs Debian's PostgreSQL server (postgresql) and root")
+    root = Path(tempfile.mkdtemp(prefix="vpskit-pg-"))
+    shutil.chown(root, "postgres")
+    data, socket, port = root / "data", root, "54329"
+    as_pg = ["runuser", "-u", "postgres", "--"]
+    subprocess.run([*as_pg, str(binaries / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres"], check=True,
+                   capture_output=True)
+    subprocess.run([*as_pg, str(binaries / "pg_ctl"), "-D", str(data), "-w", "-l", str(root / "log"), "-o",
+                    f"-k {socket} -c listen_addresses='' -p {port}", "start"], check=True, capture_output=True)
+    try:
+        yield {"backups_postgres_host": str(socket), "backups_postgres_port": int(port)}
+    finally:
+        subprocess.run([*as_pg, str(binaries / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
+                       capture_output=True)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def test_a_restored_database_must_have_the_recorded_row_counts(tmp_path, postgres):
+    psql = ["psql", "-X", "-q", "-h", postgres["backups_postgres_host"], "-p", str(postgres["backups_postgres_port"]),
+            "-U", "postgres", "-v", "ON_ERROR_STOP=1"]
+    subprocess.run([*psql, "-d", "postgres", "-c", "create database shop"], check=True, capture_output=True)
+    subprocess.run([*psql, "-d", "shop", "-c", "create table items (id serial primary key, name text); "
+                    "insert into items (name) select 'item ' || g from generate_series(1, 150) g"], check=True,
+                   capture_output=True)
+    host = LocalBackupHost(tmp_path, backups_postgres=True, backups_postgres_databases=["shop"], **postgres)
+    done = host.run()
+    assert done.returncode == 0, done.stderr
+    [run] = host.runs()
+    assert (run / "postgres-shop.counts").read_text() == "public.items 150\n"
+    good = host.run_args("restore", "postgres", "shop", "shop_back")
+    assert good.returncode == 0 and "1 tables with the recorded row counts" in good.stdout, good.stderr
+    # a dump that does not hold what was recorded when it was taken (the counts file says 151)
+    (run / "postgres-shop.counts").write_text("public.items 151\n")
+    bad = host.run_args("restore", "postgres", "shop", "shop_again")
+    assert bad.returncode == 1
+    assert "shop_again's tables or row counts differ from those recorded for shop: < public.items 150 > " \
+           "public.items 151" in bad.stderr
