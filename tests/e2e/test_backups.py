@@ -29,7 +29,8 @@ SPARE_INDEX = 20
 SPARE = f"{LAB_NAME}{SPARE_INDEX}"
 PASSWORD = "lab-backup-pass-7f3a9c"  # the token's encryption password, given to vpskit through !env
 RESTIC_PASSWORD = "lab-restic-pass-2b8e51"  # the repository's, through !file
-SECRETS = (PASSWORD, RESTIC_PASSWORD)
+REST_PASSWORD = "lab-rest-pass-4c1d9e"  # the REST server's login, through !env
+SECRETS = (PASSWORD, RESTIC_PASSWORD, REST_PASSWORD)
 BACKUPS = "/var/backups/vpskit-backup"
 METRICS = "/var/lib/prometheus/node-exporter"
 # what cron runs: an empty environment but for SHELL, HOME, LOGNAME and the PATH of the cron.d file
@@ -381,6 +382,37 @@ def test_a_drill_without_an_offsite_snapshot_of_the_host_fails_at_the_fetch(lab,
 def test_the_drill_refuses_the_production_host_as_its_target(spare):
     run = invoke("dr.drill", "-i", spare, "--host", HOST, "--onto", HOST)
     assert run.returncode == 1 and "that is the production host" in run.stderr + run.stdout
+
+
+def test_offsite_copies_over_restics_rest_protocol_to_rclone(lab, offsite, first_backup, tmp_path):
+    """A real REST server that Debian ships (rclone's `serve restic`) on host 12, with a login."""
+    address = lab.load_state().hosts[TARGET].address
+    apt = "timeout 300 apt-get -o Acquire::Retries=3 -o Acquire::http::Timeout=30"
+    run_on_host(lab, TARGET, f"{apt} update -qq && DEBIAN_FRONTEND=noninteractive {apt} install -y -qq rclone >/dev/null")
+    server = run_on_host(lab, TARGET, f"rm -rf /srv/rest && nohup rclone serve restic --addr {address}:8000 "
+                                      f"--user vps --pass {REST_PASSWORD} /srv/rest >/root/rclone.log 2>&1 & echo $!").strip()
+    try:
+        assert wait_for(lambda: sh(lab, TARGET, f"ss -ltn | grep -q {address}:8000").ok, 30)
+        os.environ["VPSKIT_TEST_REST_PASSWORD"] = REST_PASSWORD
+        path = write_inventory(lab, tmp_path, offsite, backups_restic_repository=f"rest:http://{address}:8000/vps1/",
+                               backups_restic_rest_user="vps")
+        text = Path(path).read_text().replace("  children:", "    backups_restic_rest_password: !env "
+                                              "VPSKIT_TEST_REST_PASSWORD\n  children:", 1)
+        Path(path).write_text(text)
+        converged = invoke("backups", "-i", path, "--quiet")
+        assert converged.returncode == 0, converged.stdout[-3000:] + converged.stderr[-1500:]
+        assert REST_PASSWORD not in converged.stdout + run_on(lab, "cat /etc/vpskit-backup/config")
+        assert run_on(lab, "stat -c %a /etc/vpskit-backup/restic-repository").strip() == "600"
+        done = sh(lab, HOST, AS_CRON)
+        assert done.ok, done.stdout[-2000:] + done.stderr[-2000:]
+        verified = invoke("backups.verify", "-i", path)
+        assert verified.returncode == 0, verified.stdout[-3000:]
+        assert "verify offsite: the newest snapshot restored and equal to" in verified.stdout
+        assert REST_PASSWORD not in verified.stdout + sh(lab, HOST, "journalctl -t vpskit-backup -o cat").stdout
+        assert run_on_host(lab, TARGET, "ls /srv/rest/vps1").split() >= ["config", "data", "index", "keys"]
+    finally:
+        sh(lab, TARGET, f"kill {server}")
+        assert invoke("backups", "-i", write_inventory(lab, tmp_path, offsite), "--quiet").returncode == 0
 
 
 @pytest.fixture(scope="module")

@@ -24,7 +24,7 @@ from vpskit.audit.model import Probes
 from vpskit.dr.report import DrillReport, Phase, markdown, text
 from vpskit.dr.snapshots import NoSnapshot, newest
 from vpskit.dr.steps import Steps
-from vpskit.dr.target import production_host, rebuilt, spare
+from vpskit.dr.target import next_lab_index, production_host, rebuilt, spare
 from vpskit.durations import human, seconds
 from vpskit.errors import VpskitError
 from vpskit.inventory.formats import FORMATS
@@ -68,6 +68,11 @@ def test_the_target_is_a_spare_never_the_production_host():
         production_host(_inventory(_host("p", ["backups"], backups_restic=False)), "p", "backups")
     with pytest.raises(VpskitError, match="not in group 'backups'"):
         production_host(inv, "web", "backups")
+
+
+def test_a_lab_target_is_a_new_host_after_every_running_one():
+    assert next_lab_index([], "lab") == 1
+    assert next_lab_index(["lab3", "lab7", "labx", "other9"], "lab") == 8
 
 
 # -- the snapshot chosen, the verdict -------------------------------------------------------------------------

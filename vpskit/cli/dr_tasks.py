@@ -9,7 +9,7 @@ from invoke import Collection, Exit, task
 from ..dr import record
 from ..dr.report import DrillReport, Phase, markdown as markdown_report, text, write, write_json
 from ..dr.steps import Steps
-from ..dr.target import lab_spare, production_host, rebuilt, spare
+from ..dr.target import lab_spare, next_lab_index, production_host, rebuilt, spare
 from ..durations import seconds
 from ..errors import VpskitError
 from ..inventory.model import Inventory
@@ -53,7 +53,7 @@ def drill(c, host, onto, keep=False, json=None, markdown=None, roles=None, lab="
 
     def boot() -> str:
         state = machines.load_state()
-        index = 1 + max([int(n[len(lab):]) for n in state.hosts if n[len(lab):].isdigit()] or [0])
+        index = next_lab_index(list(state.hosts), lab)
         machines.up(index, release, first=index)
         name, address = f"{lab}{index}", machines.load_state().hosts[f"{lab}{index}"].address
         holder["spare"] = lab_spare(name, address, str(machines.key_path), str(machines.known_hosts_path))

@@ -58,3 +58,9 @@ def rebuilt(production: Host, onto: Host) -> Host:
 def lab_spare(name: str, address: str, key: str, known_hosts: str) -> Host:
     values = {"vpskit_host": address, "vpskit_user": "root", "vpskit_ssh_key": key, "vpskit_known_hosts": known_hosts}
     return Host(name, [SPARES], {k: Var(v, "lab host booted by dr.drill") for k, v in values.items()})
+
+
+def next_lab_index(running: list[str], lab: str) -> int:
+    """The first index after every host of the lab (lab3, lab7 → 8): a drill never reuses a running host."""
+    taken = [int(n[len(lab):]) for n in running if n.startswith(lab) and n[len(lab):].isdigit()]
+    return 1 + max(taken or [0])
