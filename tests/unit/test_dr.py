@@ -348,6 +348,11 @@ def test_a_restored_database_must_have_the_recorded_row_counts(tmp_path, postgre
     assert (run / "postgres-shop.counts").read_text() == "public.items 150\n"
     good = host.run_args("restore", "postgres", "shop", "shop_back")
     assert good.returncode == 0 and "1 tables with the recorded row counts" in good.stdout, good.stderr
+    refused = host.run_args("restore", "postgres", "shop", "shop")
+    assert refused.returncode == 1 and "exists and has tables" in refused.stderr  # never over data
+    subprocess.run([*psql, "-d", "postgres", "-c", "create database blank"], check=True, capture_output=True)
+    into_empty = host.run_args("restore", "postgres", "shop", "blank")  # a new server's own, empty `postgres`
+    assert into_empty.returncode == 0, into_empty.stderr
     # a dump that does not hold what was recorded when it was taken (the counts file says 151)
     (run / "postgres-shop.counts").write_text("public.items 151\n")
     bad = host.run_args("restore", "postgres", "shop", "shop_again")

@@ -82,6 +82,8 @@ class Steps:
         env = f"RUNS_FROM={shlex.quote(runs)} RUN={run} {PROGRAM}"
         listed = self.shell(f"ls -1 {shlex.quote(run_dir)}")
         files = set(listed.stdout.split()) if listed.ok else set()
+        if "postgres-globals.sql" in files:
+            self.phase("postgres globals", [f"{env} restore postgres-globals"], "roles applied")
         for name in sorted(files):
             if name.startswith("postgres-") and name.endswith(".dump"):
                 db = name[len("postgres-"):-len(".dump")]
