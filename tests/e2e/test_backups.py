@@ -339,7 +339,8 @@ def test_the_drill_rebuilds_the_host_on_a_spare_from_the_offsite_copy_alone(lab,
     during = (before, time.time())
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
     assert report["passed"] and report["snapshot"]["run"] == newest, report
-    assert [p["name"] for p in report["phases"]] == ["bootstrap", "prepare", "fetch", "postgres shop", "files", "k3s"]
+    assert [p["name"] for p in report["phases"]] == ["bootstrap", "prepare", "fetch", "postgres globals",
+                                                     "postgres postgres", "postgres shop", "files", "k3s"]
     assert 0 < report["rpo"] < 3600 and report["rto"] > 0 and "drill passed" in run.stdout
     # what came back equals the production host's: rows, files, datastore, token
     rows = "runuser -u postgres -- psql -X -A -t -d shop -c 'select count(*) from items' -c 'select count(*) from orders'"
@@ -351,6 +352,7 @@ def test_the_drill_rebuilds_the_host_on_a_spare_from_the_offsite_copy_alone(lab,
     kine = "sqlite3 {} 'pragma integrity_check' 'select count(*) from kine'"
     assert sh(lab, SPARE, kine.format("/var/lib/rancher/k3s/server/db/state.db")).stdout == \
         run_on(lab, kine.format(f"{BACKUPS}/{newest}/k3s-state.db"))
+    assert sh(lab, SPARE, "stat -c '%a %U' / /srv").stdout.split() == ["755", "root", "755", "root"]
     # nothing was read from the production host: it saw no login while the drill ran
     journal = run_on(lab, f"journalctl --since @{int(during[0]) + 1} --until @{int(during[1])} --no-pager -o cat")
     assert "Accepted publickey" not in journal

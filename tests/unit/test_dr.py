@@ -253,8 +253,10 @@ def test_a_run_comes_back_from_the_offsite_copy_alone_onto_another_host(tmp_path
     assert (new_k3s / "server" / "token").read_text() == "K10secret::server:abc\n"
     copy = sqlite3.connect(new_k3s / "server" / "db" / "state.db")
     assert copy.execute("select count(*) from kine").fetchone() == (50,)
-    kept = new_k3s / "server" / f"db.before-restore-{run.name}" / "state.db"
-    assert kept.read_text() == "the new server's own"  # what the new server made is kept aside, never deleted
+    [aside] = (new_k3s / "server").glob("db.before-restore-*")
+    assert (aside / "state.db").read_text() == "the new server's own"  # kept aside, never deleted
+    assert new.run_args("restore", "k3s", "apply", **env).returncode == 0  # a second drill onto the same host
+    assert len(list((new_k3s / "server").glob("db.before-restore-*"))) == 2
     again = new.run_args("offsite-fetch", chosen.id, str(tmp_path / "fetched"))
     assert again.returncode == 1 and "is not empty" in again.stderr
 

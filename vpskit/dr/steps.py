@@ -89,14 +89,17 @@ class Steps:
                 db = name[len("postgres-"):-len(".dump")]
                 phase = self.phase(f"postgres {db}", [f"{env} restore postgres {shlex.quote(db)} {shlex.quote(db)}"])
                 if phase and phase.ok:
-                    counts = self.shell(f"cat {shlex.quote(run_dir + '/postgres-' + db + '.counts')}")
-                    sets[f"postgres {db}"] = f"{len(counts.stdout.split(chr(10))) - 1} tables, rows as recorded: " + \
-                        ", ".join(line.replace(" ", " = ") for line in counts.stdout.splitlines())
+                    counts = self.shell(f"cat {shlex.quote(run_dir + '/postgres-' + db + '.counts')}").stdout
+                    tables = [line.rsplit(" ", 1) for line in counts.splitlines() if " " in line]
+                    sets[f"postgres {db}"] = f"{len(tables)} tables, rows as recorded" + \
+                        "".join(f"{', ' if i else ': '}{name} {rows}" for i, (name, rows) in enumerate(tables))
         if "files.tar.gz" in files:
             staging = f"{WORK}/files-{run}"
-            manifest = shlex.quote(f"{run_dir}/files.sha256")
+            manifest, archive = (shlex.quote(f"{run_dir}/files.{x}") for x in ("sha256", "tar.gz"))
+            # proven in a staging folder first, then the archive's own paths extracted in place (never a copy of
+            # the staging folder onto /, which would give / that folder's owner and mode)
             phase = self.phase("files", [f"rm -rf {staging}", f"{env} restore files {staging}",
-                                         f"cp -a {staging}/. /", f"cd / && sha256sum --quiet -c {manifest}"],
+                                         f"tar -C / -xzf {archive}", f"cd / && sha256sum --quiet -c {manifest}"],
                                "in place and equal to the manifest")
             if phase and phase.ok:
                 count = self.shell(f"grep -c . {manifest}").stdout.strip()
