@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 from .exports import ExportStore, Published
 from .inventory.model import Host, Inventory
 from .playbook import select
+from .ports import Network
 from .templating import Templates
 
 
@@ -68,6 +70,8 @@ class PlanContext:
     templates: Templates
     check_mode: bool = False
     play: str = ""
+    # what every known role needs from this host's firewall (RoleLibrary.network); None: nothing declared
+    roles_network: Callable[["PlanContext"], Network] | None = None
 
     def __getitem__(self, key: str):
         return self.vars[key]
@@ -75,6 +79,10 @@ class PlanContext:
     def get(self, key: str, default=None):
         value = self.vars.get(key)
         return default if value is None else value
+
+    def declared_network(self) -> Network:
+        """The ports and routing the roles declare for this host (read by the firewall role)."""
+        return self.roles_network(self) if self.roles_network else Network()
 
     def render(self, name: str, extra: dict | None = None) -> str:
         """Renders `<role>/<file>.j2` with the host's variables (and `extra`): overrides first, then built-ins."""

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import yaml
 
+from vpskit.secrets import unmarked
+
 from .flags import wrong_role_keys
+from .hardening import component_args, merge_args
 from .nodename import node_name
 from .topology import Topology, api_url
 
@@ -57,6 +60,8 @@ def config(ctx, topo: Topology, token: str | None, agent_token: str | None = Non
     # set once for the whole cluster: each host gets the keys its k3s (server or agent) takes
     skipped = set(wrong_role_keys(extra, topo.is_server))
     settings.update({k: v for k, v in extra.items() if k not in skipped})
+    if ctx["k3s_hardening"]:
+        settings = merge_args(settings, component_args(ctx.vars, topo.is_server))
     return settings
 
 
@@ -66,4 +71,4 @@ def _sans(ctx, topo: Topology) -> list[str]:
 
 
 def render(settings: dict) -> str:
-    return "# Managed by vpskit (k3s role)\n" + yaml.safe_dump(settings, sort_keys=True, default_flow_style=False)
+    return "# Managed by vpskit (k3s role)\n" + yaml.safe_dump(unmarked(settings), sort_keys=True, default_flow_style=False)

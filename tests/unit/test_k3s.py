@@ -7,7 +7,7 @@ import pytest
 
 from tests.unit.factstub import StubFacts
 from tests.unit.planctx import cluster, member_context
-from vpskit.builtin_roles.firewall.cluster import cluster_rules
+from vpskit.builtin_roles import firewall
 from vpskit.builtin_roles.k3s import plan
 from vpskit.builtin_roles.k3s.binary import BINARY, K3sBinary, install_script, staged_sums
 from vpskit.builtin_roles.k3s.config import config
@@ -17,6 +17,7 @@ from vpskit.builtin_roles.k3s.topology import topology
 from vpskit.errors import VpskitError
 from vpskit.exports import ExportStore, Published
 from vpskit.facts import CommandOutputFact, FileFact, FileState, HostInfoFact
+from vpskit.resources.ufw import UfwPolicy, UfwRules
 from vpskit.roleloader import RoleLibrary, all_defaults, all_specs
 
 DEFAULTS = {k: v.value for k, v in all_defaults(RoleLibrary().all()).items()}
@@ -26,6 +27,17 @@ VERSION = DEFAULTS["k3s_version"]
 def ctx_for(name, servers, agents=(), store=None, **values):
     inventory = cluster({**DEFAULTS, "vpskit_controller_address": "192.0.2.9", **values}, servers, agents)
     return member_context({}, inventory, name, store)
+
+
+def cluster_rules(ctx) -> list:
+    """The rules the firewall role opens on this member beyond SSH: what the roles declare for it."""
+    resources = firewall.plan(ctx).resources
+    rules = next(r for r in resources if isinstance(r, UfwRules)).rules
+    return [r for r in rules if r.comment != "vpskit: ssh"]
+
+
+def routed_policy(ctx) -> str:
+    return next(r for r in firewall.plan(ctx).resources if isinstance(r, UfwPolicy)).policies["routed"]
 
 
 def test_topology_single_ha_and_even_numbers():
@@ -280,6 +292,14 @@ def test_cluster_ports_open_only_to_members_and_the_operator():
     assert not any(r.port in ("6443", "2379:2380") for r in agent)
     assert {r.port for r in agent if r.proto == "udp"} == {"51820:51821"}
     assert not any(r.port in ("9100", "5001") for r in rules)
+    assert routed_policy(ctx_for("a1", ["s1"], ["a1"])) == "allow"  # a member routes its pods' traffic
+    loner = plan_context_for_non_member()
+    assert cluster_rules(loner) == [] and routed_policy(loner) == "deny"
+
+
+def plan_context_for_non_member():
+    from tests.unit.planctx import plan_context
+    return plan_context({**DEFAULTS, "vpskit_controller_address": "192.0.2.9"}, "web")
 
 
 def test_node_exporter_and_the_embedded_registry_are_reachable_from_every_member():
@@ -310,3 +330,28 @@ def test_a_rebuilt_first_server_joins_through_a_survivor_and_the_old_node_is_for
     assert forget.exports[0].value == "https://10.0.0.2:6443"
     with pytest.raises(VpskitError, match="not a server"):
         forget_plan(ctx_for("Agent1", ["s1", "s2", "s3"], ["Agent1"]), "s1")
+
+
+@pytest.mark.parametrize("tag", ["!env", "!file"])
+def test_a_token_from_env_or_file_is_written_into_the_config(tmp_path, monkeypatch, tag):
+    """The README's own `k3s_token: !env K3S_TOKEN`: the loader's Secret string reaches every YAML K3s reads."""
+    from vpskit.inventory import load_inventory
+    monkeypatch.setenv("K3S_TOKEN", "chosen-server-token")
+    monkeypatch.setenv("K3S_AGENT_TOKEN", "chosen-agent-token")
+    for name in ("server", "agent"):
+        (tmp_path / name).write_text(f"chosen-{name}-token\n")
+    source = {"!env": ("!env K3S_TOKEN", "!env K3S_AGENT_TOKEN"), "!file": (f"!file {tmp_path}/server",
+                                                                          f"!file {tmp_path}/agent")}[tag]
+    (tmp_path / "hosts.yml").write_text(f"all:\n  vars:\n    k3s_token: {source[0]}\n"
+                                        f"    k3s_agent_token: {source[1]}\n  hosts:\n    s1:\n")
+    loaded = load_inventory(tmp_path / "hosts.yml", all_defaults(RoleLibrary().all()), specs=all_specs(RoleLibrary().all()))
+    token, agent_token = loaded.hosts["s1"].get("k3s_token"), loaded.hosts["s1"].get("k3s_agent_token")
+    assert type(token).__name__ == "Secret" and type(agent_token).__name__ == "Secret"
+    first = yaml.safe_load(_config_file(plan(ctx_for("s1", ["s1"], k3s_token=token, k3s_agent_token=agent_token))).content)
+    assert first["token"] == "chosen-server-token" and first["agent-token"] == "chosen-agent-token"
+    store = ExportStore()  # what the first server publishes is the inventory's Secret when it was chosen
+    store.publish(Published("k3s_token", token, "s1", "k3s", secret=True))
+    store.publish(Published("k3s_agent_token", agent_token, "s1", "k3s", secret=True))
+    joining = yaml.safe_load(_config_file(plan(ctx_for("s2", ["s1", "s2", "s3"], store=store))).content)
+    agent = yaml.safe_load(_config_file(plan(ctx_for("a1", ["s1"], ["a1"], store=store))).content)
+    assert joining["token"] == "chosen-server-token" and agent["token"] == "chosen-agent-token"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from invoke import Exit, task
 
 from ..audit.model import SEVERITIES
+from ..audit.outside.run import audit_urls
 from ..audit.report import text, write_json, write_markdown
 from ..audit.items_drill import PROBE
 from ..audit.run import audit_hosts
@@ -30,8 +31,9 @@ def audit(c, inventory=None, limit=None, set_=None, json=None, markdown=None, fa
     except VpskitError as exc:
         fail(str(exc))
     path = inventory_file(inventory)
+    # the hosts' (with the last drill's record read here), then what a user sees of the listed URLs from here
     audits = audit_hosts(hosts, project.library.all(), int(forks), trust_new_hosts,
-                         lambda host: {PROBE: record.read(path, host.name)})
+                         lambda host: {PROBE: record.read(path, host.name)}) + audit_urls(hosts)
     print(text(audits))
     if json:
         write_json(json, audits, fail_on)

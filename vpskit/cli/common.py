@@ -9,14 +9,14 @@ from pathlib import Path
 
 from invoke import Exit
 
-from ..audit.checklist import audit_defaults
+from ..audit.checklist import audit_defaults, audit_specs
 from ..errors import InventoryError, VpskitError
 from ..inventory import Inventory, load_inventory
 from ..paths import DEFAULT_INVENTORY, default_playbook
 from ..playbook import Play, load_playbook
 from ..report import Reporter, write_json
 from ..results import exit_code
-from ..roleloader import RoleLibrary, all_defaults, all_specs
+from ..roleloader import RoleLibrary, all_defaults, all_inventory_checks, all_specs
 from ..runner import Run, RunOptions
 from ..templating import Templates
 
@@ -77,7 +77,7 @@ def load_project(inventory: str | None, overrides: list[str] | None, roles_path:
     roles = library.all()
     # the audit's thresholds are validated like role defaults (a misspelt audit_ variable is an error)
     inv = load_inventory(path, {**all_defaults(roles), **audit_defaults()}, {*library.names(), "audit"}, overrides,
-                         specs=all_specs(roles))
+                         specs={**all_specs(roles), **audit_specs()}, checks=all_inventory_checks(roles))
     plays = load_playbook(Path(playbook) if playbook else default_playbook())
     if only:
         plays = plays_for(plays, only)

@@ -1,4 +1,5 @@
-"""`k3s kubectl get nodes` (from the server in the kubeconfig); helm-install jobs, workloads and job logs (helm.py)."""
+"""`k3s kubectl get nodes` (from the server in the kubeconfig); helm-install jobs, workloads and job logs (helm.py);
+the objects the audit reads, in one namespace or all (objects.py)."""
 
 import datetime
 import json
@@ -8,7 +9,7 @@ import urllib.parse
 
 import yaml
 
-from . import helm
+from . import helm, objects
 from .client import ApiError, http_call
 from .host import KUBECONFIG_FILE, Paths
 
@@ -38,7 +39,7 @@ def node_table(items: list[dict]) -> str:
 
 def kubectl(argv: list[str], paths: Paths, environ: dict) -> int:
     output, words, index, namespace, tail, ignore_missing = None, [], 0, "default", None, False
-    selectors = []
+    selectors, all_namespaces = [], False
     while index < len(argv):
         arg = argv[index]
         index += 1
@@ -54,6 +55,8 @@ def kubectl(argv: list[str], paths: Paths, environ: dict) -> int:
             index += 1
         elif arg == "--ignore-not-found":
             ignore_missing = True
+        elif arg in ("-A", "--all-namespaces"):
+            all_namespaces = True
         elif arg in ("-l", "--selector", "--field-selector") and index < len(argv):
             # kubectl delete KIND -l LABELS --field-selector metadata.name=NAME deletes what matches both
             selectors.append((arg, argv[index]))
@@ -69,6 +72,10 @@ def kubectl(argv: list[str], paths: Paths, environ: dict) -> int:
         return _delete_nodes(_node_targets(words[1:]), ignore_missing, paths, environ)
     if words[:1] == ["delete"]:
         return helm.delete(paths, namespace, words[1:])
+    if words[:1] == ["get"] and len(words) == 2 and output == "json" and words[1] not in ("nodes", "node", "no"):
+        code, text = objects.get(paths, words[1:], namespace, all_namespaces)
+        print(text, file=sys.stderr if code else sys.stdout)
+        return code
     if words[:1] == ["logs"] or (words[:1] == ["get"] and words[1:2] != ["nodes"] and words[1:2] != ["node"]
                                  and words[1:2] != ["no"]):
         return _helm(words, output, namespace, tail, paths)
@@ -137,16 +144,14 @@ def _delete_nodes(names: list[str], ignore_missing: bool, paths: Paths, environ:
 
 
 def _helm(words: list[str], output, namespace: str, tail, paths: Paths) -> int:
-    """get job NAME -o json | get deployments,statefulsets,daemonsets -o json | logs job/NAME [--tail=N]."""
+    """get job NAME -o json | logs job/NAME [--tail=N]."""
     if words[0] == "logs" and len(words) == 2 and words[1].startswith("job/"):
         code, text = helm.job_logs(paths, namespace, words[1][4:], tail)
     elif len(words) == 3 and words[1] in ("job", "jobs") and output == "json":
         code, text = helm.get_job(paths, namespace, words[2])
-    elif len(words) == 2 and output == "json" and set(words[1].split(",")) <= set(helm.WORKLOAD_KINDS):
-        code, text = 0, helm.get_workloads(paths, namespace, words[1].split(","))
     else:
         print("error: the fake k3s supports only: get nodes, get job NAME -o json, "
-              "get deployments,statefulsets,daemonsets -o json, logs job/NAME", file=sys.stderr)
+              f"get {','.join(objects.RESOURCES)} [-A] -o json, logs job/NAME", file=sys.stderr)
         return 1
     print(text, file=sys.stderr if code else sys.stdout)
     return code
