@@ -6,8 +6,10 @@ from vpskit.errors import VpskitError
 from vpskit.resources import CronJob, Directory, File, Packages, Service
 from vpskit.role import RolePlan
 
-from .settings import (CONFIG, CONFIG_DIR, HEARTBEAT, PASSWORD, PGPASS, RESTIC_KEY, RESTIC_KNOWN_HOSTS, RESTIC_PASSWORD,
-                       SSH_CONFIG, STATE_DIR, pgpass, settings, sftp_target, ssh_config)
+from .repository import environment, location, missing
+from .settings import (CONFIG, CONFIG_DIR, HEARTBEAT, PASSWORD, PGPASS, RESTIC_ENV, RESTIC_KEY, RESTIC_KNOWN_HOSTS,
+                       RESTIC_PASSWORD, RESTIC_REPOSITORY_FILE, SSH_CONFIG, STATE_DIR, offsite_kind, pgpass, settings,
+                       ssh_config)
 
 PROGRAM = "/usr/local/sbin/vpskit-backup"
 
@@ -20,7 +22,7 @@ def packages(v: dict) -> list[str]:
     if v["backups_postgres"] and v.get("backups_postgres_host"):
         wanted.append("postgresql-client")  # a local server (peer auth) brings its own client
     if v["backups_restic"]:
-        wanted += ["restic", "openssh-client"]
+        wanted += ["restic", "openssh-client"] if offsite_kind(v) == "sftp" else ["restic"]
     if v.get("backups_heartbeat_url"):
         wanted.append("curl")
     return wanted
@@ -35,15 +37,14 @@ def check_sets(v: dict) -> None:
         raise VpskitError("backups_postgres_host is set but backups_postgres_password is not: a server reached "
                           "over TCP needs the role's password (a secret source: !env or !file)")
     if v["backups_restic"]:
-        missing = [k for k in ("backups_restic_repository", "backups_restic_password", "backups_restic_ssh_key",
-                               "backups_restic_known_hosts") if not v.get(k)]
-        if missing:
-            raise VpskitError(f"backups_restic needs {', '.join(missing)} (the password and key from secret "
-                              "sources: !env or !file)")
         try:
-            sftp_target(v["backups_restic_repository"])
+            absent = [k for k in ("backups_restic_repository", "backups_restic_password") if not v.get(k)]
+            absent += missing(v) if v.get("backups_restic_repository") else []
         except ValueError as exc:
             raise VpskitError(str(exc)) from None
+        if absent:
+            raise VpskitError(f"backups_restic needs {', '.join(absent)} (the password and key from secret "
+                              "sources: !env or !file)")
 
 
 GROUP = "backups"
@@ -87,12 +88,22 @@ def plan(ctx) -> RolePlan:
 
 
 def offsite(v: dict) -> list:
-    """restic's password, SSH key, pinned host keys and ssh settings, or none of them when off-site is off."""
-    paths = (RESTIC_PASSWORD, RESTIC_KEY, RESTIC_KNOWN_HOSTS, SSH_CONFIG)
-    if not v["backups_restic"]:
-        return [File(path, state="absent") for path in paths]
-    key = str(v["backups_restic_ssh_key"]).strip() + "\n"
-    return [File(RESTIC_PASSWORD, content=f"{v['backups_restic_password']}\n", mode="0600", secret=True, backup=False),
-            File(RESTIC_KEY, content=key, mode="0600", secret=True, backup=False),
-            File(RESTIC_KNOWN_HOSTS, content=str(v["backups_restic_known_hosts"]).strip() + "\n", mode="0600"),
-            File(SSH_CONFIG, content=ssh_config(v), mode="0600")]
+    """restic's password and what its repository's kind needs (SFTP: key, pinned host keys, ssh settings; REST
+    with a login: the repository file; S3: the keys' environment file); the others absent."""
+    secret = {"mode": "0600", "secret": True, "backup": False}
+    wanted = {}
+    if v["backups_restic"]:
+        wanted[RESTIC_PASSWORD] = File(RESTIC_PASSWORD, content=f"{v['backups_restic_password']}\n", **secret)
+        on = offsite_kind(v)
+        if on == "sftp":
+            key = str(v["backups_restic_ssh_key"]).strip() + "\n"
+            wanted[RESTIC_KEY] = File(RESTIC_KEY, content=key, **secret)
+            wanted[RESTIC_KNOWN_HOSTS] = File(RESTIC_KNOWN_HOSTS, content=str(v["backups_restic_known_hosts"]).strip()
+                                              + "\n", mode="0600")
+            wanted[SSH_CONFIG] = File(SSH_CONFIG, content=ssh_config(v), mode="0600")
+        elif on == "rest" and v.get("backups_restic_rest_user"):
+            wanted[RESTIC_REPOSITORY_FILE] = File(RESTIC_REPOSITORY_FILE, content=location(v) + "\n", **secret)
+        elif on == "s3":
+            wanted[RESTIC_ENV] = File(RESTIC_ENV, content=environment(v), **secret)
+    paths = (RESTIC_PASSWORD, RESTIC_KEY, RESTIC_KNOWN_HOSTS, SSH_CONFIG, RESTIC_REPOSITORY_FILE, RESTIC_ENV)
+    return [wanted.get(path) or File(path, state="absent") for path in paths]

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import re
 import shlex
+
+from .repository import SFTP, kind
 
 CONFIG_DIR = "/etc/vpskit-backup"
 CONFIG = f"{CONFIG_DIR}/config"
@@ -16,7 +17,8 @@ RESTIC_KEY = f"{CONFIG_DIR}/restic-ssh-key"
 RESTIC_KNOWN_HOSTS = f"{CONFIG_DIR}/restic-known-hosts"
 SSH_CONFIG = f"{CONFIG_DIR}/ssh_config"
 HEARTBEAT = f"{CONFIG_DIR}/heartbeat-url"
-SFTP_REPOSITORY = re.compile(r"^sftp:(?:([a-z_][a-z0-9_-]*)@)?([A-Za-z0-9.:-]+|\[[0-9a-fA-F:]+\]):(/[^\n]*)$")
+RESTIC_REPOSITORY_FILE = f"{CONFIG_DIR}/restic-repository"
+RESTIC_ENV = f"{CONFIG_DIR}/restic-env"
 
 
 def _array(values) -> str:
@@ -42,7 +44,11 @@ def settings(v: dict, files: dict | None = None) -> str:
         "K3S_BIN": v["backups_k3s_bin"], "PASSPHRASE_FILE": f["PASSPHRASE_FILE"],
         "RESTIC_ENABLED": int(bool(v["backups_restic"])), "RESTIC_REPOSITORY": v.get("backups_restic_repository") or "",
         "RESTIC_PASSWORD_FILE": f.get("RESTIC_PASSWORD_FILE", RESTIC_PASSWORD),
-        "RESTIC_SFTP_COMMAND": sftp_command(v, f.get("SSH_CONFIG", SSH_CONFIG)) if v["backups_restic"] else "",
+        "RESTIC_SFTP_COMMAND": sftp_command(v, f.get("SSH_CONFIG", SSH_CONFIG)) if offsite_kind(v) == "sftp" else "",
+        # a REST server's credentials ride in the URL: restic reads it from a 0600 file, never a command line
+        "RESTIC_REPOSITORY_FILE": f.get("RESTIC_REPOSITORY_FILE", RESTIC_REPOSITORY_FILE)
+        if offsite_kind(v) == "rest" and v.get("backups_restic_rest_user") else "",
+        "RESTIC_ENV_FILE": f.get("RESTIC_ENV_FILE", RESTIC_ENV) if offsite_kind(v) == "s3" else "",
         "HEARTBEAT_FILE": f["HEARTBEAT_FILE"],
     }
     lines = ["# Written by vpskit (role backups): read by /usr/local/sbin/vpskit-backup."]
@@ -51,6 +57,11 @@ def settings(v: dict, files: dict | None = None) -> str:
               f"K8S_NAMESPACES={_array(v['backups_k8s_namespaces'])}",
               f"K8S_KINDS={shlex.quote(','.join(v['backups_k8s_kinds']))}"]
     return "\n".join(lines) + "\n"
+
+
+def offsite_kind(v: dict) -> str | None:
+    """sftp, rest or s3 with off-site copies on, else None."""
+    return kind(v.get("backups_restic_repository")) if v["backups_restic"] else None
 
 
 def pgpass(v: dict) -> str:
@@ -64,7 +75,7 @@ def pgpass(v: dict) -> str:
 
 def sftp_target(repository: str) -> tuple[str | None, str]:
     """(user, host) of an sftp:USER@HOST:/PATH repository; ValueError for anything else."""
-    match = SFTP_REPOSITORY.match(str(repository or ""))
+    match = SFTP.match(str(repository or ""))
     if not match:
         raise ValueError(f"backups_restic_repository must be sftp:USER@HOST:/PATH, got {repository!r}")
     return match.group(1), match.group(2).strip("[]")

@@ -12,6 +12,7 @@ import os
 import shlex
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 
@@ -23,9 +24,13 @@ HOST, TARGET, RESTORER = (f"{LAB_NAME}{i}" for i in (11, 12, 13))
 # PostgreSQL on Debian 13 too: host 15 alone (14 is the monitoring test's Debian 12 host)
 TRIXIE_INDEX = 15
 TRIXIE = f"{LAB_NAME}{TRIXIE_INDEX}"
+# the disaster-recovery drill's spare: a fresh host the drill rebuilds host 11 onto
+SPARE_INDEX = 20
+SPARE = f"{LAB_NAME}{SPARE_INDEX}"
 PASSWORD = "lab-backup-pass-7f3a9c"  # the token's encryption password, given to vpskit through !env
 RESTIC_PASSWORD = "lab-restic-pass-2b8e51"  # the repository's, through !file
-SECRETS = (PASSWORD, RESTIC_PASSWORD)
+REST_PASSWORD = "lab-rest-pass-4c1d9e"  # the REST server's login, through !env
+SECRETS = (PASSWORD, RESTIC_PASSWORD, REST_PASSWORD)
 BACKUPS = "/var/backups/vpskit-backup"
 METRICS = "/var/lib/prometheus/node-exporter"
 # what cron runs: an empty environment but for SHELL, HOME, LOGNAME and the PATH of the cron.d file
@@ -103,8 +108,9 @@ def run_on_host(lab, name: str, command: str) -> str:
     return done.stdout
 
 
-def write_inventory(lab, folder, offsite: dict, **extra) -> str:
-    address = lab.load_state().hosts[HOST].address
+def write_inventory(lab, folder, offsite: dict, spare: str | None = None, **extra) -> str:
+    state = lab.load_state()
+    address = state.hosts[HOST].address
     values = {"backups_postgres": True, "backups_files": ["/srv/data"], "backups_k3s": True, "backups_restic": True,
               "backups_restic_repository": offsite["repository"], "backups_restic_known_hosts": offsite["known_hosts"],
               **extra}
@@ -115,6 +121,8 @@ def write_inventory(lab, folder, offsite: dict, **extra) -> str:
              f"    backups_restic_ssh_key: !file {offsite['key']}",
              *(f"    {k}: {json.dumps(v)}" for k, v in values.items()),
              "  children:", "    backups:", "      hosts:", f"        {HOST}:", f"          vpskit_host: {address}"]
+    if spare:
+        lines += ["    dr_spares:", "      hosts:", f"        {spare}:", f"          vpskit_host: {state.hosts[spare].address}"]
     path = folder / "hosts.yml"
     path.write_text("\n".join(lines) + "\n")
     return str(path)
@@ -307,6 +315,112 @@ def test_cron_fires_the_backup_itself(lab, offsite, tmp_path):
     before = runs(lab)
     assert wait_for(lambda: runs(lab)[-1] not in before, timeout=150, interval=5), "cron did not run the backup"
     assert "vpskit-backup run" in sh(lab, HOST, "journalctl -u cron --no-pager -o cat | tail -n 20").stdout
+
+
+@pytest.fixture(scope="module")
+def spare(lab, first_backup, offsite, tmp_path_factory):
+    """Lab host 20, fresh, in group dr_spares: the drill's new host. Its inventory is the production one plus it."""
+    lab.up(SPARE_INDEX, "bookworm", first=SPARE_INDEX)
+    return write_inventory(lab, tmp_path_factory.mktemp("drill"), offsite, spare=SPARE)
+
+
+def drill(inventory: str, folder, *extra: str):
+    report = folder / "drill.json"
+    run = invoke("dr.drill", "-i", inventory, "--host", HOST, "--onto", SPARE, "--roles", "backups", "--json",
+                 str(report), "--markdown", str(folder / "drill.md"), *extra)
+    assert not [x for x in SECRETS if x in run.stdout + run.stderr + report.read_text()]
+    return run, json.loads(report.read_text())
+
+
+def test_the_drill_rebuilds_the_host_on_a_spare_from_the_offsite_copy_alone(lab, spare, tmp_path):
+    newest = runs(lab)[-1]
+    before = time.time()
+    run, report = drill(spare, tmp_path)
+    during = (before, time.time())
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
+    assert report["passed"] and report["snapshot"]["run"] == newest, report
+    names = [p["name"] for p in report["phases"]]  # a database per dump (earlier tests add shop_restored)
+    assert names[:4] == ["bootstrap", "prepare", "fetch", "postgres globals"] and names[-2:] == ["files", "k3s"]
+    assert {"postgres postgres", "postgres shop"} <= set(names) and all(p["ok"] for p in report["phases"])
+    assert 0 < report["rpo"] < 3600 and report["rto"] > 0 and "drill passed" in run.stdout
+    # what came back equals the production host's: rows, files, datastore, token
+    rows = "runuser -u postgres -- psql -X -A -t -d shop -c 'select count(*) from items' -c 'select count(*) from orders'"
+    assert sh(lab, SPARE, rows).stdout.split() == ["1500", "420"]
+    sums = "cd /srv/data && find . -type f -exec sha256sum {} + | sort"
+    assert sh(lab, SPARE, sums).stdout == run_on(lab, sums)
+    token = "sha256sum < /var/lib/rancher/k3s/server/token"
+    assert sh(lab, SPARE, token).stdout == run_on(lab, token)
+    kine = "sqlite3 {} 'pragma integrity_check' 'select count(*) from kine'"
+    assert sh(lab, SPARE, kine.format("/var/lib/rancher/k3s/server/db/state.db")).stdout == \
+        run_on(lab, kine.format(f"{BACKUPS}/{newest}/k3s-state.db"))
+    assert sh(lab, SPARE, "stat -c '%a %U' / /srv").stdout.split() == ["755", "root", "755", "root"]
+    # nothing was read from the production host: it saw no login while the drill ran
+    journal = run_on(lab, f"journalctl --since @{int(during[0]) + 1} --until @{int(during[1])} --no-pager -o cat")
+    assert "Accepted publickey" not in journal
+    # the new host neither backs up into the production repository nor pings its heartbeat
+    assert not sh(lab, SPARE, "ls /etc/cron.d/vpskit-backup*").ok
+    hand_in = (tmp_path / "drill.md").read_text()
+    assert "vpskit-backup offsite-fetch" in hand_in and "### k3s" in hand_in
+    assert "openssl enc -d" in hand_in and "## What was restored" in hand_in
+    assert json.loads((Path(spare).parent / "dr-drills" / f"{HOST}.json").read_text())["passed"] is True
+
+
+def test_a_drill_missing_its_rpo_target_fails_with_both_figures(lab, spare, tmp_path):
+    fresh_again = ("for db in $(runuser -u postgres -- psql -Atc \"select datname from pg_database where not "
+                   "datistemplate and datname <> 'postgres'\"); do runuser -u postgres -- dropdb \"$db\"; done; "
+                   "rm -rf /srv/data")
+    assert sh(lab, SPARE, fresh_again).ok  # the databases and files of the first drill gone, as on a fresh spare
+    run, report = drill(spare, tmp_path, "--set", "dr_rpo=1s")
+    assert run.returncode == 1, run.stdout[-3000:]
+    assert all(p["ok"] for p in report["phases"]) and not report["passed"]
+    [missed] = report["failures"]
+    assert missed.startswith("RPO missed: the newest off-site snapshot is ") and "the target (dr_rpo) is 1s" in missed
+    assert "drill FAILED" in run.stdout
+
+
+def test_a_drill_without_an_offsite_snapshot_of_the_host_fails_at_the_fetch(lab, spare, tmp_path):
+    run, report = drill(spare, tmp_path, "--set", "dr_snapshot_host=gone")
+    assert run.returncode == 1, run.stdout[-3000:]
+    assert report["phases"][-1]["name"] == "fetch" and not report["phases"][-1]["ok"]
+    assert f"no off-site snapshot of host 'gone'" in report["failures"][0] and HOST in report["failures"][0]
+
+
+def test_the_drill_refuses_the_production_host_as_its_target(spare):
+    run = invoke("dr.drill", "-i", spare, "--host", HOST, "--onto", HOST)
+    assert run.returncode == 1 and "that is the production host" in run.stderr + run.stdout
+
+
+def test_offsite_copies_over_restics_rest_protocol_to_rclone(lab, offsite, first_backup, tmp_path):
+    """A real REST server that Debian ships (rclone's `serve restic`) on host 12, with a login."""
+    address = lab.load_state().hosts[TARGET].address
+    apt = "timeout 300 apt-get -o Acquire::Retries=3 -o Acquire::http::Timeout=30"
+    run_on_host(lab, TARGET, f"{apt} update -qq && DEBIAN_FRONTEND=noninteractive {apt} install -y -qq rclone >/dev/null")
+    # a transient unit: a background process would hold the SSH channel open (and the test with it)
+    run_on_host(lab, TARGET, "systemctl stop vpskit-test-rclone 2>/dev/null; rm -rf /srv/rest && systemd-run -q "
+                             f"--unit vpskit-test-rclone rclone serve restic --addr {address}:8000 --user vps "
+                             f"--pass {REST_PASSWORD} /srv/rest")
+    try:
+        assert wait_for(lambda: sh(lab, TARGET, f"ss -ltn | grep -q {address}:8000").ok, 30)
+        os.environ["VPSKIT_TEST_REST_PASSWORD"] = REST_PASSWORD
+        path = write_inventory(lab, tmp_path, offsite, backups_restic_repository=f"rest:http://{address}:8000/vps1/",
+                               backups_restic_rest_user="vps")
+        text = Path(path).read_text().replace("  children:", "    backups_restic_rest_password: !env "
+                                              "VPSKIT_TEST_REST_PASSWORD\n  children:", 1)
+        Path(path).write_text(text)
+        converged = invoke("backups", "-i", path, "--quiet")
+        assert converged.returncode == 0, converged.stdout[-3000:] + converged.stderr[-1500:]
+        assert REST_PASSWORD not in converged.stdout + run_on(lab, "cat /etc/vpskit-backup/config")
+        assert run_on(lab, "stat -c %a /etc/vpskit-backup/restic-repository").strip() == "600"
+        done = sh(lab, HOST, AS_CRON)
+        assert done.ok, done.stdout[-2000:] + done.stderr[-2000:]
+        verified = invoke("backups.verify", "-i", path)
+        assert verified.returncode == 0, verified.stdout[-3000:]
+        assert "verify offsite: the newest snapshot restored and equal to" in verified.stdout
+        assert REST_PASSWORD not in verified.stdout + sh(lab, HOST, "journalctl -t vpskit-backup -o cat").stdout
+        assert run_on_host(lab, TARGET, "ls /srv/rest/vps1").split() >= ["config", "data", "index", "keys"]
+    finally:
+        sh(lab, TARGET, "systemctl stop vpskit-test-rclone")
+        assert invoke("backups", "-i", write_inventory(lab, tmp_path, offsite), "--quiet").returncode == 0
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import items_cluster, items_database, items_k3s_hardening, items_manual, items_system, items_workloads
+from . import items_cluster, items_database, items_drill, items_k3s_hardening, items_manual, items_system, items_workloads
 from .model import SECTIONS, Item
 from .thresholds import audit_defaults, audit_specs  # noqa: F401 (the checklist's callers read them here too)
 
@@ -10,7 +10,8 @@ from .thresholds import audit_defaults, audit_specs  # noqa: F401 (the checklist
 
 def checklist(variables: dict) -> list[Item]:
     found = items_system.items(variables) + items_cluster.items(variables) + items_workloads.items(variables) + \
-        items_database.items(variables) + items_k3s_hardening.items(variables) + items_manual.items(variables)
+        items_database.items(variables) + items_k3s_hardening.items(variables) + items_drill.items(variables) + \
+        items_manual.items(variables)
     return sorted(found, key=lambda item: SECTIONS.index(item.section))
 
 

@@ -11,8 +11,6 @@ MANUAL = [
      "it means, how to confirm it and the first steps to take."),
     ("ops.incident", "warning", "Incident process", "How an incident is declared, who leads it, where it is "
      "discussed, and that a blameless post-mortem follows."),
-    ("ops.restore-drill", "warning", "Restore drill by a person", "Someone other than the author restored the "
-     "cluster or a database from backup following the README, within the last three months."),
     ("ops.secrets", "warning", "Secrets kept off the servers", "The K3s token, restic password and alerting "
      "credentials are in a password manager or secret store, not only on the hosts."),
     ("ops.load-test", "info", "Load tested", "The application was load tested at expected peak traffic, and the "

@@ -28,7 +28,8 @@ def judge_all(items, probes: Probes, variables: dict) -> list[ItemResult]:
     return results
 
 
-def audit_host(host: Host, roles, trust_new_hosts: bool = False) -> HostAudit:
+def audit_host(host: Host, roles, trust_new_hosts: bool = False, local: dict | None = None) -> HostAudit:
+    """`local`: probes answered on the controller (name → (status, output)), such as the last drill's record."""
     variables = host.values
     items = checklist(variables)
     commands = probes_of(items)
@@ -37,13 +38,14 @@ def audit_host(host: Host, roles, trust_new_hosts: bool = False) -> HostAudit:
         with connect(host, roles, trust_new_hosts) as conn:
             cache = HostSession(host.name, conn).facts  # the run's own fact batching, read-only here
             cache.ensure(facts.values())
-            probes = Probes({name: cache.get(fact) for name, fact in facts.items()})
+            probes = Probes({**(local or {}), **{name: cache.get(fact) for name, fact in facts.items()}})
     except VpskitError as exc:
         return HostAudit(host.name, error=str(exc))
     return HostAudit(host.name, judge_all(items, probes, variables), connections=conn.connections_opened,
                      commands=conn.commands_run)
 
 
-def audit_hosts(hosts: list[Host], roles, forks: int = 10, trust_new_hosts: bool = False) -> list[HostAudit]:
+def audit_hosts(hosts: list[Host], roles, forks: int = 10, trust_new_hosts: bool = False,
+                local=lambda host: {}) -> list[HostAudit]:
     with ThreadPoolExecutor(max_workers=max(1, min(forks, len(hosts) or 1))) as pool:
-        return list(pool.map(lambda h: audit_host(h, roles, trust_new_hosts), hosts))
+        return list(pool.map(lambda h: audit_host(h, roles, trust_new_hosts, local(h)), hosts))

@@ -23,14 +23,18 @@ def audit(c, inventory=None, limit=None, set_=None, json=None, markdown=None, fa
     from ..audit.outside.run import audit_urls
     from ..audit.report import text, write_json, write_markdown
     from ..audit.run import audit_hosts
-    from .common import load_project
+    from ..audit.items_drill import PROBE
+    from ..dr import record
+    from .common import inventory_file, load_project
     try:
         project = load_project(inventory, set_, roles_path)
         hosts = project.inventory.select(limit)
     except VpskitError as exc:
         fail(str(exc))
-    # the hosts', then what a user sees of the listed URLs from here
-    audits = audit_hosts(hosts, project.library.all(), int(forks), trust_new_hosts) + audit_urls(hosts)
+    path = inventory_file(inventory)
+    # the hosts' (with the last drill's record read here), then what a user sees of the listed URLs from here
+    audits = audit_hosts(hosts, project.library.all(), int(forks), trust_new_hosts,
+                         lambda host: {PROBE: record.read(path, host.name)}) + audit_urls(hosts)
     print(text(audits))
     if json:
         write_json(json, audits, fail_on)

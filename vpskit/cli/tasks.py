@@ -11,7 +11,7 @@ from invoke import Collection, task
 
 from ..errors import VpskitError
 from ..roleindex import builtin_role_summaries
-from . import audit_tasks, backups_tasks, k3s_tasks, lab_tasks, lock_tasks, runbook_tasks
+from . import audit_tasks, backups_tasks, dr_tasks, k3s_tasks, lab_tasks, lock_tasks, runbook_tasks
 from .options import DEFAULT_FORKS, RUN_HELP, fail
 
 RUN_ITERABLE = ["set_"]
@@ -112,6 +112,7 @@ def build_namespace() -> Collection:
     ns.add_collection(lab_tasks.namespace(), name="lab")
     ns.add_collection(k3s_tasks.namespace(), name="k3s")
     ns.add_collection(backups_tasks.namespace(), name="backups")
+    ns.add_collection(dr_tasks.namespace(), name="dr")
     return ns
 
 

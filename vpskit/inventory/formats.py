@@ -7,6 +7,8 @@ import ipaddress
 import posixpath
 import re
 
+from ..durations import seconds
+
 DNS_LABEL = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
 POSIX_USER = re.compile(r"^[a-z_][a-z0-9_-]{0,31}$")
 TZ_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_+-]*(?:/[A-Za-z][A-Za-z0-9_+-]*)*$")
@@ -196,10 +198,19 @@ def http_url_error(value) -> str | None:
     return "must be an http:// or https:// URL (no spaces, quotes or backslashes)"
 
 
+def duration_error(value) -> str | None:
+    """Why value is not a duration (30m, 4h, 1d, 1h30m), else None."""
+    try:
+        seconds(value)
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
 FORMATS = {
     "address": address_error, "user": user_error, "port": port_error, "timezone": timezone_error,
     "schedule": schedule_error, "database_names": database_names_error, "absolute_paths": absolute_paths_error,
     "owned_dir": owned_dir_error, "positive": positive_error, "count": count_error, "k8s_names": k8s_names_error,
     "version": version_error, "package_names": package_names_error, "line": line_error, "word": word_error,
-    "http_url": http_url_error, "lock_path": lock_path_error,
+    "http_url": http_url_error, "lock_path": lock_path_error, "duration": duration_error,
 }
