@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
+from .errors import VpskitError
 from .exports import ExportStore, Published
 from .inventory.model import Host, Inventory
 from .playbook import select
@@ -68,6 +70,8 @@ class PlanContext:
     templates: Templates
     check_mode: bool = False
     play: str = ""
+    # another host's open session in this run (Run._session_of), for a step that must act through that host
+    sessions: Callable[[str], object] | None = None
 
     def __getitem__(self, key: str):
         return self.vars[key]
@@ -75,6 +79,13 @@ class PlanContext:
     def get(self, key: str, default=None):
         value = self.vars.get(key)
         return default if value is None else value
+
+    def session_of(self, host: str):
+        """The session this run holds on another host, to run a command there (Ansible's delegate_to): a drain
+        that only a cluster server may run. An error when that host is not connected in this run."""
+        if self.sessions is None:
+            raise VpskitError(f"no session on {host} here")
+        return self.sessions(host)
 
     def render(self, name: str, extra: dict | None = None) -> str:
         """Renders `<role>/<file>.j2` with the host's variables (and `extra`): overrides first, then built-ins."""

@@ -129,16 +129,16 @@ class PlanExecutor:
                 continue
             title = f"handler {handler.name}"
             if self.check:
-                self.record(plan.role, title, "changed", "would run (notified)", None)
+                self.record(plan.role, title, "changed", getattr(handler, "would", "would run (notified)"), None)
                 continue
             try:
-                handler.run(self.session)
+                said = handler.run(self.session)
             except VpskitError as exc:
                 self.record(plan.role, title, "failed", str(exc), None)
                 raise
             finally:
                 handler.invalidate(self.session.facts)
-            self.record(plan.role, title, "changed", f"ran `{handler.command}`", None)
+            self.record(plan.role, title, "changed", said or f"ran `{handler.command}`", None)
 
     def _publish(self, role: str, export: Export) -> Published:
         predicted = False

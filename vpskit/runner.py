@@ -174,7 +174,7 @@ class Run:
 
     def _plans(self, play: Play, roles: list[Role], state: HostState) -> list[RolePlan]:
         ctx = PlanContext(state.host.name, {**state.host.values, **state.runtime}, InventoryView(self.inventory),
-                          ExportsView(self.exports), self.templates, self.options.check, play.name)
+                          ExportsView(self.exports), self.templates, self.options.check, play.name, self._session_of)
         plans = []
         for role in roles:
             try:
@@ -182,6 +182,12 @@ class Run:
             except (VpskitError, ValueError, KeyError, TypeError) as exc:
                 raise VpskitError(f"{state.host.name}: planning role {role.name}: {exc}") from None
         return plans
+
+    def _session_of(self, name: str) -> HostSession:
+        state = self.states.get(name)
+        if state is None or state.session is None or not state.active:
+            raise VpskitError(f"{name} is not connected in this run (outside --limit, or it failed)")
+        return state.session
 
     def _recorder(self, state: HostState, play: str):
         def record(role: str, title: str, status: str, reason: str, diff: str | None) -> None:
