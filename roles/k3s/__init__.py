@@ -222,11 +222,11 @@ def ready(ctx, topo) -> Wait:
 
 
 def node_ready(node: dict, version: str, voter: bool) -> bool:
-    """A Node object is Ready on `version` and, when `voter`, an etcd voter (K3s's EtcdIsVoter condition)."""
+    """A Node object is Ready (on `version`, unless None) and, when `voter`, an etcd voter (K3s's EtcdIsVoter)."""
     conditions = {c.get("type"): c.get("status") for c in node.get("status", {}).get("conditions", [])}
     votes = conditions.get("EtcdIsVoter", "True") == "True" if voter else True
     return (conditions.get("Ready") == "True" and votes
-            and node.get("status", {}).get("nodeInfo", {}).get("kubeletVersion") == version)
+            and version in (None, node.get("status", {}).get("nodeInfo", {}).get("kubeletVersion")))
 
 
 def _node(output: str, name: str) -> dict | None:

@@ -3,7 +3,8 @@ pods placed on schedulable nodes, cordons, and evictions that respect the budget
 
 Copied from upstream, each where it shows:
 - placement: the scheduler skips a node whose `spec.unschedulable` is true (kubernetes
-  pkg/scheduler/framework/plugins/nodeunschedulable); a Deployment's ReplicaSet replaces a pod that is gone, on
+  pkg/scheduler/framework/plugins/nodeunschedulable) and one a `kubernetes.io/hostname` nodeSelector excludes
+  (plugins/nodeaffinity), then takes the node with the fewest pods; a Deployment's ReplicaSet replaces a pod that is gone, on
   another node (pkg/controller/replicaset); a DaemonSet has one pod per node, cordoned or not
   (pkg/controller/daemon: its pods tolerate node.kubernetes.io/unschedulable).
 - a pod is Ready 2 s after it was created while its node is Ready; a pod whose node stopped reporting is not
@@ -49,11 +50,15 @@ def reconcile(data: dict, ready_nodes: set[str], now: float) -> None:
         if kind == "Deployment":
             owner = ("ReplicaSet", f"{name}-{hashlib.sha256(name.encode()).hexdigest()[:10]}")
             mine = [p for p in pods.values() if p["owner"] == list(owner) and p["namespace"] == namespace]
+            # the scheduler's NodeAffinity plugin: a nodeSelector on kubernetes.io/hostname pins the pods
+            pinned = ((obj["spec"].get("template") or {}).get("spec") or {}).get("nodeSelector", {}).get(
+                "kubernetes.io/hostname")
+            fits = [n for n in schedulable if pinned in (None, n)]
             for _ in range(int(obj["spec"].get("replicas", 1)) - len(mine)):
-                if not schedulable:
+                if not fits:
                     break
-                counts = {n: sum(1 for p in pods.values() if p["node"] == n) for n in schedulable}
-                _add(pods, namespace, owner, labels, volumes, min(schedulable, key=lambda n: (counts[n], n)), now)
+                counts = {n: sum(1 for p in pods.values() if p["node"] == n) for n in fits}
+                _add(pods, namespace, owner, labels, volumes, min(fits, key=lambda n: (counts[n], n)), now)
         elif kind == "DaemonSet":
             owner = ("DaemonSet", name)
             for node in data["nodes"]:
