@@ -219,8 +219,11 @@ def test_an_upgrade_drains_and_restarts_one_node_at_a_time(lab, cluster, converg
     # every node: cordon → (evictions) → stop → start → Ready → uncordon; never two cordoned at once
     sequences = node_sequences(events, since)
     for name in [*SERVERS, AGENT]:
-        assert [k for k in sequences[name] if k != "evict"] == ["cordon", "stop", "start", "ready", "uncordon"], \
+        # (a node may report Ready anew before its turn: the first server's restart interrupts heartbeats)
+        turn = sequences[name][sequences[name].index("cordon"):]
+        assert [k for k in turn if k != "evict"] == ["cordon", "stop", "start", "ready", "uncordon"], \
             (name, sequences[name])
+        assert "stop" not in sequences[name][:sequences[name].index("cordon")], (name, sequences[name])
     assert any("evict" in sequences[name] for name in [*SERVERS, AGENT])
     assert overlapping_drains([e for e in events if e["time"] >= since]) == []
     pods = json.loads(sh(lab, SERVERS[0], "k3s kubectl get pods -A -o json", ADMIN).stdout)["items"]
@@ -238,8 +241,9 @@ def test_a_budget_that_blocks_a_drain_stops_the_run_with_nothing_restarted(lab, 
     assert f"{SERVERS[1]}: drain node {SERVERS[1]}: a PodDisruptionBudget allows no eviction of db-" in run.stdout
     assert "uncordoned again, nothing restarted" in run.stdout
     sequences = node_sequences(cluster_events(lab), since)
-    assert sequences[SERVERS[1]] == ["cordon", "uncordon"]  # never stopped
-    assert SERVERS[2] not in sequences and AGENT not in sequences  # the serial play stopped there
+    assert [k for k in sequences[SERVERS[1]] if k != "ready"] == ["cordon", "uncordon"]  # never stopped
+    for name in (SERVERS[2], AGENT):  # the serial play stopped there: never cordoned nor stopped
+        assert not {"cordon", "stop"} & set(sequences.get(name, [])), (name, sequences[name])
     assert all("unschedulable" not in n["spec"] for n in nodes(lab, SERVERS[0]).values())
 
 

@@ -1,6 +1,7 @@
 """The read-only shell probes audit items share, by name (all of a host's run in one round trip)."""
 
 from ..facts.base import q
+from ..facts.reboot import RebootFact
 
 KUBECTL = "k3s kubectl"
 
@@ -34,6 +35,8 @@ PROBES = {
     "core_dumps": "cat /etc/security/limits.d/*.conf 2>/dev/null; sysctl -n fs.suid_dumpable",
     "backup_cron": "cat /etc/cron.d/vpskit-backup",
     "addresses": "hostname -I",
+    # what `invoke reboot` reads (the same fact)
+    "reboot": RebootFact().command(),
 }
 
 
