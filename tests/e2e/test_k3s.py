@@ -14,6 +14,7 @@ import yaml
 from tests.e2e.conftest import ADMIN, H1, LAB_NAME
 from tests.e2e.helpers import STATE_DUMP, invoke, sh
 from tests.e2e.k3s_mirror import K3sMirror, write_airgap_dir
+from tests.fakes.k3s.examples import WORKLOADS, blocking
 from tests.fakes.k3s.events import node_sequences, overlapping_downtimes, overlapping_drains
 from vpskit.errors import LoginRefusedError
 
@@ -167,29 +168,6 @@ def test_a_corrupted_download_installs_nothing(lab, cluster, converged):
     assert sh(lab, SERVERS[0], "systemctl is-active k3s", ADMIN).stdout.strip() == "active"
 
 
-# workloads the drains move (the fake's apply: tests/fakes/k3s/fake/workloads.py): two web replicas with a budget
-# that lets one go at a time, a cache with emptyDir data, a DaemonSet the drain leaves alone
-WORKLOADS = [
-    {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "namespace": "shop"},
-     "spec": {"replicas": 2, "template": {"metadata": {"labels": {"app": "web"}}, "spec": {}}}},
-    {"apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": {"name": "web", "namespace": "shop"},
-     "spec": {"maxUnavailable": 1, "selector": {"matchLabels": {"app": "web"}}}},
-    {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "cache", "namespace": "shop"},
-     "spec": {"replicas": 1, "template": {"metadata": {"labels": {"app": "cache"}},
-                                          "spec": {"volumes": [{"name": "scratch", "emptyDir": {}}]}}}},
-    {"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": "node-agent", "namespace": "kube-system"},
-     "spec": {"template": {"metadata": {"labels": {"app": "node-agent"}}, "spec": {}}}},
-]
-# one replica pinned to the second server, with a budget that allows no disruption: its drain cannot succeed
-BLOCKING = [
-    {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "db", "namespace": "shop"},
-     "spec": {"replicas": 1, "template": {"metadata": {"labels": {"app": "db"}},
-                                          "spec": {"nodeSelector": {"kubernetes.io/hostname": SERVERS[1]}}}}},
-    {"apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": {"name": "db", "namespace": "shop"},
-     "spec": {"minAvailable": 1, "selector": {"matchLabels": {"app": "db"}}}},
-]
-
-
 def apply_workloads(lab, objects) -> None:
     manifest = yaml.safe_dump_all(objects).replace("'", "'\\''")
     done = sh(lab, SERVERS[0], f"printf '%s' '{manifest}' > /root/workloads.yaml && "
@@ -232,7 +210,7 @@ def test_an_upgrade_drains_and_restarts_one_node_at_a_time(lab, cluster, converg
 
 
 def test_a_budget_that_blocks_a_drain_stops_the_run_with_nothing_restarted(lab, cluster, converged):
-    apply_workloads(lab, BLOCKING)
+    apply_workloads(lab, blocking(SERVERS[1]))
     since = max(e["time"] for e in cluster_events(lab))
     # a config change (a label) restarts every node; db's budget blocks the second server's drain
     run = invoke("k3s", "-i", cluster["inventory"], "--set", f"k3s_version={V2}",

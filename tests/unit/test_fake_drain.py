@@ -8,24 +8,8 @@ import json
 
 import yaml
 
+from tests.fakes.k3s.examples import WORKLOADS, blocking
 from tests.unit.test_fake_k3s import binary, condition, hosts, nodes_by_name, server_config, start, wait_for  # noqa: F401
-
-WORKLOADS = [
-    {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "namespace": "shop"},
-     "spec": {"replicas": 2, "template": {"metadata": {"labels": {"app": "web"}}, "spec": {}}}},
-    {"apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": {"name": "web", "namespace": "shop"},
-     "spec": {"maxUnavailable": 1, "selector": {"matchLabels": {"app": "web"}}}},
-    {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "cache", "namespace": "shop"},
-     "spec": {"replicas": 1, "template": {"metadata": {"labels": {"app": "cache"}},
-                                          "spec": {"volumes": [{"name": "scratch", "emptyDir": {}}]}}}},
-    {"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": "agent", "namespace": "kube-system"},
-     "spec": {"template": {"metadata": {"labels": {"app": "agent"}}, "spec": {}}}},
-]
-BLOCKING = {"apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": {"name": "db", "namespace": "shop"},
-            "spec": {"minAvailable": 1, "selector": {"matchLabels": {"app": "db"}}}}
-DB = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "db", "namespace": "shop"},
-      "spec": {"replicas": 1, "template": {"metadata": {"labels": {"app": "db"}}, "spec": {}}}}
-
 
 def cluster(hosts, start, objects):  # noqa: F811
     first, worker = hosts("s1"), hosts("a1")
@@ -59,7 +43,7 @@ def test_drain_evicts_managed_pods_ignores_daemonsets_and_the_pods_come_back_els
 
     refused = first.run("kubectl", "drain", "a1")
     assert refused.returncode == 1
-    assert "cannot delete DaemonSet-managed Pods (use --ignore-daemonsets to ignore): kube-system/agent-" in refused.stderr
+    assert "cannot delete DaemonSet-managed Pods (use --ignore-daemonsets to ignore): kube-system/node-agent-" in refused.stderr
     assert 'error: unable to drain node "a1" due to error: ' in refused.stderr and "There are pending nodes" in refused.stderr
     assert refused.stdout.startswith("node/a1 cordoned")  # drain cordons first, and leaves it so
 
@@ -70,12 +54,12 @@ def test_drain_evicts_managed_pods_ignores_daemonsets_and_the_pods_come_back_els
     assert drained.returncode == 0, drained.stderr
     assert drained.stdout.splitlines()[0] == "node/a1 already cordoned"
     assert drained.stdout.rstrip().endswith("node/a1 drained")
-    assert "Warning: ignoring DaemonSet-managed Pods: kube-system/agent-" in drained.stderr
+    assert "Warning: ignoring DaemonSet-managed Pods: kube-system/node-agent-" in drained.stderr
     assert all(f"pod/{name} evicted" in drained.stdout for name in on_agent)
     left = pods(first, "a1")
     assert [p["metadata"]["ownerReferences"][0]["kind"] for p in left] == ["DaemonSet"]
     assert nodes_by_name(first)["a1"]["spec"]["unschedulable"] is True
-    assert wait_for(lambda: sum(ready(p) for p in pods(first, "s1")) == 4, 5)  # web ×2, cache, agent
+    assert wait_for(lambda: sum(ready(p) for p in pods(first, "s1")) == 4, 5)  # web ×2, cache, node-agent
 
     assert first.run("kubectl", "uncordon", "a1").stdout.strip() == "node/a1 uncordoned"
     assert first.run("kubectl", "uncordon", "a1").stdout.strip() == "node/a1 already uncordoned"
@@ -94,7 +78,7 @@ def test_emptydir_pods_need_their_flag(hosts, start):  # noqa: F811
 
 
 def test_a_budget_that_allows_no_disruption_blocks_until_the_timeout(hosts, start):  # noqa: F811
-    first = cluster(hosts, start, [DB, BLOCKING])
+    first = cluster(hosts, start, blocking())
     assert wait_for(lambda: all(ready(p) for p in pods(first)), 5)
     node = pods(first)[0]["spec"]["nodeName"]
     blocked = first.run("kubectl", "drain", node, "--ignore-daemonsets", "--delete-emptydir-data", "--timeout=1s")
