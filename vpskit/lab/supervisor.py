@@ -22,30 +22,41 @@ from . import network
 REBOOT_STATUS = 133
 
 
-def supervise(name: str, boots: Path, argv: list[str]) -> int:
-    child: subprocess.Popen | None = None
+class Supervisor:
+    def __init__(self, name: str, boots: Path, argv: list[str]):
+        self.name, self.boots, self.argv = name, boots, argv
+        self.child: subprocess.Popen | None = None
+        self.stopping = False
 
-    def forward(signum, _frame):
+    def forward(self, signum, _frame) -> None:
         # a SIGTERM for the host reaches nspawn, which shuts the container down; no boot follows
-        nonlocal stopping
-        stopping = True
-        if child and child.poll() is None:
-            child.send_signal(signum)
+        self.stopping = True
+        if self.child and self.child.poll() is None:
+            self.child.send_signal(signum)
 
-    stopping = False
-    signal.signal(signal.SIGTERM, forward)
-    signal.signal(signal.SIGINT, forward)
-    while True:
-        network.remove_link(network.veth_name(name))  # nspawn cannot attach a bridge port that still exists
-        with boots.open("a") as log:
-            log.write(f"{time.time():.3f}\n")
-        print(f"[vpskit-lab] booting {name}", flush=True)
-        child = subprocess.Popen(argv)
-        status = child.wait()
-        if status != REBOOT_STATUS or stopping:
-            print(f"[vpskit-lab] {name} ended (status {status})", flush=True)
-            return 0 if status == REBOOT_STATUS else status
-        print(f"[vpskit-lab] {name} rebooted itself: booting it again", flush=True)
+    def run(self) -> int:
+        while True:
+            network.remove_link(network.veth_name(self.name))  # nspawn cannot add a bridge port that still exists
+            with self.boots.open("a") as log:
+                log.write(f"{time.time():.3f}\n")
+            print(f"[vpskit-lab] booting {self.name}", flush=True)
+            self.child = subprocess.Popen(self.argv)
+            status = self.child.wait()
+            if status != REBOOT_STATUS or self.stopping:
+                print(f"[vpskit-lab] {self.name} ended (status {status})", flush=True)
+                return 0 if status == REBOOT_STATUS else status
+            print(f"[vpskit-lab] {self.name} rebooted itself: booting it again", flush=True)
+
+
+def supervise(name: str, boots: Path, argv: list[str]) -> int:
+    """Runs the host until it ends other than by rebooting; returns nspawn's last status (0 for a reboot)."""
+    supervisor = Supervisor(name, boots, argv)
+    previous = {sig: signal.signal(sig, supervisor.forward) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        return supervisor.run()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def main(args: list[str]) -> int:
