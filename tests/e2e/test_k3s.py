@@ -219,7 +219,8 @@ def test_a_budget_that_blocks_a_drain_stops_the_run_with_nothing_restarted(lab, 
     assert f"{SERVERS[1]}: drain node {SERVERS[1]}: a PodDisruptionBudget allows no eviction of db-" in run.stdout
     assert "uncordoned again, nothing restarted" in run.stdout
     sequences = node_sequences(cluster_events(lab), since)
-    assert [k for k in sequences[SERVERS[1]] if k != "ready"] == ["cordon", "uncordon"]  # never stopped
+    # its other pods were evicted (kubectl evicts them all at once) but K3s never stopped there
+    assert [k for k in sequences[SERVERS[1]] if k not in ("ready", "evict")] == ["cordon", "uncordon"]
     for name in (SERVERS[2], AGENT):  # the serial play stopped there: never cordoned nor stopped
         assert not {"cordon", "stop"} & set(sequences.get(name, [])), (name, sequences[name])
     assert all("unschedulable" not in n["spec"] for n in nodes(lab, SERVERS[0]).values())
