@@ -9,6 +9,7 @@ from .errors import VpskitError
 from .exports import ExportStore, Published
 from .inventory.model import Host, Inventory
 from .playbook import select
+from .ports import Network
 from .templating import Templates
 
 
@@ -72,6 +73,8 @@ class PlanContext:
     play: str = ""
     # another host's open session in this run (Run._session_of), for a step that must act through that host
     sessions: Callable[[str], object] | None = None
+    # what every known role needs from this host's firewall (RoleLibrary.network); None: nothing declared
+    roles_network: Callable[["PlanContext"], Network] | None = None
 
     def __getitem__(self, key: str):
         return self.vars[key]
@@ -86,6 +89,9 @@ class PlanContext:
         if self.sessions is None:
             raise VpskitError(f"no session on {host} here")
         return self.sessions(host)
+    def declared_network(self) -> Network:
+        """The ports and routing the roles declare for this host (read by the firewall role)."""
+        return self.roles_network(self) if self.roles_network else Network()
 
     def render(self, name: str, extra: dict | None = None) -> str:
         """Renders `<role>/<file>.j2` with the host's variables (and `extra`): overrides first, then built-ins."""

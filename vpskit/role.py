@@ -9,6 +9,7 @@ from typing import Callable
 from .confirm import Confirm
 from .exports import Export
 from .inventory.model import Var
+from .ports import Network
 from .resources.base import Handler, Resource
 
 
@@ -69,6 +70,11 @@ class Role:
         """Logins this role may leave as the only way in (e.g. the admin user on a new SSH port), best first."""
         declare = getattr(self.module, "logins", None)
         return list(declare(variables)) if declare else []
+
+    def network(self, ctx) -> Network:
+        """The ports (and routing) this role needs on ctx's host, for the firewall role to open."""
+        declare = getattr(self.module, "network", None)
+        return declare(ctx) if declare else Network()
 
     @property
     def summary(self) -> str:

@@ -12,6 +12,7 @@ from .errors import VpskitError
 from .inventory.model import Var
 from .inventory.yamlfile import load_yaml
 from .paths import builtin_roles_dir
+from .ports import Network
 from .role import Role
 
 BUILTIN_PACKAGE = "vpskit.builtin_roles"
@@ -38,6 +39,13 @@ class RoleLibrary:
 
     def all(self) -> list[Role]:
         return [self.load(n) for n in self.names()]
+
+    def network(self, ctx) -> Network:
+        """What every role (built-in and the user's) needs from ctx's host's firewall, in role order."""
+        total = Network()
+        for name in dict.fromkeys([*self._loaded, *self.names()]):
+            total = total + self.load(name).network(ctx)
+        return total
 
     def _find(self, name: str) -> Role:
         for path in self.user_paths:

@@ -174,7 +174,8 @@ class Run:
 
     def _plans(self, play: Play, roles: list[Role], state: HostState) -> list[RolePlan]:
         ctx = PlanContext(state.host.name, {**state.host.values, **state.runtime}, InventoryView(self.inventory),
-                          ExportsView(self.exports), self.templates, self.options.check, play.name, self._session_of)
+                          ExportsView(self.exports), self.templates, self.options.check, play.name,
+                          roles_network=self.library.network, sessions=self._session_of)
         plans = []
         for role in roles:
             try:

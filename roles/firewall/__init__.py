@@ -1,4 +1,8 @@
-"""firewall role: ufw rules tagged "vpskit", default deny incoming, enabled commit-confirmed."""
+"""firewall role: ufw rules tagged "vpskit", default deny incoming, enabled commit-confirmed.
+
+Besides SSH and `firewall_allow`, it opens what the host's roles declare they need (`network(ctx)` in a role's
+module: K3s's API, etcd, kubelet and flannel between members, node-exporter, a user role's own ports).
+"""
 
 import ipaddress
 import re
@@ -10,7 +14,6 @@ from vpskit.resources import Conffiles, File, Line, Packages
 from vpskit.resources.ufw import UfwPolicy, UfwRules
 from vpskit.role import RolePlan
 
-from .cluster import cluster_rules, is_member
 
 TAG = "vpskit"
 UFW_FILES = ["/etc/ufw/user.rules", "/etc/ufw/user6.rules", "/etc/default/ufw", "/etc/ufw/ufw.conf"]
@@ -70,12 +73,14 @@ def plan(ctx) -> RolePlan:
     v = ctx.vars
     if not v["firewall_enabled"]:
         return RolePlan("firewall", [])
-    routed = v["firewall_routed"] or ("allow" if is_member(ctx) else "deny")
+    needs = ctx.declared_network()
+    routed = v["firewall_routed"] or ("allow" if needs.routed else "deny")
     for key, value in (("firewall_incoming", v["firewall_incoming"]), ("firewall_outgoing", v["firewall_outgoing"]),
                        ("firewall_routed", routed)):
         if value not in POLICIES:
             raise VpskitError(f"{key} must be deny, allow or reject, not {value!r}")
-    rules = UfwRules(declared_rules(v) + cluster_rules(ctx), tag=TAG)
+    rules = UfwRules(declared_rules(v) + [UfwRule("allow", p.proto, p.port, p.source, f"{TAG}: {p.purpose}")
+                                          for p in needs.ports], tag=TAG)
     ipt_sysctl = File(OWN_SYSCTL, content="# Managed by vpskit: kernel parameters are set by the sysctl role,\n"
                                           "# so ufw does not override them when it starts.\n")
     own_sysctl = Line("/etc/default/ufw", f"IPT_SYSCTL={OWN_SYSCTL}", regexp=r"^IPT_SYSCTL=")

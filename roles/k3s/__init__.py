@@ -20,6 +20,7 @@ from .kubeconfig import merge
 from .release import airgap_arch, binary_asset, images_asset, verify_airgap
 from .binary import BINARY
 from .nodename import name_error, node_name, registered_name
+from .ports import network  # noqa: F401  (the ports K3s needs, opened by the firewall role)
 from .topology import api_port, api_url, topology
 # spec.yml's checks of this role's variables
 from .flags import extra_config_error  # noqa: F401,E402

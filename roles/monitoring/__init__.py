@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from vpskit.errors import VpskitError
+from vpskit.ports import Network, allow_from
 from vpskit.resources import File, Handler
 from vpskit.role import RolePlan
 
 from ..k3s.charts import chart_wait
 from ..k3s.manifests import dump, helm_chart, manifest_path, namespace, render, secret, uninstall_command
+from ..k3s.ports import is_member, other_member_addresses
 from ..k3s.topology import topology
 from .alertmanager import alertmanager_config
 from .checks import apps_error, jobs_error, receivers_error  # noqa: F401  (spec.yml's checks)
@@ -18,6 +20,17 @@ from .values import ALERTMANAGER_SECRET, GRAFANA_SECRET, chart_values
 CHART = "kube-prometheus-stack"
 UNINSTALL = "uninstall monitoring"
 FILES = ("monitoring", "monitoring-rules")
+
+
+def network(ctx) -> Network:
+    """node-exporter (host network, on every member) open to the other members.
+
+    Prometheus on one member scrapes it on every other one; flannel masquerades pod traffic to node addresses, so
+    it arrives from the scraping member's address.
+    """
+    if not ctx.get("monitoring_enabled") or not is_member(ctx):
+        return Network()
+    return Network(allow_from(other_member_addresses(ctx), "tcp", "9100", "node-exporter"))
 
 
 def plan(ctx) -> RolePlan:

@@ -4,13 +4,17 @@ printed, and the stack switched off again."""
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 
 import pytest
+import yaml
 
 from tests.e2e.helpers import invoke, sh
 from tests.e2e.test_k3s import SINGLE, inventory, mirror  # noqa: F401 (mirror: the fixture, shared)
+from tests.unit.audit.test_fake_objects import as_written
+from tests.unit.audit.workloads import listed
 
 PASSWORD = "grafana-e2e-Secret-7311"
 HOOK_URL = "http://10.0.0.9:9000/hook-token-e2e-5521"
@@ -77,6 +81,35 @@ def test_a_deleted_manifest_is_seen_by_check_and_restored(lab, stack):
     again = invoke("role", ROLES, "-i", stack["inventory"], "--quiet")
     assert again.returncode == 0, again.stdout[-3000:]
     assert sh(lab, SINGLE, f"test -f {MANIFESTS}/vpskit-monitoring-rules.yaml").ok
+
+
+APP_ITEMS = ["app.replicas", "app.pdb", "app.probes", "app.resources", "sec.non-root", "sec.read-only-root",
+             "sec.capabilities", "sec.privilege-escalation", "sec.seccomp", "sec.service-account",
+             "sec.images-pinned", "sec.inline-secrets", "sec.network-policy", "sec.pod-security"]
+
+
+def test_the_audit_reads_the_applications_through_the_real_probe(lab, stack, tmp_path):
+    """The recorded applications (tests/fixtures/workloads) applied by the deploy controller: the good one passes
+    the application items, the first draft fails them, the stack's own namespace is left out."""
+    good = [as_written(o) for o in listed("good")["items"] if o["metadata"]["name"] != "kube-system"]
+    bad = [as_written(o) for o in listed("bad")["items"]]
+    report = tmp_path / "audit.json"
+    found = {}
+    for name, objects in (("good", good), ("bad", bad)):
+        text = base64.b64encode(yaml.safe_dump_all(objects).encode()).decode()
+        assert sh(lab, SINGLE, f"echo {text} | base64 -d > {MANIFESTS}/e2e-app-{name}.yaml").ok
+        run = invoke("audit", "-i", stack["inventory"], "--limit", SINGLE, "--json", str(report))
+        items = json.loads(report.read_text())["hosts"][SINGLE]["items"]
+        found[name] = {i["id"]: (i["status"], i["evidence"]) for i in items}
+        assert (json.loads(report.read_text())["hosts"][SINGLE]["commands"]) == 1, run.stdout[-2000:]
+    sh(lab, SINGLE, f"rm -f {MANIFESTS}/e2e-app-*.yaml")
+    assert {i: found["good"][i][0] for i in APP_ITEMS} == {i: "pass" for i in APP_ITEMS}, found["good"]
+    assert found["good"]["obs.scraped"][0] == "fail" and "serves no ServiceMonitor" in found["good"]["obs.scraped"][1]
+    assert {i: found["bad"][i][0] for i in APP_ITEMS} == {i: "fail" for i in APP_ITEMS}, found["bad"]
+    assert "legacy/deployment/backend" in found["bad"]["app.replicas"][1]
+    assert "hunter2" not in json.dumps(found["bad"])
+    # the stack's own namespace (monitoring_namespace) is the platform's, not an application's
+    assert "monitoring/" not in json.dumps({i: found["bad"][i] for i in APP_ITEMS})
 
 
 def test_switched_off_the_manifests_go_and_the_chart_is_deleted(lab, stack, tmp_path):

@@ -3,6 +3,7 @@
 from vpskit.context import ExportsView, InventoryView, PlanContext
 from vpskit.exports import ExportStore
 from vpskit.inventory.model import Group, Host, Inventory, Var
+from vpskit.roleloader import RoleLibrary
 from vpskit.templating import Templates
 
 
@@ -11,7 +12,7 @@ def plan_context(values: dict, name: str = "h", check: bool = False, store: Expo
     host = Host(name, list(groups), {k: Var(v, "test") for k, v in values.items()})
     inventory = inventory or Inventory("test", {name: host}, {})
     return PlanContext(name, values, InventoryView(inventory), ExportsView(store or ExportStore()), Templates(),
-                       check)
+                       check, roles_network=RoleLibrary().network)
 
 
 def cluster(values: dict, servers: list[str], agents: list[str] = ()) -> Inventory:

@@ -88,3 +88,22 @@ def test_a_missing_roles_folder_and_an_unknown_role_are_clear_errors(tmp_path):
     path.write_text(text.replace("../nowhere", "../my-roles"))
     with pytest.raises(VpskitError, match="no role named 'nosuch'"):
         load_project(str(path), None, only=["nosuch"])
+
+
+def test_the_firewall_opens_the_ports_a_users_role_declares(tmp_path):
+    path, folder = make_project(tmp_path)
+    (folder / "__init__.py").write_text(MOTD_ROLE + textwrap.dedent('''
+        from vpskit.ports import Network, Port
+
+
+        def network(ctx):
+            return Network((Port("tcp", "8443", "10.1.0.0/16", "motd api"),))
+        '''))
+    project = load_project(str(path), None, only=["firewall"])
+    from tests.unit.planctx import plan_context
+    ctx = plan_context(project.inventory.hosts["h1"].values, "h1")
+    ctx.roles_network = project.library.network
+    rules = project.library.load("firewall").plan(ctx).resources
+    opened = [r for resource in rules for r in getattr(resource, "rules", [])]
+    assert [(r.port, r.src, r.comment) for r in opened if r.port == "8443"] == [("8443", "10.1.0.0/16",
+                                                                               "vpskit: motd api")]

@@ -7,7 +7,7 @@ import pytest
 
 from tests.unit.factstub import StubFacts
 from tests.unit.planctx import cluster, member_context
-from vpskit.builtin_roles.firewall.cluster import cluster_rules
+from vpskit.builtin_roles import firewall
 from vpskit.builtin_roles.k3s import plan
 from vpskit.builtin_roles.k3s.binary import BINARY, K3sBinary, install_script, staged_sums
 from vpskit.builtin_roles.k3s.config import config
@@ -17,6 +17,7 @@ from vpskit.builtin_roles.k3s.topology import topology
 from vpskit.errors import VpskitError
 from vpskit.exports import ExportStore, Published
 from vpskit.facts import CommandOutputFact, FileFact, FileState, HostInfoFact
+from vpskit.resources.ufw import UfwPolicy, UfwRules
 from vpskit.roleloader import RoleLibrary, all_defaults, all_specs
 
 DEFAULTS = {k: v.value for k, v in all_defaults(RoleLibrary().all()).items()}
@@ -26,6 +27,17 @@ VERSION = DEFAULTS["k3s_version"]
 def ctx_for(name, servers, agents=(), store=None, **values):
     inventory = cluster({**DEFAULTS, "vpskit_controller_address": "192.0.2.9", **values}, servers, agents)
     return member_context({}, inventory, name, store)
+
+
+def cluster_rules(ctx) -> list:
+    """The rules the firewall role opens on this member beyond SSH: what the roles declare for it."""
+    resources = firewall.plan(ctx).resources
+    rules = next(r for r in resources if isinstance(r, UfwRules)).rules
+    return [r for r in rules if r.comment != "vpskit: ssh"]
+
+
+def routed_policy(ctx) -> str:
+    return next(r for r in firewall.plan(ctx).resources if isinstance(r, UfwPolicy)).policies["routed"]
 
 
 def test_topology_single_ha_and_even_numbers():
@@ -280,6 +292,14 @@ def test_cluster_ports_open_only_to_members_and_the_operator():
     assert not any(r.port in ("6443", "2379:2380") for r in agent)
     assert {r.port for r in agent if r.proto == "udp"} == {"51820:51821"}
     assert not any(r.port in ("9100", "5001") for r in rules)
+    assert routed_policy(ctx_for("a1", ["s1"], ["a1"])) == "allow"  # a member routes its pods' traffic
+    loner = plan_context_for_non_member()
+    assert cluster_rules(loner) == [] and routed_policy(loner) == "deny"
+
+
+def plan_context_for_non_member():
+    from tests.unit.planctx import plan_context
+    return plan_context({**DEFAULTS, "vpskit_controller_address": "192.0.2.9"}, "web")
 
 
 def test_node_exporter_and_the_embedded_registry_are_reachable_from_every_member():

@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import time
 
+from .cluster.objects import WORKLOAD_KINDS
 from .model import Finding, Item, Probes
 from .parse import k3s_minor, ufw_allowed_ports
 from .probes import shared
@@ -111,6 +112,8 @@ def api_not_public(p: Probes, v: dict) -> Finding:
 def _ready_workloads(data: dict | None) -> dict[str, bool]:
     ready = {}
     for w in (data or {}).get("items", []):
+        if w.get("kind") not in WORKLOAD_KINDS:
+            continue
         status, kind = w.get("status", {}), w.get("kind", "")
         if kind == "DaemonSet":
             ok = status.get("numberReady", 0) >= max(status.get("desiredNumberScheduled", 1), 1)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Callable
 
-SECTIONS = ("infrastructure", "network", "kubernetes", "tls", "observability", "hardening", "operations")
+SECTIONS = ("infrastructure", "network", "kubernetes", "availability", "security", "database", "tls", "outside",
+            "observability", "hardening", "operations")
 SEVERITIES = ("critical", "warning", "info")
 # pass / warn / fail count towards a score; n/a and manual do not
 STATUSES = ("pass", "warn", "fail", "n/a", "manual")
@@ -17,6 +19,7 @@ class Finding:
 
     status: str
     evidence: str
+    fix: str = ""  # a fix for this very finding (a manifest naming the workload), over the item's general one
 
     @staticmethod
     def ok(evidence: str) -> "Finding":
@@ -27,8 +30,8 @@ class Finding:
         return Finding("warn", evidence)
 
     @staticmethod
-    def fail(evidence: str) -> "Finding":
-        return Finding("fail", evidence)
+    def fail(evidence: str, fix: str = "") -> "Finding":
+        return Finding("fail", evidence, fix)
 
     @staticmethod
     def na(reason: str) -> "Finding":
@@ -40,6 +43,13 @@ class Probes:
     """The output of every probe command on one host: name → (exit status, stdout)."""
 
     results: dict[str, tuple[int, str]]
+    parsed: dict = field(default_factory=dict, compare=False, repr=False)  # JSON read once per host, not per item
+
+    def json(self, name: str):
+        """The probe's stdout as JSON (parsed once; ValueError when it is not JSON)."""
+        if name not in self.parsed:
+            self.parsed[name] = json.loads(self.out(name))
+        return self.parsed[name]
 
     def rc(self, name: str) -> int:
         return self.results[name][0]
@@ -76,7 +86,11 @@ class ItemResult:
     def to_dict(self) -> dict:
         return {"id": self.item.id, "section": self.item.section, "severity": self.item.severity,
                 "title": self.item.title, "status": self.finding.status, "evidence": self.finding.evidence,
-                "fix": self.item.fix}
+                "fix": self.fix}
+
+    @property
+    def fix(self) -> str:
+        return self.finding.fix or self.item.fix
 
 
 @dataclass

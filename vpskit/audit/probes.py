@@ -1,6 +1,7 @@
 """The read-only shell probes audit items share, by name (all of a host's run in one round trip)."""
 
 from ..facts.base import q
+from .cluster.objects import BATCH_KINDS, MONITOR_KINDS
 from ..facts.reboot import RebootFact
 
 KUBECTL = "k3s kubectl"
@@ -23,7 +24,10 @@ PROBES = {
     "cert_manager": f"{KUBECTL} get deployments -n cert-manager -o json",
     "issuers": f"{KUBECTL} get clusterissuers -o json",
     "certificates": f"{KUBECTL} get certificates -A -o json",
-    "workloads": f"{KUBECTL} get deployments,statefulsets,daemonsets -A -o json",
+    # the workloads and every object the application items read, in one call; the monitors are CRDs (a call
+    # of their own, which fails alone where prometheus-operator is not installed)
+    "workloads": f"{KUBECTL} get {','.join(BATCH_KINDS)} -A -o json",
+    "monitors": f"{KUBECTL} get {','.join(MONITOR_KINDS)} -A -o json",
     "alert_rules": f"{KUBECTL} get prometheusrules -A -o json",
     # what the monitoring and certs roles wrote to the auto-deploy folder: Alertmanager's root route goes to
     # the inventory's receivers (not the null one), and Traefik's HelmChartConfig carries the redirect

@@ -41,7 +41,7 @@ def text(audits: list[HostAudit]) -> str:
             for r in results:
                 lines.append(f"    {MARK[r.finding.status]:<6} {r.item.severity:<8} {r.item.id:<24} {r.item.title}")
                 if r.finding.status in ("fail", "warn", "n/a"):
-                    lines.append(f"           {r.finding.evidence}" + (f"  → {r.item.fix}" if r.finding.status != "n/a" else ""))
+                    lines.append(f"           {r.finding.evidence}" + (f"  → {r.fix}" if r.finding.status != "n/a" else ""))
         lines.append(f"  score {_pct(score(audit.results))}  " +
                      "  ".join(f"{s} {sum(r.finding.status == s for r in audit.results)}" for s in MARK))
     return "\n".join(lines)
@@ -81,8 +81,9 @@ def markdown(audits: list[HostAudit], now: dt.datetime | None = None) -> str:
                     "| | item | severity | evidence | fix |", "| --- | --- | --- | --- | --- |"]
             for r in results:
                 evidence = r.finding.evidence.replace("|", "\\|").replace("\n", " ")
+                fix = r.fix.replace("|", "\\|")
                 box = {"pass": "✅", "warn": "⚠️", "fail": "❌", "n/a": "–", "manual": "☐"}[r.finding.status]
-                out.append(f"| {box} | {r.item.title} (`{r.item.id}`) | {r.item.severity} | {evidence} | {r.item.fix} |")
+                out.append(f"| {box} | {r.item.title} (`{r.item.id}`) | {r.item.severity} | {evidence} | {fix} |")
             out.append("")
     return "\n".join(out)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from invoke import Exit, task
 
 from ..audit.model import SEVERITIES
+from ..audit.outside.run import audit_urls
 from ..audit.report import text, write_json, write_markdown
 from ..audit.run import audit_hosts
 from ..errors import VpskitError
@@ -27,7 +28,8 @@ def audit(c, inventory=None, limit=None, set_=None, json=None, markdown=None, fa
         hosts = project.inventory.select(limit)
     except VpskitError as exc:
         fail(str(exc))
-    audits = audit_hosts(hosts, project.library.all(), int(forks), trust_new_hosts)
+    # the hosts', then what a user sees of the listed URLs from here
+    audits = audit_hosts(hosts, project.library.all(), int(forks), trust_new_hosts) + audit_urls(hosts)
     print(text(audits))
     if json:
         write_json(json, audits, fail_on)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from invoke import Exit
 
-from ..audit.checklist import audit_defaults
+from ..audit.checklist import audit_defaults, audit_specs
 from ..maintenance import maintenance_defaults
 from ..errors import InventoryError, VpskitError
 from ..inventory import Inventory, load_inventory
@@ -78,7 +78,8 @@ def load_project(inventory: str | None, overrides: list[str] | None, roles_path:
     roles = library.all()
     # the audit's thresholds and the reboots' window are validated like role defaults (misspellings are errors)
     inv = load_inventory(path, {**all_defaults(roles), **audit_defaults(), **maintenance_defaults()},
-                         {*library.names(), "audit", "maintenance"}, overrides, specs=all_specs(roles))
+                         {*library.names(), "audit", "maintenance"}, overrides,
+                         specs={**all_specs(roles), **audit_specs()})
     plays = load_playbook(Path(playbook) if playbook else default_playbook())
     if only:
         plays = plays_for(plays, only)

@@ -59,12 +59,12 @@ class VarSpec:
         return found
 
 
-def load_spec(path, role: str, defaults: dict, module: object = None) -> dict[str, VarSpec]:
+def load_spec(path, role: str, defaults: dict, module: object = None, display: str | None = None) -> dict[str, VarSpec]:
     """The specs of a role's spec.yml (none when it has no file). A mistake in it is the role's: VpskitError
-    with the file and line."""
+    with the file and line (shown as `display`, roles/ROLE/spec.yml by default)."""
     if not path.exists():
         return {}
-    display = f"roles/{role}/{path.name}"
+    display = display or f"roles/{role}/{path.name}"
     data = load_yaml(path, display) or {}
     specs = {}
     for name, body in data.items():

@@ -263,14 +263,24 @@ def _tools_ok(paths) -> bool:
     return True
 
 
+def ready_status(kind: str, replicas) -> dict:
+    """A workload's status once every pod is ready (apps/v1 DeploymentStatus, StatefulSetStatus, DaemonSetStatus)."""
+    replicas = 1 if replicas is None else int(replicas)
+    return ({"desiredNumberScheduled": 1, "numberReady": 1, "updatedNumberScheduled": 1, "numberAvailable": 1}
+            if kind == "DaemonSet" else
+            {"replicas": replicas, "readyReplicas": replicas, "updatedReplicas": replicas,
+             "availableReplicas": replicas})
+
+
 def _ready(kind: str, name: str, namespace: str, replicas) -> dict:
     replicas = 1 if replicas is None else int(replicas)
-    status = ({"desiredNumberScheduled": 1, "numberReady": 1, "updatedNumberScheduled": 1, "numberAvailable": 1}
-              if kind == "DaemonSet" else
-              {"replicas": replicas, "readyReplicas": replicas, "updatedReplicas": replicas,
-               "availableReplicas": replicas})
     return {"apiVersion": "apps/v1", "kind": kind, "metadata": {"name": name, "namespace": namespace},
-            **({} if kind == "DaemonSet" else {"spec": {"replicas": replicas}}), "status": status}
+            **({} if kind == "DaemonSet" else {"spec": {"replicas": replicas}}), "status": ready_status(kind, replicas)}
+
+
+def chart_namespaces(paths) -> set[str]:
+    """The namespaces the charts install into (helm-controller runs helm with --create-namespace)."""
+    return {str(spec.get("targetNamespace") or "default") for spec, _ in charts(paths).values()}
 
 
 def job_logs(paths, namespace: str, job: str, tail: int | None) -> tuple[int, str]:

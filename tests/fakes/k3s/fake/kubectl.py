@@ -1,5 +1,6 @@
 """`k3s kubectl get nodes` (from the server in the kubeconfig); helm-install jobs, workloads and job logs (helm.py);
-cordon, uncordon, drain, get pods and apply of workloads (drain.py)."""
+the objects the audit reads, in one namespace or all (objects.py); cordon, uncordon, drain, get pods and apply of
+workloads (drain.py)."""
 
 import datetime
 import json
@@ -9,7 +10,7 @@ import urllib.parse
 
 import yaml
 
-from . import drain, helm
+from . import drain, helm, objects
 from .client import ApiError, http_call
 from .host import KUBECONFIG_FILE, Paths
 
@@ -39,7 +40,7 @@ def node_table(items: list[dict]) -> str:
 
 def kubectl(argv: list[str], paths: Paths, environ: dict) -> int:
     output, words, index, namespace, tail, ignore_missing = None, [], 0, "default", None, False
-    selectors = []
+    selectors, all_namespaces = [], False
     while index < len(argv):
         arg = argv[index]
         index += 1
@@ -55,6 +56,8 @@ def kubectl(argv: list[str], paths: Paths, environ: dict) -> int:
             index += 1
         elif arg == "--ignore-not-found":
             ignore_missing = True
+        elif arg in ("-A", "--all-namespaces"):
+            all_namespaces = True
         elif arg in ("-l", "--selector", "--field-selector") and index < len(argv):
             # kubectl delete KIND -l LABELS --field-selector metadata.name=NAME deletes what matches both
             selectors.append((arg, argv[index]))
@@ -67,13 +70,17 @@ def kubectl(argv: list[str], paths: Paths, environ: dict) -> int:
     if words[:1] in (["cordon"], ["uncordon"], ["drain"], ["apply"]) or words[:2] in (["get", "pods"], ["get", "pod"],
                                                                                    ["get", "po"]):
         server = _server(paths, environ)
-        return 1 if server is None else _nodes_and_pods(server, words, namespace, selectors, output)
+        return 1 if server is None else _nodes_and_pods(server, words, namespace, selectors, output, all_namespaces)
     if words[:1] == ["delete"] and selectors:
         return helm.delete_selected(paths, namespace, words[1:], selectors)
     if words[:1] == ["delete"] and _node_targets(words[1:]) is not None:
         return _delete_nodes(_node_targets(words[1:]), ignore_missing, paths, environ)
     if words[:1] == ["delete"]:
         return helm.delete(paths, namespace, words[1:])
+    if words[:1] == ["get"] and len(words) == 2 and output == "json" and words[1] not in ("nodes", "node", "no"):
+        code, text = objects.get(paths, words[1:], namespace, all_namespaces)
+        print(text, file=sys.stderr if code else sys.stdout)
+        return code
     if words[:1] == ["logs"] or (words[:1] == ["get"] and words[1:2] != ["nodes"] and words[1:2] != ["node"]
                                  and words[1:2] != ["no"]):
         return _helm(words, output, namespace, tail, paths)
@@ -107,7 +114,8 @@ def kubectl(argv: list[str], paths: Paths, environ: dict) -> int:
     return 0
 
 
-def _nodes_and_pods(server: str, words: list[str], namespace: str, selectors: list, output) -> int:
+def _nodes_and_pods(server: str, words: list[str], namespace: str, selectors: list, output,
+                    all_namespaces: bool) -> int:
     """cordon, uncordon, drain (drain.py), get pods -o json, apply -f FILE."""
     flags = {w for w in words[1:] if w.startswith("-")}
     plain = [w for w in words[1:] if not w.startswith("-")]
@@ -120,9 +128,8 @@ def _nodes_and_pods(server: str, words: list[str], namespace: str, selectors: li
         if words[0] == "apply" and words[1:2] == ["-f"] and len(words) == 3:
             return drain.apply_file(server, words[2])
         nodes = [v.split("=", 1)[1] for k, v in selectors if k == "--field-selector" and v.startswith("spec.nodeName=")]
-        if words[0] == "get" and output == "json" and len(words) == 2 + len(flags & {"-A", "--all-namespaces"}):
-            everywhere = bool(flags & {"-A", "--all-namespaces"})
-            return drain.get_pods(server, None if everywhere else namespace, nodes[0] if nodes else None)
+        if words[0] == "get" and output == "json" and len(words) == 2:
+            return drain.get_pods(server, None if all_namespaces else namespace, nodes[0] if nodes else None)
     except ApiError as exc:
         host = urllib.parse.urlparse(server).netloc
         print(f"The connection to the server {host} was refused - did you specify the right host or port? "
@@ -168,16 +175,14 @@ def _delete_nodes(names: list[str], ignore_missing: bool, paths: Paths, environ:
 
 
 def _helm(words: list[str], output, namespace: str, tail, paths: Paths) -> int:
-    """get job NAME -o json | get deployments,statefulsets,daemonsets -o json | logs job/NAME [--tail=N]."""
+    """get job NAME -o json | logs job/NAME [--tail=N]."""
     if words[0] == "logs" and len(words) == 2 and words[1].startswith("job/"):
         code, text = helm.job_logs(paths, namespace, words[1][4:], tail)
     elif len(words) == 3 and words[1] in ("job", "jobs") and output == "json":
         code, text = helm.get_job(paths, namespace, words[2])
-    elif len(words) == 2 and output == "json" and set(words[1].split(",")) <= set(helm.WORKLOAD_KINDS):
-        code, text = 0, helm.get_workloads(paths, namespace, words[1].split(","))
     else:
         print("error: the fake k3s supports only: get nodes, get job NAME -o json, "
-              "get deployments,statefulsets,daemonsets -o json, logs job/NAME", file=sys.stderr)
+              f"get {','.join(objects.RESOURCES)} [-A] -o json, logs job/NAME", file=sys.stderr)
         return 1
     print(text, file=sys.stderr if code else sys.stdout)
     return code

@@ -1,0 +1,1 @@
+"""What a user sees from outside, for each `audit_urls` entry: redirect, certificate, security and cache headers."""
