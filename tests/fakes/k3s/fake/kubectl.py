@@ -135,8 +135,9 @@ def _nodes_and_pods(server: str, words: list[str], namespace: str, selectors: li
         print(f"The connection to the server {host} was refused - did you specify the right host or port? "
               f"({exc})", file=sys.stderr)
         return 1
-    print("error: the fake k3s supports only: cordon|uncordon NODE, drain NODE [flags], apply -f FILE, "
-          "get pods [-A] [--field-selector spec.nodeName=NODE] -o json", file=sys.stderr)
+    print("error: the fake k3s supports only: get nodes [NAME] [-o json|wide|name], cordon|uncordon NODE, "
+          "drain NODE [flags], apply -f FILE, get pods [-A] [--field-selector spec.nodeName=NODE] -o json",
+          file=sys.stderr)
     return 1
 
 
