@@ -25,6 +25,9 @@ from paramiko.ssh_exception import (
 )
 
 from .errors import ConnectError, HostKeyError, LoginRefusedError
+from .keys import key_file_auth
+from .knownhosts import KnownHosts
+from .knownhosts import load as load_known_hosts
 
 # paramiko logs a refused login's closed socket as an ERROR, which Python would print to stderr;
 # vpskit reports every connection failure itself, with the login it tried
@@ -79,7 +82,11 @@ def _known_on_another_port(client, hostname: str, key) -> bool:
 class _RejectUnknownHost(paramiko.MissingHostKeyPolicy):
     """Refuses hosts absent from known_hosts, naming the fingerprint and the way to trust it."""
 
+    def __init__(self, known: KnownHosts | None = None):
+        self.known = known or KnownHosts()
+
     def missing_host_key(self, client, hostname, key):
+        refuse_revoked(self.known, hostname, key)
         if _known_on_another_port(client, hostname, key):
             return
         raise HostKeyError(
@@ -91,10 +98,11 @@ class _RejectUnknownHost(paramiko.MissingHostKeyPolicy):
 class _TrustAndRecord(paramiko.MissingHostKeyPolicy):
     """Accepts a new host key (asked for with --trust-new-hosts) and appends it to a known_hosts file."""
 
-    def __init__(self, path: str):
-        self.path = path
+    def __init__(self, path: str, known: KnownHosts | None = None):
+        self.path, self.known = path, known or KnownHosts()
 
     def missing_host_key(self, client, hostname, key):
+        refuse_revoked(self.known, hostname, key)
         if _known_on_another_port(client, hostname, key):
             return
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
@@ -105,14 +113,7 @@ class _TrustAndRecord(paramiko.MissingHostKeyPolicy):
 
 def host_key_known(address: str, ports: list[int], known_hosts: list[str]) -> bool:
     """True when any known_hosts file holds a key for this address on one of these ports (hashed names too)."""
-    keys = paramiko.HostKeys()
-    for path in known_hosts:
-        expanded = os.path.expanduser(path)
-        if os.path.exists(expanded):
-            try:
-                keys.load(expanded)
-            except (OSError, SSHException, ValueError):
-                continue  # the connection reports an unreadable file; here it only means "not seen"
+    keys = load_known_hosts(known_hosts).keys
     return any(keys.lookup(address if port == 22 else f"[{address}]:{port}") for port in dict.fromkeys(ports))
 
 
@@ -143,18 +144,22 @@ def _is_transient(error: Exception) -> bool:
     return isinstance(error, SSHException) and not isinstance(error, (AuthenticationException, BadHostKeyException))
 
 
-def _check_host_keys(client, target: Target) -> None:
+def _check_host_keys(client, target: Target) -> KnownHosts:
     """Known keys from the inventory's known_hosts and the user's; new keys refused unless trusted."""
-    record_to = None
-    for path in target.known_hosts:
-        expanded = os.path.expanduser(path)
-        if os.path.exists(expanded):
-            client.get_host_keys().load(expanded)
-        record_to = record_to or expanded
+    known = load_known_hosts(target.known_hosts, client.get_host_keys())
+    record_to = next((os.path.expanduser(p) for p in target.known_hosts), None)
     if target.trust_new_hosts:
-        client.set_missing_host_key_policy(_TrustAndRecord(record_to or os.path.expanduser("~/.ssh/known_hosts")))
+        client.set_missing_host_key_policy(_TrustAndRecord(record_to or os.path.expanduser("~/.ssh/known_hosts"),
+                                                           known))
     else:
-        client.set_missing_host_key_policy(_RejectUnknownHost())
+        client.set_missing_host_key_policy(_RejectUnknownHost(known))
+    return known
+
+
+def refuse_revoked(known: KnownHosts, hostname: str, key) -> None:
+    if key is not None and known.is_revoked(key):
+        raise HostKeyError(f"host key of {hostname} ({key.get_name()} {key.fingerprint}) is marked @revoked in "
+                           "known_hosts; refusing it")
 
 
 def _tcp_socket(address: str, port: int, timeout: float) -> socket.socket:
@@ -216,12 +221,15 @@ class Connection:
         # the key that worked (SHA256 fingerprint), and the logins refused before it: what a run remembers
         self.identity: str | None = None
         self.refused: list[tuple[str, int, str]] = []
+        self._warned = False
 
     # -- opening -----------------------------------------------------------------------------
     def open(self) -> None:
         """Connects with the first login that works; transient failures are retried with backoff."""
         if self._fabric is not None:
             return
+        # a key that cannot be opened stops here, before the host sees any attempt
+        auth = key_file_auth(self.target.key_file) if self.target.key_file else None
         attempts = max(1, self.target.connect_retries + 1)
         delay = 1.0
         for attempt in range(1, attempts + 1):
@@ -229,7 +237,7 @@ class Connection:
             transient: Exception | None = None
             for user, port in self.target.logins():
                 try:
-                    self._fabric = self._connect_once(user, port)
+                    self._fabric = self._connect_once(user, port, auth)
                     self.user, self.port = user, port
                     self.connections_opened += 1
                     self.refused = refused
@@ -266,16 +274,22 @@ class Connection:
             hint = " (sshd dropped the connection early; OpenSSH >= 9.8 may be penalising this source address after failed attempts: wait and retry)"
         return f"cannot connect to {user}@{t.address}:{port} after {t.connect_retries + 1} attempts: {text}{hint}"
 
-    def _connect_once(self, user: str, port: int) -> FabricConnection:
+    def _warn_skipped(self, known: KnownHosts) -> None:
+        if known.skipped and not self._warned:
+            self._warned = True
+            for why in known.skipped:
+                self.on_retry(f"known_hosts: {why}")
+
+    def _connect_once(self, user: str, port: int, auth: dict | None = None) -> FabricConnection:
         t = self.target
         connect_kwargs = {
-            "allow_agent": t.key_file is None,
-            "look_for_keys": t.key_file is None,
+            "allow_agent": True,
+            "look_for_keys": True,
             "banner_timeout": t.connect_timeout,
             "auth_timeout": t.connect_timeout,
         }
-        if t.key_file:
-            connect_kwargs["key_filename"] = [os.path.expanduser(t.key_file)]
+        if auth:
+            connect_kwargs.update(auth)
         elif t.identity:
             # paramiko tries an explicit key before the agent's, so the one that worked last time goes first
             remembered = _agent_key(t.identity)
@@ -288,8 +302,11 @@ class Connection:
                 host=t.address, user=user, port=port, config=config,
                 connect_timeout=t.connect_timeout, connect_kwargs=connect_kwargs,
             )
-            _check_host_keys(conn.client, t)
+            known = _check_host_keys(conn.client, t)
+            self._warn_skipped(known)
             conn.open()
+            # a revoked key also listed plainly passes paramiko's own check: ssh refuses it, so do we
+            refuse_revoked(known, t.address, conn.transport.get_remote_server_key())
         except BaseException:
             sock.close()
             raise

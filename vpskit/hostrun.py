@@ -48,7 +48,7 @@ class PlanExecutor:
                 for resource in plan.resources:
                     if isinstance(resource, FlushHandlers):
                         position += 1
-                        self._handlers(plan, notified)
+                        self._handlers(plan, notified, guard)
                         notified.clear()
                         continue
                     if not has_all(self.session.facts, resource.all_facts()):
@@ -56,7 +56,7 @@ class PlanExecutor:
                         self.session.facts.ensure(_facts_of(steps[position:]))
                     position += 1
                     self._step(plan.role, resource, notified, guard)
-                self._handlers(plan, notified)
+                self._handlers(plan, notified, guard)
                 if guard and guard.armed:
                     target = self._confirm_target(plan)
                     identity = guard.verify(target)
@@ -64,13 +64,18 @@ class PlanExecutor:
                     self.proven(target, identity)
                     self.record(plan.role, "fresh login confirmed", "ok",
                                 "a new SSH connection works after the changes; automatic revert cancelled", None)
-            except VpskitError as exc:
-                if guard and guard.armed:
-                    note = guard.rollback()
-                    self.session.facts.invalidate()
-                    self.record(plan.role, "revert", "changed" if not guard.armed else "failed", note, None)
-                    raise RemoteError(self.session.name, f"role {plan.role}", f"{exc}; {note}") from None
-                raise
+            except (Exception, KeyboardInterrupt) as exc:
+                if not (guard and guard.armed):
+                    raise
+                # whatever stopped the apply (a failed step, a timeout, a dropped session, ^C): revert now or
+                # say truly that the host will
+                note = guard.rollback()
+                self.session.facts.invalidate()
+                self.record(plan.role, "revert", "changed" if not guard.armed else "failed", note, None)
+                if isinstance(exc, KeyboardInterrupt):
+                    raise
+                what = str(exc) if isinstance(exc, VpskitError) else f"{type(exc).__name__}: {exc}"
+                raise RemoteError(self.session.name, f"role {plan.role}", f"{what}; {note}") from None
             published += [self._publish(plan.role, export) for export in plan.exports]
         return published
 
@@ -108,7 +113,7 @@ class PlanExecutor:
             if not self.check:
                 if guard and resource.guarded and not guard.armed:
                     guard.arm()
-                resource.apply(self.session, outcome)
+                resource.apply(_steps_session(self.session, guard), outcome)
                 resource.invalidate(facts)
             diff = "(diff hidden: secret content)\n" if (resource.secret and outcome.diff) else outcome.diff
             self.record(role, resource.title, "changed", outcome.reason, diff)
@@ -118,8 +123,11 @@ class PlanExecutor:
         except VpskitError as exc:
             self.record(role, resource.title, "failed", str(exc), None)
             raise
+        except Exception as exc:  # a timeout or a dropped session: the step still shows as failed
+            self.record(role, resource.title, "failed", f"{type(exc).__name__}: {exc}", None)
+            raise
 
-    def _handlers(self, plan: RolePlan, notified: list[str]) -> None:
+    def _handlers(self, plan: RolePlan, notified: list[str], guard: Guard | None) -> None:
         known = {h.name for h in plan.handlers}
         for name in notified:
             if name not in known:
@@ -132,7 +140,7 @@ class PlanExecutor:
                 self.record(plan.role, title, "changed", getattr(handler, "would", "would run (notified)"), None)
                 continue
             try:
-                said = handler.run(self.session)
+                said = handler.run(_steps_session(self.session, guard))
             except VpskitError as exc:
                 self.record(plan.role, title, "failed", str(exc), None)
                 raise
@@ -155,6 +163,11 @@ class PlanExecutor:
         shown = "(secret)" if export.secret else _short(value)
         self.record(role, f"publish {export.name}", "ok", f"{'predicted ' if predicted else ''}{shown}", None)
         return Published(export.name, value, self.session.name, self.play, export.secret, predicted)
+
+
+def _steps_session(session: HostSession, guard: Guard | None):
+    """Inside an armed window every command holds it (vpskit/confirm.py); elsewhere the plain session."""
+    return guard.window() if guard and guard.armed else session
 
 
 def _facts_of(resources: list[Resource]) -> list[Fact]:

@@ -66,6 +66,11 @@ class Role:
     def plan(self, ctx) -> RolePlan:
         return self.module.plan(ctx)
 
+    def inventory_errors(self, inventory) -> list:
+        """The role's checks of the inventory as a whole (module function `inventory_errors`), run at load."""
+        check = getattr(self.module, "inventory_errors", None)
+        return list(check(inventory)) if check else []
+
     def logins(self, variables: dict) -> list[Login]:
         """Logins this role may leave as the only way in (e.g. the admin user on a new SSH port), best first."""
         declare = getattr(self.module, "logins", None)

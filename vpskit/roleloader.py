@@ -92,6 +92,11 @@ def all_specs(roles: list[Role]) -> dict:
     return merged
 
 
+def all_inventory_checks(roles: list[Role]) -> list:
+    """Each role's check of the inventory as a whole, for load_inventory."""
+    return [role.inventory_errors for role in roles]
+
+
 def all_defaults(roles: list[Role]) -> dict[str, Var]:
     merged: dict[str, Var] = {}
     for role in roles:

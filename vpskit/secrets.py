@@ -16,6 +16,18 @@ class Secret(str):
         return f"Secret({self.source or MASK})"
 
 
+def unmarked(value):
+    """The same data with every Secret as the plain str it is: for serialisers (YAML's safe dumper cannot
+    represent a str subclass) writing the files where secrets belong. Masking is for what is shown. Pure."""
+    if isinstance(value, dict):
+        return {unmarked(k): unmarked(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [unmarked(v) for v in value]
+    if isinstance(value, str):
+        return str(value)
+    return value
+
+
 def looks_secret(key: str) -> bool:
     """True for variable names that conventionally hold secrets."""
     return bool(SECRET_KEY_PATTERN.search(str(key)))

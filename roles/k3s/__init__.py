@@ -21,7 +21,7 @@ from .release import airgap_arch, binary_asset, images_asset, verify_airgap
 from .binary import BINARY
 from .nodename import name_error, node_name, registered_name
 from .ports import network  # noqa: F401  (the ports K3s needs, opened by the firewall role)
-from .topology import api_port, api_url, topology
+from .topology import api_port, api_url, inventory_errors, topology  # noqa: F401 - inventory_errors: run at load
 # spec.yml's checks of this role's variables
 from .flags import extra_config_error  # noqa: F401,E402
 from .labels import labels_error, taints_error  # noqa: F401,E402

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import yaml
 
+from vpskit.secrets import unmarked
+
 from .flags import wrong_role_keys
 from .nodename import node_name
 from .topology import Topology, api_url
@@ -66,4 +68,4 @@ def _sans(ctx, topo: Topology) -> list[str]:
 
 
 def render(settings: dict) -> str:
-    return "# Managed by vpskit (k3s role)\n" + yaml.safe_dump(settings, sort_keys=True, default_flow_style=False)
+    return "# Managed by vpskit (k3s role)\n" + yaml.safe_dump(unmarked(settings), sort_keys=True, default_flow_style=False)

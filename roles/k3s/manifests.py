@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import yaml
 
+from vpskit.secrets import unmarked
+
 # K3s applies every file in this folder (on start and when a file changes); removing a file deletes nothing in the
 # cluster, so a role switched off also deletes its HelmChart and AddOn (see uninstall_command)
 MANIFESTS = "/var/lib/rancher/k3s/server/manifests"
@@ -75,19 +77,9 @@ _Dumper.add_representer(str, _string)
 
 def dump(data) -> str:
     """YAML of plain data; Secret strings dump as the plain strings they are."""
-    return yaml.dump(_plain(data), Dumper=_Dumper, sort_keys=False, default_flow_style=False, width=120)
+    return yaml.dump(unmarked(data), Dumper=_Dumper, sort_keys=False, default_flow_style=False, width=120)
 
 
 def render(role: str, documents: list[dict]) -> str:
     """A multi-document manifest file. Pure."""
     return HEADER.format(role=role) + "".join("---\n" + dump(doc) for doc in documents)
-
-
-def _plain(value):
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, str):
-        return str(value)  # a Secret (a str subclass) would not dump with safe_dump
-    return value

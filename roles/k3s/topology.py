@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from vpskit.errors import VpskitError
+from vpskit.errors import InventoryError, VpskitError
 
 SERVERS, AGENTS = "k3s_servers", "k3s_agents"
 
@@ -42,16 +42,36 @@ class Topology:
         return [str(h.vars.get("k3s_node_ip") or h.address) for h in hosts]
 
 
+def servers_error(count: int) -> str | None:
+    """Why this many servers cannot make a cluster (etcd quorum), else None. Pure."""
+    if count % 2 == 0 and count:
+        return (f"{SERVERS} has {count} hosts: use 1 (single server) or an odd number ≥ 3. Embedded etcd "
+                f"needs a majority to work; with {count} servers losing {count // 2} stops the "
+                f"cluster, the same as with {count - 1}, so an even number only adds a way to fail")
+    return None
+
+
+def inventory_errors(inventory) -> list[InventoryError]:
+    """The cluster's shape, checked when the inventory loads (before any play connects), at the group's line."""
+    def members(group: str) -> list:
+        return [h for h in inventory.hosts.values() if group in h.groups]
+    servers, agents = members(SERVERS), [h for h in members(AGENTS) if SERVERS not in h.groups]
+    errors = []
+    if servers_error(len(servers)):
+        errors.append(InventoryError(servers_error(len(servers)), inventory.path, inventory.groups[SERVERS].line))
+    if agents and not servers:
+        errors.append(InventoryError(f"{AGENTS} has hosts but the inventory has no {SERVERS}: agents join a server",
+                                     inventory.path, inventory.groups[AGENTS].line))
+    return errors
+
+
 def topology(ctx) -> Topology:
     """Validated: at least one server, never an even number of them (etcd quorum)."""
     servers, agents = ctx.inventory.hosts(SERVERS), ctx.inventory.hosts(f"{AGENTS},!{SERVERS}")
     if not servers:
         raise VpskitError(f"{ctx.host} is in {AGENTS} but the inventory has no {SERVERS}: agents join a server")
-    if len(servers) % 2 == 0:
-        raise VpskitError(
-            f"{SERVERS} has {len(servers)} hosts: use 1 (single server) or an odd number ≥ 3. Embedded etcd "
-            f"needs a majority to work; with {len(servers)} servers losing {len(servers) // 2} stops the "
-            f"cluster, the same as with {len(servers) - 1}, so an even number only adds a way to fail")
+    if servers_error(len(servers)):
+        raise VpskitError(servers_error(len(servers)))
     via = ctx.get("k3s_join_via")
     join_via = None
     if via and servers[0].name == ctx.host:

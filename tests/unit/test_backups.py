@@ -403,3 +403,35 @@ def test_the_heartbeat_url_is_a_secret_file_and_needs_curl():
     off = {r.path: r for r in plan(plan_context({**role_defaults(), "backups_files": ["/etc"]}, groups=["backups"]))
            .resources if getattr(r, "path", None)}
     assert off["/etc/vpskit-backup/heartbeat-url"].state == "absent"
+
+
+def test_only_a_killed_runs_folder_is_removed_not_any_partial_looking_one(tmp_path):
+    data = seed_files(tmp_path)
+    host = LocalBackupHost(tmp_path, backups_files=[str(data)])
+    killed = host.dir / ".partial-20260101T000000Z"
+    killed.mkdir()
+    (killed / "VPSKIT-BACKUP-PARTIAL").write_text("vpskit-backup run 20260101T000000Z, being written\n")
+    (killed / "files.tar").write_text("half")
+    theirs = [host.dir / ".partial-20260101T000001Z", host.dir / ".partial-photos"]
+    for folder in theirs:
+        folder.mkdir()
+        (folder / "keep.jpg").write_text("someone else's")
+    assert host.run().returncode == 0
+    assert not killed.exists() and all((folder / "keep.jpg").exists() for folder in theirs)
+    [run] = host.runs()
+    assert not (run / "VPSKIT-BACKUP-PARTIAL").exists()
+
+
+def test_a_marker_that_cannot_be_written_fails_the_run_instead_of_hiding_it(tmp_path):
+    data = seed_files(tmp_path)
+    host = LocalBackupHost(tmp_path, backups_files=[str(data)])
+    bin_dir = tmp_path / "bin"  # a printf whose write fails as on a full disk, for the run marker only
+    bin_dir.mkdir()
+    wrapper = tmp_path / "full-disk.sh"
+    wrapper.write_text(f'#!/bin/bash\nprintf() {{ if [ "$1" = "vpskit-backup run %s\\\\n" ]; then return 1; fi; '
+                       f'builtin printf "$@"; }}\nexport -f printf\nsource {host.program} "$@"\n')
+    wrapper.chmod(0o755)
+    failed = subprocess.run([str(wrapper), "run"], env=host.env(), capture_output=True, text=True, timeout=120)
+    assert failed.returncode == 1 and "cannot write the run's marker" in failed.stderr
+    assert host.runs() == [] and not [p for p in host.dir.iterdir() if p.name != ".lock"]
+    assert host.metric("vpskit_backup_last_run_success") == "0"

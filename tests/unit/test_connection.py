@@ -41,9 +41,10 @@ def connection(monkeypatch, failures: dict) -> Connection:
     target = Target("h", "192.0.2.1", 2222, "ops", key_file="/k", connect_retries=0, fallbacks=[("root", 22)])
     conn = Connection(target)
 
-    def connect_once(user, port):
+    def connect_once(user, port, auth=None):
         raise failures[(user, port)]
     monkeypatch.setattr(conn, "_connect_once", connect_once)
+    monkeypatch.setattr("vpskit.connection.key_file_auth", lambda path: {"key_filename": [path]})
     return conn
 
 

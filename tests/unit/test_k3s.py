@@ -330,3 +330,28 @@ def test_a_rebuilt_first_server_joins_through_a_survivor_and_the_old_node_is_for
     assert forget.exports[0].value == "https://10.0.0.2:6443"
     with pytest.raises(VpskitError, match="not a server"):
         forget_plan(ctx_for("Agent1", ["s1", "s2", "s3"], ["Agent1"]), "s1")
+
+
+@pytest.mark.parametrize("tag", ["!env", "!file"])
+def test_a_token_from_env_or_file_is_written_into_the_config(tmp_path, monkeypatch, tag):
+    """The README's own `k3s_token: !env K3S_TOKEN`: the loader's Secret string reaches every YAML K3s reads."""
+    from vpskit.inventory import load_inventory
+    monkeypatch.setenv("K3S_TOKEN", "chosen-server-token")
+    monkeypatch.setenv("K3S_AGENT_TOKEN", "chosen-agent-token")
+    for name in ("server", "agent"):
+        (tmp_path / name).write_text(f"chosen-{name}-token\n")
+    source = {"!env": ("!env K3S_TOKEN", "!env K3S_AGENT_TOKEN"), "!file": (f"!file {tmp_path}/server",
+                                                                          f"!file {tmp_path}/agent")}[tag]
+    (tmp_path / "hosts.yml").write_text(f"all:\n  vars:\n    k3s_token: {source[0]}\n"
+                                        f"    k3s_agent_token: {source[1]}\n  hosts:\n    s1:\n")
+    loaded = load_inventory(tmp_path / "hosts.yml", all_defaults(RoleLibrary().all()), specs=all_specs(RoleLibrary().all()))
+    token, agent_token = loaded.hosts["s1"].get("k3s_token"), loaded.hosts["s1"].get("k3s_agent_token")
+    assert type(token).__name__ == "Secret" and type(agent_token).__name__ == "Secret"
+    first = yaml.safe_load(_config_file(plan(ctx_for("s1", ["s1"], k3s_token=token, k3s_agent_token=agent_token))).content)
+    assert first["token"] == "chosen-server-token" and first["agent-token"] == "chosen-agent-token"
+    store = ExportStore()  # what the first server publishes is the inventory's Secret when it was chosen
+    store.publish(Published("k3s_token", token, "s1", "k3s", secret=True))
+    store.publish(Published("k3s_agent_token", agent_token, "s1", "k3s", secret=True))
+    joining = yaml.safe_load(_config_file(plan(ctx_for("s2", ["s1", "s2", "s3"], store=store))).content)
+    agent = yaml.safe_load(_config_file(plan(ctx_for("a1", ["s1"], ["a1"], store=store))).content)
+    assert joining["token"] == "chosen-server-token" and agent["token"] == "chosen-agent-token"

@@ -282,3 +282,35 @@ def test_the_scripts_pass_shellcheck_as_posix_sh(tmp_path):
         path.write_text(script)
         done = subprocess.run(["shellcheck", "-s", "sh", str(path)], capture_output=True, text=True)
         assert done.returncode == 0, done.stdout
+
+
+def run_break(lock: Path, expect: str = ""):
+    from vpskit.facts.lock import break_script, parse_break
+    done = subprocess.run(["sh", "-c", break_script(str(lock), expect)], capture_output=True, text=True)
+    return parse_break(done.stdout)
+
+
+def test_unlock_names_a_live_holder_and_breaking_it_ends_its_session(sessions, lock):
+    hung = sessions()
+    assert ask(hung, fact(lock, "hungrun")).acquired
+    state, holder, alive = run_break(lock)
+    assert (state, holder.run_id, holder.operator, alive) == ("held", "hungrun", "alice@laptop", True)
+    assert holder.pid == hung.pid
+    state, _holder, _alive = run_break(lock, "hungrun")
+    assert state == "broken" and not lock.exists()
+    assert hung.proc.wait(timeout=10) != 0  # the hung run's connection is gone: it cannot go on
+    hung.close()
+    assert ask(sessions(), fact(lock, "next")).acquired
+
+
+def test_unlock_breaks_nothing_when_the_lock_changed_hands(holder_process, lock):
+    write_lock(lock, "other", holder_process.pid, process_start(holder_process.pid))
+    state, holder, alive = run_break(lock, "shown-before")
+    assert state == "changed" and lock.exists() and holder_process.poll() is None and alive
+
+
+def test_unlock_of_a_free_or_stale_lock(lock):
+    assert run_break(lock)[0] == "free"
+    write_lock(lock, "gone", 999999, 1)
+    state, holder, alive = run_break(lock)
+    assert state == "held" and holder.run_id == "gone" and not alive

@@ -103,7 +103,7 @@ def test_logins_try_the_hardened_one_first():
 def test_revert_script_snapshots_and_schedules():
     script = arm_script("ssh-1", ["/etc/b", "/etc/a", "/etc/a"], "systemctl reload ssh", 60)
     assert "for p in /etc/a /etc/b;" in script
-    assert "systemd-run --quiet --unit=vpskit-rollback-ssh-1 --on-active=60" in script
+    assert "OnActiveSec=60" in script and "systemctl start vpskit-rollback-ssh-1.timer" in script
     assert "systemctl reload ssh" in script
 
 

@@ -13,7 +13,7 @@ from vpskit.errors import InventoryError, VpskitError
 from vpskit.inventory import load_inventory
 from vpskit.inventory.varspec import load_spec
 from vpskit.inventory.model import Var
-from vpskit.roleloader import RoleLibrary, all_defaults, all_specs
+from vpskit.roleloader import RoleLibrary, all_defaults, all_inventory_checks, all_specs
 from vpskit.templating import TemplateError, Templates
 
 HOSTILE = Path(__file__).parent.parent / "fixtures" / "hostile"
@@ -22,7 +22,8 @@ PROJECT = Path(__file__).resolve().parent.parent.parent
 
 def load(path: Path):
     roles = RoleLibrary().all()
-    return load_inventory(path, all_defaults(roles), {r.name for r in roles}, specs=all_specs(roles))
+    return load_inventory(path, all_defaults(roles), {r.name for r in roles}, specs=all_specs(roles),
+                          checks=all_inventory_checks(roles))
 
 
 def test_every_built_in_roles_spec_loads_and_names_only_its_own_variables():

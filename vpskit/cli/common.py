@@ -17,7 +17,7 @@ from ..paths import DEFAULT_INVENTORY, default_playbook
 from ..playbook import Play, load_playbook
 from ..report import Reporter, write_json
 from ..results import exit_code
-from ..roleloader import RoleLibrary, all_defaults, all_specs
+from ..roleloader import RoleLibrary, all_defaults, all_inventory_checks, all_specs
 from ..runner import Run, RunOptions
 from ..templating import Templates
 
@@ -79,7 +79,7 @@ def load_project(inventory: str | None, overrides: list[str] | None, roles_path:
     # the audit's thresholds and the reboots' window are validated like role defaults (misspellings are errors)
     inv = load_inventory(path, {**all_defaults(roles), **audit_defaults(), **maintenance_defaults()},
                          {*library.names(), "audit", "maintenance"}, overrides,
-                         specs={**all_specs(roles), **audit_specs()})
+                         specs={**all_specs(roles), **audit_specs()}, checks=all_inventory_checks(roles))
     plays = load_playbook(Path(playbook) if playbook else default_playbook())
     if only:
         plays = plays_for(plays, only)

@@ -12,7 +12,7 @@ from ..gather import FactCache
 from ..secrets import Masker, collect_secrets
 from ..logins import connect
 from ..roleloader import RoleLibrary
-from . import audit_tasks, backups_tasks, k3s_tasks, lab_tasks, reboot_tasks, runbook_tasks
+from . import audit_tasks, backups_tasks, k3s_tasks, lab_tasks, lock_tasks, reboot_tasks, runbook_tasks
 from .common import RUN_HELP, fail, load_project, run_roles
 
 RUN_ITERABLE = ["set_"]
@@ -96,7 +96,7 @@ def inventory(c, inventory=None, limit=None, set_=None, json=False, roles_path=N
 def build_namespace() -> Collection:
     """The shipped tasks: runs, one task per built-in role, facts, inventory and the lab."""
     ns = Collection(bootstrap, check, role, facts, inventory, audit_tasks.audit, runbook_tasks.runbooks,
-                    reboot_tasks.reboot)
+                    lock_tasks.unlock, reboot_tasks.reboot)
     for builtin in RoleLibrary().all():
         if builtin.name not in ("k3s", "backups"):  # collections: the role by default, and their other tasks
             ns.add_task(role_task(builtin.name, builtin.summary))

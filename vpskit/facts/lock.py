@@ -21,14 +21,8 @@ _RUN_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 _FIELDS = ("run_id", "operator", "address", "since", "pid", "start")
 
-# POSIX sh (dash). Inputs are shell variables assigned ahead of it: lock, run, operator, given_address, wait_seconds.
-# The holder is the sshd process serving this connection, recorded as PID + start time (field 22 of
-# /proc/PID/stat, which tells a reused PID apart): it exits when the connection closes, so the lock
-# needs no release and a killed controller leaves only a stale lock behind.
-_LOCK_SCRIPT = r"""
-umask 077
-dir=${lock%/*}
-
+# shell functions both scripts use to read the lock: POSIX sh
+_READING = r"""
 # sets run_state, ppid and start from /proc/PID/stat; fails when the process is gone
 stat_of() {
     line=
@@ -41,6 +35,38 @@ stat_of() {
     start=${20}
     [ -n "$start" ]
 }
+
+# sets old_* from the lock file, and present when it exists
+read_lock() {
+    old_run_id=; old_operator=; old_address=; old_since=; old_pid=; old_start=; present=
+    [ -e "$lock" ] || return 0
+    present=1
+    while IFS= read -r line; do
+        case $line in
+            run_id=*) old_run_id=${line#*=} ;;
+            operator=*) old_operator=${line#*=} ;;
+            address=*) old_address=${line#*=} ;;
+            since=*) old_since=${line#*=} ;;
+            pid=*) old_pid=${line#*=} ;;
+            start=*) old_start=${line#*=} ;;
+        esac
+    done < "$lock"
+}
+
+# the recorded process still runs (same PID, same start time, not a zombie awaiting its parent)
+holder_alive() {
+    case $old_pid in ''|*[!0-9]*) return 1 ;; esac
+    stat_of "$old_pid" && [ "$start" = "$old_start" ] && [ "$run_state" != Z ] && [ "$run_state" != X ]
+}
+"""
+
+# POSIX sh (dash). Inputs are shell variables assigned ahead of it: lock, run, operator, given_address, wait_seconds.
+# The holder is the sshd process serving this connection, recorded as PID + start time (field 22 of
+# /proc/PID/stat, which tells a reused PID apart): it exits when the connection closes, so the lock
+# needs no release and a killed controller leaves only a stale lock behind.
+_LOCK_SCRIPT = _READING + r"""
+umask 077
+dir=${lock%/*}
 
 # the first process named like an sshd session above this shell, through sudo; sets anchor,
 # anchor_start, below (its child on our side, which sshd started with SSH_CONNECTION) and walked
@@ -69,29 +95,6 @@ find_address() {
         done)
     fi
     [ -n "$address" ] || address=$given_address
-}
-
-# sets old_* from the lock file, and present when it exists
-read_lock() {
-    old_run_id=; old_operator=; old_address=; old_since=; old_pid=; old_start=; present=
-    [ -e "$lock" ] || return 0
-    present=1
-    while IFS= read -r line; do
-        case $line in
-            run_id=*) old_run_id=${line#*=} ;;
-            operator=*) old_operator=${line#*=} ;;
-            address=*) old_address=${line#*=} ;;
-            since=*) old_since=${line#*=} ;;
-            pid=*) old_pid=${line#*=} ;;
-            start=*) old_start=${line#*=} ;;
-        esac
-    done < "$lock"
-}
-
-# the recorded process still runs (same PID, same start time, not a zombie awaiting its parent)
-holder_alive() {
-    case $old_pid in ''|*[!0-9]*) return 1 ;; esac
-    stat_of "$old_pid" && [ "$start" = "$old_start" ] && [ "$run_state" != Z ] && [ "$run_state" != X ]
 }
 
 # written whole then renamed, so no reader ever sees half a lock
@@ -268,6 +271,42 @@ def release_script(run_id: str, path: str = LOCK_PATH) -> str:
     if not _RUN_ID.fullmatch(run_id):
         raise ValueError(f"run id must be 1-64 letters, digits, '-' or '_': {run_id!r}")
     return f"lock={q(path)}; run={q(run_id)}\n" + _RELEASE_SCRIPT
+
+
+# shows the lock without taking it; with `expect` set (a run id), breaks it if that run still holds it:
+# its SSH session (the sshd process recorded, same start time) is ended, so the run behind it cannot go on
+_BREAK_SCRIPT = _READING + r"""
+dir=${lock%/*}
+if [ ! -e "$lock" ]; then echo "state=free"; exit 0; fi
+exec 9< "$dir"
+if command -v flock >/dev/null && ! flock -w 10 9; then echo "state=error"; exit 0; fi
+read_lock
+old_alive=
+if holder_alive; then old_alive=1; fi
+for name in run_id operator address since pid start alive; do eval "printf 'holder.%s=%s\n' $name \"\$old_$name\""; done
+if [ -n "$expect" ]; then
+    if [ "$old_run_id" != "$expect" ]; then echo "state=changed"; exit 0; fi
+    if [ -n "$old_alive" ]; then kill -TERM "$old_pid"; fi
+    rm -f "$lock"
+    echo "state=broken"
+else
+    echo "state=held"
+fi
+"""
+
+
+def break_script(path: str = LOCK_PATH, expect: str = "") -> str:
+    """Shell that shows the lock (expect empty), or breaks it if run `expect` still holds it. See parse_break."""
+    if expect and not _RUN_ID.fullmatch(expect):
+        raise ValueError(f"run id must be 1-64 letters, digits, '-' or '_': {expect!r}")
+    return f"lock={q(path)}; expect={q(expect)}\n" + _BREAK_SCRIPT
+
+
+def parse_break(output: str) -> tuple[str, Holder | None, bool]:
+    """(state: free, held, broken, changed or error; the holder; whether its SSH session was still open)."""
+    fields = dict(line.partition("=")[::2] for line in output.splitlines() if "=" in line)
+    holder = _holder(fields, "holder") if "holder.run_id" in fields else None
+    return fields.get("state", "error"), holder, fields.get("holder.alive") == "1"
 
 
 def new_run_id() -> str:

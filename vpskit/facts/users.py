@@ -54,7 +54,9 @@ class AuthorizedKeysFact(Fact):
         return (
             # the home directory is the sixth field of the passwd entry
             f"h=$(getent passwd {u}) || exit 3; h=${{h#*:*:*:*:*:}}; h=${{h%%:*}}; echo \"$h\"; id -gn {u}; "
-            "f=\"$h/.ssh/authorized_keys\"; if [ -f \"$f\" ]; then base64 -w0 < \"$f\"; echo; else echo -; fi"
+            # a link the user planted is never read as root (it could name /etc/shadow): reported, not followed
+            "f=\"$h/.ssh/authorized_keys\"; if [ -L \"$h/.ssh\" ] || [ -L \"$f\" ]; then echo @link; "
+            "elif [ -f \"$f\" ]; then base64 -w0 < \"$f\"; echo; else echo -; fi"
         )
 
     def parse(self, output: str, rc: int) -> dict | None:
@@ -63,5 +65,6 @@ class AuthorizedKeysFact(Fact):
         lines = output.split("\n")
         home, group = lines[0].strip(), lines[1].strip()
         raw = lines[2].strip() if len(lines) > 2 else "-"
-        content = None if raw == "-" else base64.b64decode(raw).decode("utf-8", "replace")
-        return {"home": home, "group": group, "content": content}
+        link = raw == "@link"
+        content = None if raw == "-" or link else base64.b64decode(raw).decode("utf-8", "replace")
+        return {"home": home, "group": group, "content": content, "link": link}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Callable
 
 import yaml
 
@@ -44,7 +45,7 @@ class _Walker:
 
     def group(self, name: str, body, parent: str | None, line: int | None) -> None:
         body = _require_mapping(body, f"group {name!r}", self.display, line)
-        group = self.groups.setdefault(name, Group(name))
+        group = self.groups.setdefault(name, Group(name, line=line))
         if parent and parent not in group.parents:
             group.parents.append(parent)
         for key in body:
@@ -170,8 +171,11 @@ def _check_required(host: str, merged: dict[str, Var], located: dict, display: s
 
 
 def load_inventory(path: str | Path, defaults: dict[str, Var] | None = None, role_prefixes: set[str] = frozenset(),
-                   overrides: list[str] | None = None, specs: dict[str, VarSpec] | None = None) -> Inventory:
-    """Loads and validates an inventory; any mistake raises InventoryError before anything runs."""
+                   overrides: list[str] | None = None, specs: dict[str, VarSpec] | None = None,
+                   checks: list[Callable[[Inventory], list[InventoryError]]] = ()) -> Inventory:
+    """Loads and validates an inventory; any mistake raises InventoryError before anything runs.
+
+    `checks` are the roles' checks of the inventory as a whole (how many hosts a group has), run last."""
     path = Path(path)
     if path.is_dir():
         path = path / "hosts.yml"
@@ -227,7 +231,11 @@ def load_inventory(path: str | Path, defaults: dict[str, Var] | None = None, rol
         secrets = frozenset().union(*(specs[k].secret_strings(v.value) for k, v in merged.items() if k in specs))
         hosts[name] = Host(name, [g for g in ordered if g != "all"], merged, secrets)
         _resolve_paths(hosts[name], base)
-    return Inventory(display, hosts, walker.groups)
+    inventory = Inventory(display, hosts, walker.groups)
+    for check in checks:
+        for error in check(inventory):
+            raise error
+    return inventory
 
 
 def _all_groups(groups: dict[str, Group], direct: list[str]) -> set[str]:

@@ -19,6 +19,8 @@ class Group:
     parents: list[str] = field(default_factory=list)
     hosts: list[str] = field(default_factory=list)
     depth: int = 0
+    # where the inventory file first names it (for errors about the group as a whole)
+    line: int | None = None
 
 
 @dataclass

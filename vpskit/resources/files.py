@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from typing import Callable
 
@@ -20,9 +21,25 @@ def is_unit_path(path: str) -> bool:
     return path.startswith(SYSTEMD_DIRS)
 
 
+# a run killed mid-write leaves its temp file: SIGKILL runs no trap, and dash runs no EXIT trap on a signal
+SWEEP = 'find "$d" -maxdepth 1 -type f -name \'.vpskit-??????\' -mmin +5 -delete'
+ON_SIGNAL = "trap 'exit 129' HUP INT TERM PIPE"
+
+
+def arrived_whole(content: bytes, path: str = '"$tmp"') -> str:
+    """Shell that fails unless the file holds exactly `content`: a dropped connection ends stdin early, and
+    what arrived must not replace the file."""
+    digest = hashlib.sha256(content).hexdigest()
+    return (f'[ "$(sha256sum < {path})" = "{digest}  -" ] || '
+            '{ echo "the content arrived incomplete (the connection dropped?)" >&2; exit 66; }')
+
+
 def write_file_command(path: str, owner: str, group: str, mode: str, validate: str | None = None,
-                       backup: bool = True, before: str = "") -> str:
-    """Shell that writes stdin to a temp file beside `path`, validates it, backs up the old file, renames."""
+                       backup: bool = True, before: str = "", forget_backup: bool = False,
+                       content: bytes | None = None) -> str:
+    """Shell that writes stdin to a temp file beside `path`, validates it, backs up the old file, renames.
+
+    With `content` (what stdin carries), a shorter or different arrival fails before anything is replaced."""
     p = q(path)
     lines = [
         "set -e",
@@ -30,9 +47,12 @@ def write_file_command(path: str, owner: str, group: str, mode: str, validate: s
         'd=$(dirname "$p")',
         before,
         '[ -d "$d" ] || mkdir -p "$d"',
+        SWEEP,
         'tmp=$(mktemp "$d/.vpskit-XXXXXX")',
         "trap 'rm -f \"$tmp\"' EXIT",
+        ON_SIGNAL,
         'cat > "$tmp"',
+        arrived_whole(content) if content is not None else "",
         f'chown {q(owner)}:{q(group)} "$tmp"',
         f'chmod {q(mode)} "$tmp"',
     ]
@@ -41,6 +61,8 @@ def write_file_command(path: str, owner: str, group: str, mode: str, validate: s
         lines.append(f'if ! out=$({check} 2>&1); then echo "validation failed: $out" >&2; exit 65; fi')
     if backup:
         lines.append(f'if [ -f "$p" ]; then mkdir -p {BACKUP_ROOT}"$d" && cp -p "$p" {BACKUP_ROOT}"$p"; fi')
+    if forget_backup:  # a copy an earlier version of vpskit kept
+        lines.append(f'rm -f {BACKUP_ROOT}"$p"')
     # -T: a directory at the path fails the step rather than receiving the file inside it
     lines += ['mv -fT "$tmp" "$p"', "trap - EXIT"]
     if is_unit_path(path):  # systemd must see the new unit before anything starts it
@@ -56,7 +78,8 @@ class _FileLike(Resource):
         super().__init__(kwargs.pop("name", path), **kwargs)
         self.path, self.owner, self.group = path, owner, group
         self.mode = mode.rjust(4, "0") if mode else None
-        self.validate, self.backup = validate, backup
+        # an old copy of a secret outlives its rotation: none is kept (backups role's policy, for every role)
+        self.validate, self.backup = validate, backup and not self.secret
 
     def facts(self) -> list[Fact]:
         return [FileFact(self.path)]
@@ -83,7 +106,8 @@ class _FileLike(Resource):
     def apply(self, session, outcome: Outcome) -> None:
         action, content = outcome.plan
         if action == "write":
-            cmd = write_file_command(self.path, self.owner, self.group, self.mode, self.validate, self.backup)
+            cmd = write_file_command(self.path, self.owner, self.group, self.mode, self.validate, self.backup,
+                                     forget_backup=self.secret, content=content)
             session.run(cmd, step=self.title, stdin=content)
         else:
             session.run(attributes_command(self.path, self.owner, self.group, self.mode), step=self.title)
@@ -111,7 +135,6 @@ def attributes_command(path: str, owner: str, group: str, mode: str) -> str:
 
 
 def _sha256(data: bytes) -> str:
-    import hashlib
     return hashlib.sha256(data).hexdigest()
 
 

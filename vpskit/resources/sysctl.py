@@ -68,7 +68,8 @@ class Sysctl(Resource):
     def apply(self, session, outcome) -> None:
         write, content, drifted = outcome.plan
         if write:
-            session.run(write_file_command(self.path, "root", "root", "0644"), step=self.title, stdin=content)
+            session.run(write_file_command(self.path, "root", "root", "0644", content=content), step=self.title,
+                        stdin=content)
         if drifted:
             sets = " ".join(q(f"{k}={new}") for k, (_old, new) in drifted.items())
             session.run(f"sysctl -q -w {sets}", step=self.title)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..facts.base import q
 from ..facts.users import AuthorizedKeysFact, GroupFact, UserFact
 from .base import Outcome, Resource
-from .files import write_file_command
+from .files import ON_SIGNAL, SWEEP, arrived_whole
 
 
 class Group(Resource):
@@ -110,6 +110,9 @@ class AuthorizedKeys(Resource):
         live = facts.get(AuthorizedKeysFact(self.user))
         if live is None:
             return Outcome.block(f"user {self.user} does not exist")
+        if live.get("link"):
+            return Outcome.block(f"{live['home']}/.ssh/authorized_keys (or ~/.ssh) of {self.user} is a symbolic link; "
+                                 "refusing to follow it as root (make it a plain file)")
         if live["content"] is not None:
             live_ids = {self._identity(ln) for ln in live["content"].splitlines() if ln.strip()}
             wanted_ids = {self._identity(k) for k in self.keys}
@@ -123,10 +126,39 @@ class AuthorizedKeys(Resource):
 
     def apply(self, session, outcome) -> None:
         home, group, content = outcome.plan
-        ssh_dir = f"{home}/.ssh"
-        # root writes in a home the user controls: a ~/.ssh that is a link could point anywhere
-        refuse = q(f"{ssh_dir} is a symbolic link; refusing to follow it")
-        before = (f"if [ -L {q(ssh_dir)} ]; then echo {refuse} >&2; "
-                  f"exit 1; fi; install -d -m 700 -o {q(self.user)} -g {q(group)} {q(ssh_dir)}")
-        cmd = write_file_command(f"{ssh_dir}/authorized_keys", self.user, group, "0600", before=before)
-        session.run(cmd, step=self.title, stdin=content.encode())
+        session.run(authorized_keys_command(f"{home}/.ssh", self.user, group, content.encode()), step=self.title,
+                    stdin=content.encode())
+
+
+# written by the user: a link the user swaps in (for the file, or for the temp file beside it) reaches only
+# what the user could write anyway; rename replaces a link, never follows it
+def _as_user(content: bytes) -> str:
+    return "\n".join([
+        "set -e",
+        "umask 077",
+        'd=$1',
+        'chmod 700 "$d"',
+        SWEEP,
+        'tmp=$(mktemp "$d/.vpskit-XXXXXX")',
+        "trap 'rm -f \"$tmp\"' EXIT",
+        ON_SIGNAL,
+        'cat > "$tmp"',
+        arrived_whole(content),
+        'mv -fT "$tmp" "$d/authorized_keys"',
+        "trap - EXIT",
+    ])
+
+
+def authorized_keys_command(ssh_dir: str, user: str, group: str, content: bytes) -> str:
+    """Shell that writes stdin to ssh_dir/authorized_keys as `user`; root only makes the folder theirs. Pure.
+
+    Root acts in a home the user controls only with calls that do not follow links: a ~/.ssh that is a link
+    is refused, mkdir fails on one planted meanwhile, chown -h changes a link, not what it names."""
+    s = q(ssh_dir)
+    return "\n".join([
+        "set -e",
+        f"if [ -L {s} ]; then echo {q(f'{ssh_dir} is a symbolic link; refusing to follow it')} >&2; exit 1; fi",
+        f"if [ ! -e {s} ]; then mkdir -m 700 {s}; fi",
+        f"chown -h {q(user)}:{q(group)} {s}",
+        f"runuser -u {q(user)} -- sh -c {q(_as_user(content))} sh {s}",
+    ])
