@@ -160,7 +160,7 @@ class Run:
         """The run's lock on the host, taken in the first fact round trip (waiting there, bounded)."""
         wait = min(int(state.host.get("vpskit_lock_timeout", 30)), MAX_LOCK_WAIT)
         return HostLockFact(self.run_id, operator_name(), state.runtime["vpskit_controller_address"], wait,
-                            str(state.host.get("vpskit_lock_path", LOCK_PATH)))
+                            str(state.host.get("vpskit_lock_path", LOCK_PATH)), checking=self.options.check)
 
     def _hold_lock(self, state: HostState, facts, lock: list[HostLockFact]) -> None:
         for fact in lock:

@@ -20,6 +20,7 @@ from .kubeconfig import merge
 from .release import airgap_arch, binary_asset, images_asset, verify_airgap
 from .binary import BINARY
 from .nodename import name_error, node_name, registered_name
+from . import hardening
 from .ports import network  # noqa: F401  (the ports K3s needs, opened by the firewall role)
 from .topology import api_port, api_url, inventory_errors, topology  # noqa: F401 - inventory_errors: run at load
 # spec.yml's checks of this role's variables
@@ -46,6 +47,7 @@ def plan(ctx) -> RolePlan:
                  K3sBinary(version, ctx["k3s_release_url"], airgap=bool(ctx.get("k3s_airgap_dir")),
                            snapshot=topo.is_server and topo.ha, notify=[restart]),
                  *generated_agent_token(topo, agent_token),
+                 *hardening.resources(ctx.vars, topo.is_server, [restart]),
                  File(CONFIG, content=render(config(ctx, topo, token, agent_token)), mode="0600", secret=True,
                       notify=[restart]),
                  File(f"/etc/systemd/system/{unit}.service", notify=[restart],

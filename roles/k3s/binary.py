@@ -8,6 +8,7 @@ from vpskit.errors import RemoteError, VpskitError
 from vpskit.facts import CommandOutputFact, FileFact, HostInfoFact
 from vpskit.facts.base import q
 from vpskit.resources import Outcome, Resource
+from vpskit.resources.files import LEFTOVER_MINUTES, ON_SIGNAL, sweep_command
 
 from .release import ARCHES, binary_asset, parse_sums, release_url, sums_asset
 from .versions import move_error
@@ -97,8 +98,10 @@ def install_script(version: str, base_url: str, arch: str, airgap: bool) -> str:
         "set -e",
         f"stage={q(stage)}",
         'mkdir -p "$stage" && chmod 700 "$stage"',
+        sweep_command("/usr/local/bin", ".vpskit-k3s-??????", LEFTOVER_MINUTES, kind="d"),
         'work=$(mktemp -d /usr/local/bin/.vpskit-k3s-XXXXXX)',
         "trap 'rm -rf \"$work\"' EXIT",
+        ON_SIGNAL,
     ]
     if airgap:
         lines += [f'cp "$stage/{asset}" "$work/k3s"', 'cp "$stage/sha256sum.txt" "$work/sums"']

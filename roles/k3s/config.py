@@ -7,6 +7,7 @@ import yaml
 from vpskit.secrets import unmarked
 
 from .flags import wrong_role_keys
+from .hardening import component_args, merge_args
 from .nodename import node_name
 from .topology import Topology, api_url
 
@@ -59,6 +60,8 @@ def config(ctx, topo: Topology, token: str | None, agent_token: str | None = Non
     # set once for the whole cluster: each host gets the keys its k3s (server or agent) takes
     skipped = set(wrong_role_keys(extra, topo.is_server))
     settings.update({k: v for k, v in extra.items() if k not in skipped})
+    if ctx["k3s_hardening"]:
+        settings = merge_args(settings, component_args(ctx.vars, topo.is_server))
     return settings
 
 

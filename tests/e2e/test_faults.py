@@ -21,7 +21,7 @@ import textwrap
 import pytest
 
 from tests.e2e.conftest import LAB_NAME, LAB_SUBNET
-from tests.e2e.helpers import PlanRole, lab_host, lab_target, wait_for
+from tests.e2e.helpers import PlanRole, apply_one, lab_host, lab_target, sh, summary, wait_for
 from tests.e2e.paths import PROJECT_ROOT
 from vpskit.confirm import Confirm
 from vpskit.connection import Connection
@@ -215,3 +215,39 @@ def test_unlock_names_the_hung_run_and_ends_its_session(lab, tmp_path):
         hung.run("true")
     hung.close()
     assert "not locked" in invoke("unlock", HOST, "-i", str(inventory)).stdout
+
+
+def test_an_air_gap_upload_as_a_sudo_login_reaches_the_root_only_staging_folder(lab, tmp_path):
+    """After hardening vpskit logs in as the admin: SFTP then writes as that user, not root (issue 20)."""
+    import hashlib
+    from types import SimpleNamespace
+    from roles.k3s import artifacts
+    from roles.k3s.binary import BINARY, STAGE, K3sBinary
+    from vpskit.resources import Directory
+    from vpskit.resources.transfer import UPLOADS
+    admin, version = "faultadmin", "v1.31.4+k3s1"
+    sh(lab, HOST, f"id {admin} >/dev/null 2>&1 || useradd -m -s /bin/bash {admin}; "
+                  f"echo '{admin} ALL=(ALL) NOPASSWD:ALL' > /etc/sudoers.d/{admin}; chmod 0440 /etc/sudoers.d/{admin}; "
+                  f"install -d -m 0700 -o {admin} -g {admin} /home/{admin}/.ssh; "
+                  f"install -m 0600 -o {admin} -g {admin} /root/.ssh/authorized_keys /home/{admin}/.ssh/; "
+                  f"rm -rf {STAGE} {UPLOADS} {BINARY}")
+    folder = tmp_path / "airgap"
+    folder.mkdir()
+    binary = f"#!/bin/sh\necho 'k3s version {version} (faults)'\n".encode() + b"#" * (3 << 20)
+    (folder / "k3s").write_bytes(binary)
+    (folder / "sha256sum-amd64.txt").write_text(f"{hashlib.sha256(binary).hexdigest()}  k3s\n")
+    ctx = SimpleNamespace(get={"k3s_airgap_dir": str(folder)}.get)
+
+    def resources():
+        return [Directory(STAGE, mode="0700"), *artifacts(ctx, version),
+                K3sBinary(version, "https://example.invalid", airgap=True)]
+
+    host = lab_host(lab, HOST, vpskit_user=admin)
+    first = apply_one(host, resources())
+    assert first.error is None, first.error
+    assert sh(lab, HOST, f"stat -c '%U %a' {STAGE} {STAGE}/{version}/k3s; {BINARY} --version").stdout.split("\n")[:3] \
+        == ["root 700", "root 600", f"k3s version {version} (faults)"]
+    assert sh(lab, HOST, f"stat -c '%U %a' {UPLOADS}; ls -A {UPLOADS}").stdout.strip() == "root 711"
+    again = apply_one(host, resources())
+    assert again.error is None and summary(again)["changed"] == 0
+    sh(lab, HOST, f"rm -rf {STAGE} {UPLOADS} {BINARY}")

@@ -112,6 +112,24 @@ def test_the_audit_reads_the_applications_through_the_real_probe(lab, stack, tmp
     assert "monitoring/" not in json.dumps({i: found["bad"][i] for i in APP_ITEMS})
 
 
+def test_k3s_hardening_restarts_k3s_with_the_guides_files_and_the_audit_confirms_them(lab, stack, tmp_path):
+    """k3s_hardening on a container: the fake K3s starts on the files (it refuses them missing or wrong, as the
+    API server does), protect-kernel-defaults is skipped saying why, a second run changes nothing."""
+    on = invoke("role", ROLES, "-i", stack["inventory"], "--set", "k3s_hardening=true")
+    assert on.returncode == 0, on.stdout[-4000:] + on.stderr[-2000:]
+    assert "restart k3s" in on.stdout and "a container cannot set kernel.* sysctls" in on.stdout, on.stdout[-3000:]
+    report = tmp_path / "hardened.json"
+    again = invoke("role", ROLES, "-i", stack["inventory"], "--set", "k3s_hardening=true", "--quiet",
+                   "--json", str(report))
+    assert again.returncode == 0 and json.loads(report.read_text())["hosts"][SINGLE]["summary"]["changed"] == 0
+    invoke("audit", "-i", stack["inventory"], "--limit", SINGLE, "--json", str(report))
+    found = {i["id"]: i["status"] for i in json.loads(report.read_text())["hosts"][SINGLE]["items"]}
+    assert {i: found[i] for i in ("hard.k3s-admission", "hard.k3s-audit-log", "hard.k3s-component-args",
+                                  "hard.k3s-kernel-defaults")} == {
+        "hard.k3s-admission": "pass", "hard.k3s-audit-log": "pass", "hard.k3s-component-args": "pass",
+        "hard.k3s-kernel-defaults": "fail"}  # a container's kernel: the one part the host cannot take
+
+
 def test_switched_off_the_manifests_go_and_the_chart_is_deleted(lab, stack, tmp_path):
     off = invoke("role", ROLES, "-i", stack["inventory"], "--set", "monitoring_enabled=false")
     assert off.returncode == 0, off.stdout[-3000:]

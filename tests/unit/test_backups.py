@@ -435,3 +435,27 @@ def test_a_marker_that_cannot_be_written_fails_the_run_instead_of_hiding_it(tmp_
     assert failed.returncode == 1 and "cannot write the run's marker" in failed.stderr
     assert host.runs() == [] and not [p for p in host.dir.iterdir() if p.name != ".lock"]
     assert host.metric("vpskit_backup_last_run_success") == "0"
+
+
+@pytest.mark.parametrize("signal_name", ["TERM", "KILL"])
+def test_a_killed_restore_test_leaves_no_copy_of_the_data_behind(tmp_path, signal_name):
+    data = seed_files(tmp_path)
+    host = LocalBackupHost(tmp_path, backups_files=[str(data)])
+    assert host.run().returncode == 0
+    bin_dir, scratch = tmp_path / "bin", tmp_path / "tmp"  # TMPDIR: where mktemp would put copies by default
+    bin_dir.mkdir()
+    scratch.mkdir()
+    # a tar that extracts the copy, then the restore test is killed (tar runs straight from the program's shell)
+    (bin_dir / "tar").write_text(f'#!/bin/sh\n/usr/bin/tar "$@"\nkill -{signal_name} "$PPID"\nsleep 5\n')
+    (bin_dir / "tar").chmod(0o755)
+    path = f"{bin_dir}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+    killed = host.run("verify", PATH=path, TMPDIR=str(scratch))
+    assert killed.returncode != 0
+    copies = [p for p in [*scratch.rglob("*"), *(host.state / "verify").rglob("*")] if p.name == "a.txt"]
+    if signal_name == "TERM":
+        assert copies == []  # removed on the signal
+    else:
+        assert copies and not list(scratch.iterdir())  # SIGKILL runs no trap: left, but in root's state folder
+        again = host.run("verify", TMPDIR=str(scratch))
+        assert again.returncode == 0, again.stderr
+    assert not (host.state / "verify").exists() and not list(scratch.iterdir())

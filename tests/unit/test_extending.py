@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import textwrap
 
 import pytest
@@ -27,6 +28,15 @@ def plan(ctx):
 '''
 
 
+# the lock may not be under /tmp (other users write there): a root-only folder of the tests' own, in /run
+LOCK_DIR = "/run/vpskit-tests"
+
+
+@pytest.fixture(autouse=True)
+def lock_dir():
+    os.makedirs(LOCK_DIR, mode=0o700, exist_ok=True)
+
+
 def make_project(tmp_path, extra_vars: str = "") -> tuple:
     roles = tmp_path / "my-roles" / "motd"
     (roles / "templates").mkdir(parents=True)
@@ -42,7 +52,7 @@ def make_project(tmp_path, extra_vars: str = "") -> tuple:
             vpskit_roles_path: ../my-roles
             motd_text: hello
             motd_path: {tmp_path / 'motd'}
-            vpskit_lock_path: {tmp_path / 'lock'}
+            vpskit_lock_path: {LOCK_DIR}/{tmp_path.name}.lock
             {extra_vars}
           hosts:
             h1:

@@ -563,3 +563,39 @@ def test_a_rebuilt_host_is_refused_by_its_node_password_until_its_node_is_delete
     again = start(worker, "agent")
     assert again.wait_ready(), again.log()
     assert "a1" in nodes_by_name(first)
+
+
+def test_the_hardening_guides_files_and_kernel_are_checked_as_the_components_check_them(hosts, start):
+    from vpskit.builtin_roles.k3s import hardening
+    from tests.unit.test_k3s import ctx_for
+    ctx = ctx_for("s1", ["s1"], k3s_hardening=True)
+    host = hosts("s")
+    guide = {**hardening.component_args(ctx.vars, True), "protect-kernel-defaults": True}
+    host.write_config(server_config(**{"node-name": "s1", **guide}))
+    for key, value in hardening.KUBELET_KERNEL.items():
+        kernel = host.path("/proc/sys/" + key.replace(".", "/"))
+        kernel.parent.mkdir(parents=True, exist_ok=True)
+        kernel.write_text(f"{value}\n")
+    # the admission file is read at start: missing, the API server (and k3s) exits
+    result = host.run("server")
+    assert result.returncode == 1 and "unable to read admission control configuration" in result.stderr
+    for path, text in ((hardening.PSA, hardening.admission_config(ctx.vars)), (hardening.AUDIT_POLICY,
+                                                                               hardening.audit_policy())):
+        host.path(path).parent.mkdir(parents=True, exist_ok=True)
+        host.path(path).write_text(text)
+    daemon = start(host, "server")
+    assert daemon.wait_ready(), daemon.log()
+    daemon.stop()
+    # EventRateLimit with no limits, an empty audit policy, a kernel value the kubelet does not want: each ends k3s
+    host.path(hardening.PSA).write_text("apiVersion: apiserver.config.k8s.io/v1\nkind: AdmissionConfiguration\n")
+    result = host.run("server")
+    assert result.returncode == 1 and "limits: Invalid value: null: must not be empty" in result.stderr
+    host.path(hardening.PSA).write_text(hardening.admission_config(ctx.vars))
+    host.path(hardening.AUDIT_POLICY).write_text("apiVersion: audit.k8s.io/v1\nkind: Policy\nrules: []\n")
+    result = host.run("server")
+    assert result.returncode == 1 and "illegal policy with 0 rules" in result.stderr
+    host.path(hardening.AUDIT_POLICY).write_text(hardening.audit_policy())
+    host.path("/proc/sys/kernel/panic").write_text("0\n")
+    result = host.run("server")
+    assert result.returncode == 1 and "invalid kernel flag: kernel.panic, expected value: 10, actual value: 0" \
+        in result.stderr

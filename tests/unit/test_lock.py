@@ -314,3 +314,60 @@ def test_unlock_of_a_free_or_stale_lock(lock):
     write_lock(lock, "gone", 999999, 1)
     state, holder, alive = run_break(lock)
     assert state == "held" and holder.run_id == "gone" and not alive
+
+
+# -- check runs and the lock's folder -----------------------------------------------------------------
+
+
+def test_a_check_run_takes_no_lock_so_an_apply_elsewhere_is_not_kept_waiting(sessions, lock):
+    checking = sessions()
+    looked = ask(checking, fact(lock, "check1", checking=True))
+    assert looked.acquired and looked.holder is None and not lock.exists()  # its session stays open meanwhile
+    applying = ask(sessions(), fact(lock, "apply1"))
+    assert applying.acquired and recorded(lock)["run_id"] == "apply1"
+
+
+def test_a_check_run_waits_for_a_running_apply_then_reports_it_instead_of_a_half_applied_host(sessions, lock):
+    apply_session = sessions()
+    assert ask(apply_session, fact(lock, "apply1")).acquired
+    looked = ask(sessions(), fact(lock, "check1", checking=True))
+    assert not looked.acquired and looked.holder.run_id == "apply1"
+    assert recorded(lock)["run_id"] == "apply1"  # untouched
+    apply_session.close()
+    assert ask(sessions(), fact(lock, "check1", checking=True)).acquired  # the apply ended: a stale lock is no bar
+
+
+def test_a_check_run_on_a_host_never_locked_creates_nothing(sessions, tmp_path):
+    lock = tmp_path / "run" / "vpskit" / "lock"
+    assert ask(sessions(), fact(lock, "check1", checking=True)).acquired
+    assert not lock.parent.exists()
+
+
+@pytest.mark.parametrize("planted", ["other owner", "group writable", "link", "open parent"])
+def test_a_lock_folder_another_user_could_change_is_refused(sessions, tmp_path, planted):
+    import pwd
+    parent = tmp_path / "run"
+    parent.mkdir()
+    folder = parent / "vpskit"
+    if planted == "link":
+        (tmp_path / "elsewhere").mkdir(mode=0o700)
+        folder.symlink_to(tmp_path / "elsewhere")
+    else:
+        folder.mkdir(mode=0o700)
+    if planted == "other owner":
+        os.chown(folder, pwd.getpwnam("nobody").pw_uid, -1)
+    if planted == "group writable":
+        folder.chmod(0o770)
+    if planted == "open parent":
+        parent.chmod(0o777)
+    from vpskit.errors import RemoteError
+    with pytest.raises(RemoteError, match="cannot take the host lock: .*(not root's alone|not a folder|writable by every)"):
+        ask(sessions(), fact(folder / "lock"))
+    assert not (folder / "lock").exists() and not (tmp_path / "elsewhere" / "lock").exists()
+
+
+def test_a_sticky_shared_parent_is_accepted_on_the_host(sessions, tmp_path):
+    parent = tmp_path / "shared"
+    parent.mkdir()
+    parent.chmod(0o1777)  # as /tmp: others cannot rename a folder that is not theirs (the load refuses /tmp itself)
+    assert ask(sessions(), fact(parent / "vpskit" / "lock")).acquired

@@ -194,3 +194,13 @@ def test_flushed_handlers_run_before_the_steps_after_them(tmp_path):
     run, results = execute(inv, [Play("p", "all", ["svc"])], [role("svc", lambda ctx: plan)])
     assert [(s.title, s.status) for s in results["s1"].steps] == [
         (f"file {root}/config", "changed"), ("handler restart", "changed"), (f"file {root}/running", "ok")]
+
+
+def test_a_check_run_leaves_no_lock_behind_and_an_apply_takes_it(tmp_path):
+    inv, log = inventory(tmp_path, names=("s1",)), tmp_path / "log"
+    roles = [role("first", lambda ctx: RolePlan("first", [log_step(ctx, "first", log)]))]
+    plays = [Play("first", "all", ["first"])]
+    _run, results = execute(inv, plays, roles, check=True)
+    assert results["s1"].error is None and not (tmp_path / "s1" / "lock").exists()
+    _run, results = execute(inv, plays, roles)
+    assert results["s1"].error is None and (tmp_path / "s1" / "lock").exists()

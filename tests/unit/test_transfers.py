@@ -61,7 +61,8 @@ class FakeSession:
 
     def run(self, command, step, stdin=None, check=True, timeout=None):
         self.commands.append(command)
-        return CommandResult(0, "/srv/t/.vpskit-upload-abc123\n" if "mktemp" in command else "", "")
+        staged = "mktemp -d" in command
+        return CommandResult(0, "/var/lib/vpskit-uploads/run.abc123\n" if staged else "", "")
 
 
 # -- probe fact ---------------------------------------------------------------------------------------
@@ -171,26 +172,26 @@ def test_upload_missing_source_is_an_error_at_check_time(tmp_path):
 
 
 @pytest.mark.parametrize("user", ["root", "deploy"])
-def test_upload_stages_beside_the_destination_then_renames(source, user):
+def test_upload_stages_in_a_folder_of_the_login_users_then_root_renames_it_into_place(source, user):
     session = FakeSession(user=user)
     res = Upload(source, "/srv/t/bundle.tar", mode="0640")
     res.apply(session, res.check(StubFacts([(FileFact("/srv/t/bundle.tar"), FileState("absent"))])))
     stage, install = session.commands
-    assert 'mktemp "$d/.vpskit-upload-XXXXXX"' in stage
-    assert ('chown deploy "$t"' in stage) == (user == "deploy")
-    assert session.connection.puts == [(source, "/srv/t/.vpskit-upload-abc123")]
+    assert 'run=$(mktemp -d "$root/run.XXXXXX")' in stage and f'chown {user} "$run"' in stage
+    assert session.connection.puts == [(source, "/var/lib/vpskit-uploads/run.abc123/bundle.tar")]
     assert hashlib.sha256(source.read_bytes()).hexdigest() in install
     assert 'chown root:root "$t"\nchmod 0640 "$t"\n' in install
-    assert install.index("chmod") < install.index('mv -f "$t" /srv/t/bundle.tar')
+    assert install.index('chown -h root:root "$run"') < install.index("sha256sum")  # taken back before the check
+    assert install.index("chmod 0640") < install.index('mv -f "$t" "$p"')
     assert session.notes == []  # small files report no progress
 
 
-def test_upload_failure_removes_the_temp_file(source):
+def test_upload_failure_removes_the_staging_folder(source):
     session = FakeSession(fail_put=True)
     res = Upload(source, "/srv/t/bundle.tar")
     with pytest.raises(RemoteError, match="connection reset"):
         res.apply(session, res.check(StubFacts([(FileFact("/srv/t/bundle.tar"), FileState("absent"))])))
-    assert session.commands[-1] == "rm -f /srv/t/.vpskit-upload-abc123"
+    assert session.commands[-1] == "rm -rf /var/lib/vpskit-uploads/run.abc123"
 
 
 def test_upload_attrs_only_touches_attributes(source):

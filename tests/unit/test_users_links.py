@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import tempfile
 
 import pytest
 
@@ -82,9 +83,12 @@ def nobodys_home():
 
 
 def write_keys(home: str, group: str) -> subprocess.CompletedProcess:
+    """Run from a folder only root may enter, as a root login's home is (find must still work as the user)."""
     from vpskit.resources.users import authorized_keys_command
-    return subprocess.run(["sh", "-c", authorized_keys_command(f"{home}/.ssh", "nobody", group, (KEY + "\n").encode())],
-                          input=KEY + "\n", capture_output=True, text=True)
+    with tempfile.TemporaryDirectory() as roots_own:
+        return subprocess.run(["sh", "-c", authorized_keys_command(f"{home}/.ssh", "nobody", group,
+                                                                   (KEY + "\n").encode())],
+                              input=KEY + "\n", capture_output=True, text=True, cwd=roots_own)
 
 
 def test_the_keys_are_written_by_the_user_and_a_link_swapped_in_later_is_replaced_not_followed(nobodys_home,

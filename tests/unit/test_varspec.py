@@ -85,3 +85,15 @@ def test_an_override_template_cannot_reach_pythons_internals(tmp_path):
         Templates([tmp_path]).render("ssh/evil.j2", {})
     (tmp_path / "ssh" / "fine.j2").write_text("Port {{ port }}\n")
     assert Templates([tmp_path]).render("ssh/fine.j2", {"port": 22}) == "Port 22\n"
+
+
+@pytest.mark.parametrize("value, fault", [
+    ("/tmp/vpskit/lock", "must not be inside /tmp"), ("/dev/shm/lock", "must not be inside /dev/shm"),
+    ("/var/tmp/x/lock", "inside /var/tmp"), ("/run/lock/vpskit", "inside /run/lock"),
+    ("/home/admin/lock", "inside /home"), ("run/vpskit/lock", "absolute path"), ("/run/../tmp/lock", "normalised"),
+    ("/lock", "file in a folder"), ("/run/vpskit/lock\n", "control characters"),
+])
+def test_a_lock_path_other_users_could_reach_is_refused(value, fault):
+    from vpskit.inventory.formats import lock_path_error
+    assert fault in lock_path_error(value)
+    assert lock_path_error("/run/vpskit/lock") is None and lock_path_error("/var/lib/vpskit/run.lock") is None

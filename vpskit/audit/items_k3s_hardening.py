@@ -1,6 +1,6 @@
 """Checklist items from K3s's CIS hardening guide (k3s-io/docs docs/security/hardening-guide.md), read from the
-server's effective K3s configuration and live kernel parameters. The k3s role does not apply the guide yet; these
-items say what is missing and how to set it through k3s_extra_config."""
+server's effective K3s configuration and live kernel parameters. The k3s role applies the guide with k3s_hardening;
+these items say what is missing, whoever wrote the configuration."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ PROBES = {
     "k3s_kernel": f"sysctl -n {' '.join(KERNEL)}",
 }
 AUDIT_ARGS = ("audit-log-path", "audit-policy-file", "audit-log-maxage", "audit-log-maxbackup", "audit-log-maxsize")
-FIX = "k3s_extra_config: {%s} (the guide's settings, hardening-guide.md)"
+FIX = "k3s_hardening: true, then invoke bootstrap (or by hand, k3s_extra_config: {%s}; hardening-guide.md)"
 
 
 def effective_config(text: str) -> dict:
@@ -101,7 +101,8 @@ def items(v: dict) -> list[Item]:
     return [
         Item("hard.k3s-kernel-defaults", "hardening", "warning", "K3s: protect-kernel-defaults and its kernel parameters",
              "the kernel parameters (vm.panic_on_oom=0, vm.overcommit_memory=1, kernel.panic=10, kernel.panic_on_oops=1) "
-             "then " + FIX % "protect-kernel-defaults: true", kernel_defaults, needs),
+             "(the sysctl role sets them with k3s_hardening; a container cannot) then "
+             + FIX % "protect-kernel-defaults: true", kernel_defaults, needs),
         Item("hard.k3s-secrets-encryption", "hardening", "critical", "K3s: secrets encrypted at rest",
              "invoke k3s (k3s_secrets_encryption: true)", secrets_encryption, needs),
         Item("hard.k3s-audit-log", "hardening", "warning", "K3s: API server audit logging with rotation",

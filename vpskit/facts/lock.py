@@ -60,7 +60,8 @@ holder_alive() {
 }
 """
 
-# POSIX sh (dash). Inputs are shell variables assigned ahead of it: lock, run, operator, given_address, wait_seconds.
+# POSIX sh (dash). Inputs are shell variables assigned ahead of it: lock, run, operator, given_address, wait_seconds,
+# checking (set for a check run: look, do not take).
 # The holder is the sshd process serving this connection, recorded as PID + start time (field 22 of
 # /proc/PID/stat, which tells a reused PID apart): it exits when the connection closes, so the lock
 # needs no release and a killed controller leaves only a stale lock behind.
@@ -112,7 +113,41 @@ emit() {
     done
 }
 
+# the lock's folder is root's alone and its parent lets no other user rename it away; sets why otherwise
+safe_dir() {
+    if [ -L "$dir" ] || [ ! -d "$dir" ]; then why="$dir is not a folder (a symbolic link?)"; return 1; fi
+    if [ -n "$(find "$dir" -maxdepth 0 \( ! -user 0 -o -perm /022 \) -print)" ]; then
+        why="$dir is not root's alone (owner or mode): another user could replace the lock"; return 1
+    fi
+    parent=${dir%/*}
+    if [ -n "$(find "${parent:-/}/" -maxdepth 0 -perm -002 ! -perm -1000 -print)" ]; then
+        why="${parent:-/} is writable by every user: the lock's folder could be swapped"; return 1
+    fi
+}
+
+# a check run changes nothing: it waits (bounded) while an apply holds the lock, so it does not report a
+# host half-way through one, but it writes no lock, so it never keeps an apply waiting
+look() {
+    waited=0
+    while [ -e "$lock" ]; do
+        read_lock
+        if [ "$old_run_id" = "$run" ] || ! holder_alive; then break; fi
+        if [ "$waited" -ge "$wait_seconds" ]; then
+            echo "state=held"
+            emit holder "$old_run_id" "$old_operator" "$old_address" "$old_since" "$old_pid" "$old_start"
+            return
+        fi
+        sleep 1
+        waited=$((waited + 1))
+    done
+    echo "state=clear"
+}
+
 main() {
+    if [ -n "$checking" ]; then
+        look
+        return
+    fi
     if ! find_anchor; then
         echo "state=error"
         echo "reason=no process named @NAMES@ among the ancestors of the fact shell:$walked"
@@ -121,6 +156,7 @@ main() {
     find_address
     # a run racing us may create it first
     [ -d "$dir" ] || mkdir -m 0700 "$dir" || [ -d "$dir" ] || { echo "state=error"; echo "reason=cannot create $dir"; return; }
+    if ! safe_dir; then echo "state=error"; echo "reason=$why"; return; fi
     waited=0
     while :; do
         # check-and-write under a kernel lock on the directory, so two runs racing cannot both win;
@@ -222,7 +258,7 @@ class HostLockFact(Fact):
     """Takes the host's run lock for this run, or names who holds it; asking again in the same run succeeds."""
 
     def __init__(self, run_id: str, operator: str, controller_address: str = "", wait_seconds: int = 0,
-                 path: str = LOCK_PATH):
+                 path: str = LOCK_PATH, checking: bool = False):
         if not _RUN_ID.fullmatch(run_id):
             raise ValueError(f"run id must be 1-64 letters, digits, '-' or '_': {run_id!r}")
         for name, value in (("operator", operator), ("controller address", controller_address)):
@@ -230,12 +266,13 @@ class HostLockFact(Fact):
                 raise ValueError(f"{name} must be one line: {value!r}")
         if not posixpath.isabs(path):
             raise ValueError(f"lock path must be absolute: {path!r}")
-        super().__init__(run_id, operator, controller_address, int(wait_seconds), path)
+        super().__init__(run_id, operator, controller_address, int(wait_seconds), path, bool(checking))
 
     def command(self) -> str:
-        run_id, operator, controller_address, wait_seconds, path = self.args
+        run_id, operator, controller_address, wait_seconds, path, checking = self.args
         assignments = (f"lock={q(path)}; run={q(run_id)}; operator={q(operator)}; "
-                       f"given_address={q(controller_address)}; wait_seconds={wait_seconds}")
+                       f"given_address={q(controller_address)}; wait_seconds={wait_seconds}; "
+                       f"checking={'1' if checking else ''}")
         body = (_LOCK_SCRIPT.replace("@PATTERN@", "|".join(CONNECTION_PROCESS_NAMES))
                 .replace("@NAMES@", "/".join(CONNECTION_PROCESS_NAMES)))
         return assignments + "\n" + body
@@ -249,6 +286,8 @@ class HostLockFact(Fact):
         state = fields.get("state")
         if state == "error":
             raise ValueError(f"cannot take the host lock: {fields.get('reason', 'no reason given')}")
+        if state == "clear":  # a check run: no apply holds the lock, and none is kept waiting by this run
+            return LockState(acquired=True, holder=None, took_over_stale=None)
         if state not in ("acquired", "held") or "holder.run_id" not in fields:
             raise ValueError(f"host lock output is not understood (rc {rc}): {output[:300]!r}")
         holder = _holder(fields, "holder")

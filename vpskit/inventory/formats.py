@@ -133,6 +133,25 @@ def owned_dir_error(value) -> str | None:
     return None
 
 
+# folders any user may write into on Debian (sticky or not): a lock there can be planted, raced or removed by them
+SHARED_WRITABLE = ("/tmp", "/var/tmp", "/dev/shm", "/dev/mqueue", "/run/lock", "/var/lock", "/run/user", "/home")
+
+
+def lock_path_error(value) -> str | None:
+    """Why value cannot be the host's run lock file: a normalised absolute path outside folders other users write."""
+    text = str(value)
+    if not isinstance(value, str) or CONTROL.search(text) or not text.startswith("/"):
+        return f"must be an absolute path without control characters, got {value!r}"
+    normal = posixpath.normpath(text)
+    if normal != text or normal.count("/") < 2:
+        return f"must be a normalised path of a file in a folder (no '..', '.', '//' or trailing '/'), got {value!r}"
+    inside = [p for p in SHARED_WRITABLE if normal.startswith(p + "/")]
+    if inside:
+        return (f"must not be inside {inside[0]}: other users can write there, and could plant, hold or remove "
+                f"the lock; use a folder only root writes, such as /run/vpskit/lock (the default); got {value!r}")
+    return None
+
+
 VERSION = re.compile(r"^v?\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$")
 
 
@@ -182,5 +201,5 @@ FORMATS = {
     "schedule": schedule_error, "database_names": database_names_error, "absolute_paths": absolute_paths_error,
     "owned_dir": owned_dir_error, "positive": positive_error, "count": count_error, "k8s_names": k8s_names_error,
     "version": version_error, "package_names": package_names_error, "line": line_error, "word": word_error,
-    "http_url": http_url_error,
+    "http_url": http_url_error, "lock_path": lock_path_error,
 }

@@ -27,12 +27,14 @@ CONNECTION_VARS: dict[str, tuple[type | tuple, str | None]] = {
     "vpskit_roles_path": ((str, list), None),
     # seconds a run waits for another vpskit run on the same host to finish before it gives up
     "vpskit_lock_timeout": ((int, float), None),
-    # the run lock's file on the host (default /run/vpskit/lock: a tmpfs, so a reboot clears it)
+    # the run lock's file on the host (default /run/vpskit/lock: a tmpfs, so a reboot clears it); never in a folder
+    # other users write (/tmp, /var/tmp, /dev/shm, /run/lock...), and its own folder must be root's alone
     "vpskit_lock_path": (str, None),
 }
 ANSIBLE_ALIASES = {alias: own for own, (_t, alias) in CONNECTION_VARS.items() if alias}
 # the formats of the connection variables vpskit acts on (a role's variables have theirs in the role's spec.yml)
-CONNECTION_FORMATS = {"vpskit_host": "address", "vpskit_user": "user", "vpskit_port": "port"}
+CONNECTION_FORMATS = {"vpskit_host": "address", "vpskit_user": "user", "vpskit_port": "port",
+                      "vpskit_lock_path": "lock_path"}
 
 TYPE_NAMES = {bool: "a boolean", int: "an integer", float: "a number", str: "a string", list: "a list", dict: "a mapping"}
 

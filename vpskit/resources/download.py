@@ -7,6 +7,7 @@ import re
 from ..facts.base import q
 from ..facts.files import FileFact
 from .base import Outcome, Resource
+from .files import LEFTOVER_MINUTES, ON_SIGNAL, sweep_command
 
 
 class Download(Resource):
@@ -45,8 +46,10 @@ class Download(Resource):
         script = "\n".join([
             "set -e",
             f"dest={d}",
+            sweep_command('"$(dirname "$dest")"', ".vpskit-dl-??????", LEFTOVER_MINUTES),
             'tmp=$(mktemp "$(dirname "$dest")/.vpskit-dl-XXXXXX")',
             "trap 'rm -f \"$tmp\"' EXIT",
+            ON_SIGNAL,
             f"if command -v curl >/dev/null; then curl -fsSL --retry 2 -o \"$tmp\" {q(self.url)}; "
             f"elif command -v wget >/dev/null; then wget -q -O \"$tmp\" {q(self.url)}; "
             "else echo 'neither curl nor wget is installed' >&2; exit 127; fi",

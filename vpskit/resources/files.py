@@ -21,8 +21,21 @@ def is_unit_path(path: str) -> bool:
     return path.startswith(SYSTEMD_DIRS)
 
 
-# a run killed mid-write leaves its temp file: SIGKILL runs no trap, and dash runs no EXIT trap on a signal
-SWEEP = 'find "$d" -maxdepth 1 -type f -name \'.vpskit-??????\' -mmin +5 -delete'
+
+
+def sweep_command(folder: str, pattern: str, minutes: int = 5, kind: str = "f") -> str:
+    """Shell that removes what killed runs left in `folder` (a shell word) named `pattern`, older than `minutes`.
+
+    A run killed mid-write leaves its temp file: SIGKILL runs no trap, and dash runs no EXIT trap on a signal.
+    The host lock keeps two applies apart, so only a dead run's files are that old; `kind` d sweeps folders.
+    """
+    remove = "-delete" if kind == "f" else "-exec rm -rf {} +"
+    return f"find {folder} -maxdepth 1 -type {kind} -name '{pattern}' -mmin +{minutes} {remove}"
+
+
+SWEEP = sweep_command('"$d"', ".vpskit-??????")
+# the age of other writers' leftovers (downloads, uploads, staging): their files may take long to arrive
+LEFTOVER_MINUTES = 60
 ON_SIGNAL = "trap 'exit 129' HUP INT TERM PIPE"
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import posixpath
 import re
 import stat
 from pathlib import Path
@@ -15,11 +16,13 @@ from ..facts.base import Fact, q
 from ..facts.files import CONTENT_LIMIT, FileFact, FileState
 from ..localfiles import make_private_dirs, sha256_of, write_atomically
 from .base import Outcome, Resource
-from .files import attributes_command, attribute_drift
+from .files import LEFTOVER_MINUTES, ON_SIGNAL, attributes_command, attribute_drift, sweep_command
 
 MIB = 1 << 20
 # smaller uploads finish before progress notes would help
 PROGRESS_FROM = 8 * MIB
+# where uploads wait for root to take them: the login user writes over SFTP, as itself
+UPLOADS = "/var/lib/vpskit-uploads"
 # content that should not be shown in a diff even when the resource is not marked secret
 SENSITIVE = re.compile(rb"PRIVATE KEY-----|client-key-data|client-certificate-data|token|password|secret", re.I)
 
@@ -51,6 +54,7 @@ class Upload(Resource):
     """`path` on the host is a copy of the local file `source` (compared by sha256), with this owner and mode."""
 
     kind = "upload"
+    staging = UPLOADS
 
     def __init__(self, source: str | Path, path: str, mode: str = "0644", owner: str = "root", group: str = "root",
                  **kwargs):
@@ -98,44 +102,70 @@ class Upload(Resource):
             session.connection.put(self.source, staged, progress=progress)
         except BaseException as exc:
             with contextlib.suppress(Exception):  # the connection may be what failed
-                session.run(f"rm -f {q(staged)}", step=self.title, check=False)
+                session.run(f"rm -rf {q(posixpath.dirname(staged))}", step=self.title, check=False)
             if isinstance(exc, OSError):
                 raise RemoteError(session.name, self.title, f"upload of {self.source} failed: {exc}") from None
             raise
         session.run(self._install_command(staged, sha), step=self.title, timeout=600)
 
     def _stage(self, session) -> str:
-        """A new empty temp file beside the destination that the login user can write over SFTP.
+        """A new folder of this run's own under `staging`, owned by the login user, who writes into it over SFTP.
 
-        Beside the destination rather than in /tmp: the final rename stays within one filesystem (atomic,
-        no second copy of a large file) and a small tmpfs /tmp cannot run out of space.
+        SFTP writes as the login user, who may not traverse the destination's folder (/var/lib/vpskit/k3s is
+        root's only). The staging root is root's and 0711: others can neither list nor write it, and the
+        login user reaches only the one folder made for this upload. Folders older than an hour are what
+        killed runs left (the host lock keeps two applies from uploading at once).
         """
         login = session.connection.user
-        script = "\n".join(line for line in [
+        script = "\n".join([
             "set -e",
-            f"p={q(self.path)}",
-            'd=$(dirname "$p")',
-            '[ -d "$d" ] || mkdir -p "$d"',
-            't=$(mktemp "$d/.vpskit-upload-XXXXXX")',
-            f'chown {q(login)} "$t"' if login != "root" else "",
-            'echo "$t"',
-        ] if line)
-        return session.run(script, step=self.title).stdout.strip()
+            f"root={q(self.staging)}",
+            'if [ -L "$root" ] || { [ -e "$root" ] && [ ! -d "$root" ]; }; then '
+            'echo "$root is not a folder; refusing to stage an upload there" >&2; exit 65; fi',
+            '[ -d "$root" ] || mkdir -p "$root"',
+            'chown root:root "$root"',
+            'chmod 0711 "$root"',
+            sweep_command('"$root"', "run.??????", LEFTOVER_MINUTES, kind="d"),
+            'run=$(mktemp -d "$root/run.XXXXXX")',
+            f'chown {q(login)} "$run"',
+            'echo "$run"',
+        ])
+        folder = session.run(script, step=self.title).stdout.strip()
+        return f"{folder}/{posixpath.basename(self.path)}"
 
     def _install_command(self, staged: str, sha: str) -> str:
-        """Shell that verifies the staged copy, sets its owner and mode and renames it into place."""
+        """Shell that takes the staged copy back from the login user, verifies it and renames it into place.
+
+        The folder is root's again before anything is checked, so the login user cannot swap the file for
+        a link afterwards; a link, a non-regular file or a second hard link (a link to a file root owns,
+        whose mode the chmod would change) is refused. The copy then moves beside the destination and is
+        renamed over it: one filesystem, atomic.
+        """
         return "\n".join([
             "set -e",
-            f"t={q(staged)}",
-            "trap 'rm -f \"$t\"' EXIT",
-            'got=$(sha256sum < "$t" | cut -d" " -f1)',
+            f"run={q(posixpath.dirname(staged))}",
+            f"s={q(staged)}",
+            f"p={q(self.path)}",
+            "t=",
+            "trap 'rm -rf \"$run\"; [ -z \"$t\" ] || rm -f \"$t\"' EXIT",
+            ON_SIGNAL,
+            # one command a line: `set -e` does not stop at a failure inside an && list
+            'chown -h root:root "$run"',
+            'chmod 0700 "$run"',
+            'if [ -L "$s" ] || [ ! -f "$s" ] || [ "$(stat -c %h "$s")" != 1 ]; then echo "the uploaded copy '
+            '$s is not a plain file with one link; nothing was installed" >&2; exit 65; fi',
+            'got=$(sha256sum < "$s" | cut -d" " -f1)',
             f'if [ "$got" != {sha} ]; then echo "the uploaded copy has sha256 $got, expected {sha} '
             '(did the local file change during the upload?)" >&2; exit 66; fi',
-            # one command a line: `set -e` does not stop at a failure inside an && list
+            'd=$(dirname "$p")',
+            '[ -d "$d" ] || mkdir -p "$d"',
+            sweep_command('"$d"', ".vpskit-upload-??????", LEFTOVER_MINUTES),
+            't=$(mktemp "$d/.vpskit-upload-XXXXXX")',
+            'mv -f "$s" "$t"',
             f'chown {q(self.owner)}:{q(self.group)} "$t"',
             f'chmod {q(self.mode)} "$t"',
-            f'mv -f "$t" {q(self.path)}',
-            "trap - EXIT",
+            'mv -f "$t" "$p"',
+            "t=",
         ])
 
     def invalidate(self, facts) -> None:

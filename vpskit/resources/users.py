@@ -160,5 +160,7 @@ def authorized_keys_command(ssh_dir: str, user: str, group: str, content: bytes)
         f"if [ -L {s} ]; then echo {q(f'{ssh_dir} is a symbolic link; refusing to follow it')} >&2; exit 1; fi",
         f"if [ ! -e {s} ]; then mkdir -m 700 {s}; fi",
         f"chown -h {q(user)}:{q(group)} {s}",
+        # the user may not enter root's working directory (find, in the sweep, must be able to return to it)
+        "cd /",
         f"runuser -u {q(user)} -- sh -c {q(_as_user(content))} sh {s}",
     ])

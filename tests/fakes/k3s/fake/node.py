@@ -18,6 +18,7 @@ from .routes import LocalApi, ProxyApi
 from .state import ClusterState
 from .tokens import Token
 from .kubelet import check_node
+from .components import check_components
 from .pods import start_pods
 from .version import VERSION
 
@@ -39,6 +40,7 @@ class Node(NodeIdentity, NodeFiles, ClusterLink):
             name += "-" + hashlib.sha256(self.password.encode()).hexdigest()[:8]
         self.name = name
         check_node(name, settings.get("node-label", []))
+        check_components(role, settings, paths)
         self.token: Token | None = None
         self.state: ClusterState | None = None
         self.api_server: ApiServer | None = None
