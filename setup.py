@@ -8,5 +8,5 @@ setup(
     packages=find_packages(include=["vpskit", "vpskit.*"]) + ROLES + ["vpskit.builtin_templates"],
     package_dir={"vpskit.builtin_roles": "roles", "vpskit.builtin_templates": "templates"},
     package_data={"vpskit.builtin_roles": ["*.yml", "*/*.yml"], "vpskit.builtin_templates": ["*/*.j2"],
-                  "vpskit.audit": ["defaults.yml"]},
+                  "vpskit.audit": ["defaults.yml"], "vpskit.maintenance": ["defaults.yml"]},
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
+from .errors import VpskitError
 from .exports import ExportStore, Published
 from .inventory.model import Host, Inventory
 from .playbook import select
@@ -70,6 +71,8 @@ class PlanContext:
     templates: Templates
     check_mode: bool = False
     play: str = ""
+    # another host's open session in this run (Run._session_of), for a step that must act through that host
+    sessions: Callable[[str], object] | None = None
     # what every known role needs from this host's firewall (RoleLibrary.network); None: nothing declared
     roles_network: Callable[["PlanContext"], Network] | None = None
 
@@ -80,6 +83,12 @@ class PlanContext:
         value = self.vars.get(key)
         return default if value is None else value
 
+    def session_of(self, host: str):
+        """The session this run holds on another host, to run a command there (Ansible's delegate_to): a drain
+        that only a cluster server may run. An error when that host is not connected in this run."""
+        if self.sessions is None:
+            raise VpskitError(f"no session on {host} here")
+        return self.sessions(host)
     def declared_network(self) -> Network:
         """The ports and routing the roles declare for this host (read by the firewall role)."""
         return self.roles_network(self) if self.roles_network else Network()

@@ -149,16 +149,16 @@ class PlanExecutor:
             title = f"handler {handler.name}"
             self.changed += 1
             if self.check:
-                self.record(plan.role, title, "changed", "would run (notified)", None)
+                self.record(plan.role, title, "changed", getattr(handler, "would", "would run (notified)"), None)
                 continue
             try:
-                handler.run(_steps_session(self.session, guard))
+                said = handler.run(_steps_session(self.session, guard))
             except VpskitError as exc:
                 self.record(plan.role, title, "failed", str(exc), None)
                 raise
             finally:
                 handler.invalidate(self.session.facts)
-            self.record(plan.role, title, "changed", f"ran `{handler.command}`", None)
+            self.record(plan.role, title, "changed", said or f"ran `{handler.command}`", None)
 
     def _publish(self, role: str, export: Export) -> Published:
         predicted = False

@@ -202,7 +202,7 @@ class Run:
     def _plans(self, play: Play, roles: list[Role], state: HostState) -> list[RolePlan]:
         ctx = PlanContext(state.host.name, {**state.host.values, **state.runtime}, InventoryView(self.inventory),
                           ExportsView(self.exports), self.templates, self.options.check, play.name,
-                          roles_network=self.library.network)
+                          roles_network=self.library.network, sessions=self._session_of)
         plans = []
         for role in roles:
             try:
@@ -210,6 +210,12 @@ class Run:
             except (VpskitError, ValueError, KeyError, TypeError) as exc:
                 raise VpskitError(f"{state.host.name}: planning role {role.name}: {exc}") from None
         return plans
+
+    def _session_of(self, name: str) -> HostSession:
+        state = self.states.get(name)
+        if state is None or state.session is None or not state.active:
+            raise VpskitError(f"{name} is not connected in this run (outside --limit, or it failed)")
+        return state.session
 
     def _recorder(self, state: HostState, play: str, held: list[StepResult] | None = None):
         """Records each step in the host's result and the report, or in `held` (a check kept only if it is final)."""

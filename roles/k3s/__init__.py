@@ -9,12 +9,13 @@ from vpskit.errors import VpskitError
 from vpskit.exports import Export
 from vpskit.facts import CommandOutputFact, FileFact
 from vpskit.facts.base import q
-from vpskit.resources import (Command, Directory, Fetch, File, FlushHandlers, Handler, Permissions, Service,
-                              Upload, Wait)
+from vpskit.resources import (Command, Directory, Fetch, File, FlushHandlers, Permissions, Service, Upload,
+                              Wait)
 from vpskit.role import RolePlan
 
 from .binary import STAGE, K3sBinary, staged_binary, staged_sums
 from .config import AGENT_TOKEN_FILE, config, render
+from .drain import DrainedRestart, NodeDrain
 from .kubeconfig import merge
 from .release import airgap_arch, binary_asset, images_asset, verify_airgap
 from .binary import BINARY
@@ -67,7 +68,7 @@ def plan(ctx) -> RolePlan:
                    Export("k3s_agent_token", fact=FileFact(AGENT_TOKEN), secret=True,
                           predict="(the agent token K3s writes)", extract=_content)]
         resources.append(kubeconfig(ctx, url))
-    handlers = [Handler(restart, restart_command(unit, ctx["k3s_ready_timeout"]))]
+    handlers = [restart_handler(ctx, topo, unit)]
     return RolePlan("k3s", resources, handlers, exports=exports)
 
 
@@ -117,6 +118,32 @@ def restart_command(unit: str, seconds: int) -> str:
     return (f"systemctl daemon-reload && {{ timeout {int(seconds)} systemctl restart {unit}.service || "
             f"{{ rc=$?; [ $rc -ne 124 ] || echo \"{unit} did not report ready within {int(seconds)} s "
             f"(k3s_ready_timeout); it is still starting: journalctl -u {unit}\" >&2; exit $rc; }}; }}")
+
+
+def restart_handler(ctx, topo, unit: str) -> DrainedRestart:
+    """K3s's restart, drained first on a cluster of more than one node (drain.py); kubectl runs on this host
+    when it is a server, else through the first server's session (an agent holds no cluster credentials)."""
+    skip = None
+    if not ctx["k3s_drain"]:
+        skip = "k3s_drain is off: not drained"
+    elif len(topo.members()) < 2:
+        skip = "single-node cluster: not drained (no other node to move its pods to)"
+    first = topo.first.name
+
+    def kube(session):
+        if topo.is_server:
+            return session
+        try:
+            return ctx.session_of(first)
+        except VpskitError as exc:
+            raise VpskitError(f"draining {ctx.host} runs kubectl on the first server: {exc}; include {first} "
+                              f"in --limit, or set k3s_drain: false") from None
+    name, version = node_name(ctx), ctx["k3s_version"]
+    return DrainedRestart(f"restart {unit}", restart_command(unit, ctx["k3s_ready_timeout"]),
+                          NodeDrain(name, int(ctx["k3s_drain_timeout"]), int(ctx["k3s_ready_timeout"])), kube,
+                          lambda node: node_ready(node, version, topo.ha and topo.is_server),
+                          f"node {name} Ready on {version}" + (" and an etcd voter" if topo.ha and topo.is_server else ""),
+                          skip)
 
 
 def kubeconfig(ctx, url: str) -> Fetch:
@@ -195,16 +222,19 @@ def ready(ctx, topo) -> Wait:
     def holds(probe) -> bool:
         rc, output = probe
         node = _node(output, name) if rc == 0 else None
-        if node is None:
-            return False
-        conditions = {c.get("type"): c.get("status") for c in node.get("status", {}).get("conditions", [])}
-        voter = conditions.get("EtcdIsVoter", "True") == "True" if topo.ha else True
-        return (conditions.get("Ready") == "True" and voter
-                and node.get("status", {}).get("nodeInfo", {}).get("kubeletVersion") == version)
+        return node is not None and node_ready(node, version, topo.ha)
 
     what = f"node {name} Ready on {version}" + (" and an etcd voter" if topo.ha else "")
     return Wait(CommandOutputFact(NODES), holds, what, timeout=ctx["k3s_ready_timeout"], interval=2,
                 after_change=True)
+
+
+def node_ready(node: dict, version: str, voter: bool) -> bool:
+    """A Node object is Ready (on `version`, unless None) and, when `voter`, an etcd voter (K3s's EtcdIsVoter)."""
+    conditions = {c.get("type"): c.get("status") for c in node.get("status", {}).get("conditions", [])}
+    votes = conditions.get("EtcdIsVoter", "True") == "True" if voter else True
+    return (conditions.get("Ready") == "True" and votes
+            and version in (None, node.get("status", {}).get("nodeInfo", {}).get("kubeletVersion")))
 
 
 def _node(output: str, name: str) -> dict | None:

@@ -14,7 +14,8 @@ import yaml
 from tests.e2e.conftest import ADMIN, H1, LAB_NAME
 from tests.e2e.helpers import STATE_DUMP, invoke, sh
 from tests.e2e.k3s_mirror import K3sMirror, write_airgap_dir
-from tests.fakes.k3s.events import overlapping_downtimes
+from tests.fakes.k3s.examples import WORKLOADS, blocking
+from tests.fakes.k3s.events import node_sequences, overlapping_downtimes, overlapping_drains
 from vpskit.errors import LoginRefusedError
 
 SERVERS = [f"{LAB_NAME}{i}" for i in (6, 7, 8)]
@@ -167,7 +168,21 @@ def test_a_corrupted_download_installs_nothing(lab, cluster, converged):
     assert sh(lab, SERVERS[0], "systemctl is-active k3s", ADMIN).stdout.strip() == "active"
 
 
-def test_an_upgrade_restarts_one_server_at_a_time(lab, cluster, converged):
+def apply_workloads(lab, objects) -> None:
+    manifest = yaml.safe_dump_all(objects).replace("'", "'\\''")
+    done = sh(lab, SERVERS[0], f"printf '%s' '{manifest}' > /root/workloads.yaml && "
+                               "k3s kubectl apply -f /root/workloads.yaml", ADMIN)
+    assert done.ok, done.stderr
+
+
+def cluster_events(lab) -> list[dict]:
+    events = json.loads(sh(lab, SERVERS[0], "curl -fsS http://127.0.0.1:6443/events", ADMIN).stdout)
+    return events.get("events", events) if isinstance(events, dict) else events
+
+
+def test_an_upgrade_drains_and_restarts_one_node_at_a_time(lab, cluster, converged):
+    apply_workloads(lab, WORKLOADS)
+    since = max(e["time"] for e in cluster_events(lab))
     bump = ("--set", f"k3s_version={V2}")
     planned = invoke("check", "-i", cluster["inventory"], "--quiet", *bump)
     for name in [*SERVERS, AGENT]:
@@ -176,10 +191,39 @@ def test_an_upgrade_restarts_one_server_at_a_time(lab, cluster, converged):
     assert upgraded.returncode == 0, upgraded.stdout[-4000:] + upgraded.stderr[-2000:]
     found = nodes(lab, SERVERS[0])
     assert all(ready(n) and n["status"]["nodeInfo"]["kubeletVersion"] == V2 for n in found.values())
-    events = json.loads(sh(lab, SERVERS[0], "curl -fsS http://127.0.0.1:6443/events", ADMIN).stdout)
-    events = events.get("events", events) if isinstance(events, dict) else events
+    events = cluster_events(lab)
     assert {e["node"] for e in events if e["kind"] == "stop"} >= set(SERVERS)
     assert overlapping_downtimes(events) == []
+    # every node: cordon → (evictions) → stop → start → Ready → uncordon; never two cordoned at once
+    sequences = node_sequences(events, since)
+    for name in [*SERVERS, AGENT]:
+        # (a node may report Ready anew before its turn: the first server's restart interrupts heartbeats)
+        turn = sequences[name][sequences[name].index("cordon"):]
+        assert [k for k in turn if k != "evict"] == ["cordon", "stop", "start", "ready", "uncordon"], \
+            (name, sequences[name])
+        assert "stop" not in sequences[name][:sequences[name].index("cordon")], (name, sequences[name])
+    assert any("evict" in sequences[name] for name in [*SERVERS, AGENT])
+    assert overlapping_drains([e for e in events if e["time"] >= since]) == []
+    pods = json.loads(sh(lab, SERVERS[0], "k3s kubectl get pods -A -o json", ADMIN).stdout)["items"]
+    assert all(c["status"] == "True" for p in pods for c in p["status"]["conditions"]), pods
+    assert all("unschedulable" not in n["spec"] for n in found.values())
+
+
+def test_a_budget_that_blocks_a_drain_stops_the_run_with_nothing_restarted(lab, cluster, converged):
+    apply_workloads(lab, blocking(SERVERS[1]))
+    since = max(e["time"] for e in cluster_events(lab))
+    # a config change (a label) restarts every node; db's budget blocks the second server's drain
+    run = invoke("k3s", "-i", cluster["inventory"], "--set", f"k3s_version={V2}",
+                 "--set", "k3s_drain_timeout=3", "--set", "k3s_node_labels=[vpskit.test/drain=blocked]")
+    assert run.returncode == 1, run.stdout[-3000:]
+    assert f"{SERVERS[1]}: drain node {SERVERS[1]}: a PodDisruptionBudget allows no eviction of db-" in run.stdout
+    assert "uncordoned again, nothing restarted" in run.stdout
+    sequences = node_sequences(cluster_events(lab), since)
+    # its other pods were evicted (kubectl evicts them all at once) but K3s never stopped there
+    assert [k for k in sequences[SERVERS[1]] if k not in ("ready", "evict")] == ["cordon", "uncordon"]
+    for name in (SERVERS[2], AGENT):  # the serial play stopped there: never cordoned nor stopped
+        assert not {"cordon", "stop"} & set(sequences.get(name, [])), (name, sequences[name])
+    assert all("unschedulable" not in n["spec"] for n in nodes(lab, SERVERS[0]).values())
 
 
 def test_an_air_gapped_single_server_needs_no_download(lab, mirror, tmp_path):

@@ -127,6 +127,31 @@ def test_nodes_and_workloads_from_kubectl_json():
     assert items_cluster.component("loki", "Loki")(p, DEFAULTS).evidence == "no Loki workload"
 
 
+def test_cordoned_nodes_warn_naming_them_and_the_uncordon():
+    nodes = {"items": [{"metadata": {"name": "a"}, "spec": {"unschedulable": True}},
+                       {"metadata": {"name": "b"}, "spec": {}}]}
+    found = items_cluster.nodes_cordoned(probes(k3s_role="server", nodes=json.dumps(nodes)), DEFAULTS)
+    assert found == Finding.warn("cordoned (no new pods scheduled there): a; k3s kubectl uncordon a")
+    nodes["items"][0]["spec"] = {}
+    assert items_cluster.nodes_cordoned(probes(k3s_role="server", nodes=json.dumps(nodes)), DEFAULTS).status == "pass"
+    assert items_cluster.nodes_cordoned(probes(k3s_role="server", nodes=(1, "")), DEFAULTS).status == "fail"
+    assert items_cluster.nodes_cordoned(probes(k3s_role="agent"), DEFAULTS).status == "n/a"
+
+
+def test_a_pending_reboot_warns_with_the_packages_and_fails_after_days():
+    now = 1_800_000_000
+    pending = f"required {now - 3 * 86400}\npkg libc6\nrunning 6.1.0-28-amd64\nboot_id x\nnow {now}\n"
+    found = items_system.reboot_required(probes(reboot=pending), DEFAULTS)
+    assert found.status == "warn" and found.evidence.startswith("reboot required for 3 day(s): /var/run/reboot-required")
+    assert "asked by libc6" in found.evidence
+    late = items_system.reboot_required(probes(reboot=pending), {**DEFAULTS, "audit_max_reboot_pending_days": 2})
+    assert late.status == "fail"
+    kernel = "running 6.1.0-26-amd64\ninstalled 6.1.0-28-amd64\nnow 1\n"
+    assert items_system.reboot_required(probes(reboot=kernel), DEFAULTS) == \
+        Finding.warn("kernel 6.1.0-28-amd64 installed, 6.1.0-26-amd64 running")
+    assert items_system.reboot_required(probes(reboot="running 6.1\nnow 1\n"), DEFAULTS).status == "pass"
+
+
 def test_certificates_expiring_soon_fail():
     certs = {"items": [{"metadata": {"namespace": "web", "name": "site"}, "status": {"notAfter": "2000-01-01T00:00:00Z"}}]}
     found = items_cluster.certificates(probes(k3s_role="server", certificates=json.dumps(certs)), DEFAULTS)

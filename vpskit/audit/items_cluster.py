@@ -65,6 +65,19 @@ def nodes_ready(p: Probes, v: dict) -> Finding:
 
 
 @on_servers
+def nodes_cordoned(p: Probes, v: dict) -> Finding:
+    """A node left unschedulable (a drain that was interrupted, a cordon forgotten) takes no new pods."""
+    data = _json(p, "nodes")
+    if data is None:
+        return Finding.fail("kubectl get nodes failed: the API does not answer")
+    cordoned = sorted(n["metadata"]["name"] for n in data["items"] if (n.get("spec") or {}).get("unschedulable"))
+    if cordoned:
+        return Finding.warn(f"cordoned (no new pods scheduled there): {', '.join(cordoned)}; "
+                            f"k3s kubectl uncordon {' '.join(cordoned)}")
+    return Finding.ok(f"{len(data['items'])} node(s) schedulable")
+
+
+@on_servers
 def snapshots(p: Probes, v: dict) -> Finding:
     if not p.ok("etcd"):
         return Finding.na("SQLite datastore (no embedded etcd): the backups role copies it")
@@ -204,6 +217,8 @@ def items(v: dict) -> list[Item]:
         Item("k8s.version", "kubernetes", "warning", "K3s version inside its support window", "invoke k3s.upgrade",
              version, server("k3s_version")),
         Item("k8s.nodes-ready", "kubernetes", "critical", "All nodes Ready", "invoke k3s", nodes_ready, server("nodes")),
+        Item("k8s.nodes-cordoned", "kubernetes", "warning", "No node left cordoned",
+             "k3s kubectl uncordon NODE (on a server), once the node is healthy", nodes_cordoned, server("nodes")),
         Item("k8s.etcd-snapshots", "kubernetes", "critical", "etcd snapshots recent (HA)", "invoke backups", snapshots,
              server("etcd")),
         Item("k8s.kubeconfig-mode", "kubernetes", "critical", "Server kubeconfig private (0600)", "invoke k3s",

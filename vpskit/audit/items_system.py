@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+from ..facts.reboot import parse_reboot
 from .model import Finding, Item, Probes
 from .parse import metric_values, public_listeners, sshd_settings, ufw_allowed_ports
 from .probes import fqdn_probe, shared, textfile_probe
@@ -132,6 +133,19 @@ def dns(p: Probes, v: dict) -> Finding:
         Finding.fail(f"{name} → {', '.join(sorted(resolved))}, none of them this host's ({', '.join(sorted(own))})")
 
 
+def reboot_required(p: Probes, v: dict) -> Finding:
+    """Updates a reboot has not put in effect yet (a kernel, libc): read as `invoke reboot` reads it."""
+    state = parse_reboot(p.out("reboot"))
+    if not state.needed:
+        return Finding.ok("no reboot pending")
+    days = state.required_days()
+    reasons = "; ".join(state.reasons())
+    if days is None:
+        return Finding.warn(reasons)
+    text = f"reboot required for {days:.0f} day(s): {reasons}"
+    return Finding.fail(text) if days > v["audit_max_reboot_pending_days"] else Finding.warn(text)
+
+
 def unattended(p: Probes, v: dict) -> Finding:
     dump = p.out("unattended")
     problems = []
@@ -194,6 +208,8 @@ def items(v: dict) -> list[Item]:
         Item("net.dns", "network", "warning", "DNS name resolves to the host", "fix the DNS record", dns, fqdn),
         Item("hard.unattended-upgrades", "hardening", "critical", "Security updates applied automatically",
              "invoke base", unattended, shared("unattended")),
+        Item("hard.reboot-required", "hardening", "warning", "No reboot pending for installed updates",
+             "invoke reboot", reboot_required, shared("reboot")),
         Item("hard.sysctl", "hardening", "warning", "Network sysctls hardened", "invoke sysctl", sysctls,
              shared("sysctl")),
         Item("hard.core-dumps", "hardening", "info", "Core dumps disabled", "invoke baseline", core_dumps,

@@ -2,6 +2,7 @@
 
 from ..facts.base import q
 from .cluster.objects import BATCH_KINDS, MONITOR_KINDS
+from ..facts.reboot import RebootFact
 
 KUBECTL = "k3s kubectl"
 
@@ -38,6 +39,8 @@ PROBES = {
     "core_dumps": "cat /etc/security/limits.d/*.conf 2>/dev/null; sysctl -n fs.suid_dumpable",
     "backup_cron": "cat /etc/cron.d/vpskit-backup",
     "addresses": "hostname -I",
+    # what `invoke reboot` reads (the same fact)
+    "reboot": RebootFact().command(),
 }
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from invoke import Exit
 
 from ..audit.thresholds import audit_defaults, audit_specs
+from ..maintenance import maintenance_defaults
 from ..errors import InventoryError, VpskitError
 from ..inventory import Inventory, load_inventory
 from ..paths import DEFAULT_INVENTORY, default_playbook
@@ -54,8 +55,9 @@ def load_project(inventory: str | None, overrides: list[str] | None, roles_path:
     path = inventory_file(inventory)
     library = RoleLibrary(roles_paths(path, roles_path, overrides))
     roles = library.all()
-    # the audit's thresholds are validated like role defaults (a misspelt audit_ variable is an error)
-    inv = load_inventory(path, {**all_defaults(roles), **audit_defaults()}, {*library.names(), "audit"}, overrides,
+    # the audit's thresholds and the reboots' window are validated like role defaults (misspellings are errors)
+    inv = load_inventory(path, {**all_defaults(roles), **audit_defaults(), **maintenance_defaults()},
+                         {*library.names(), "audit", "maintenance"}, overrides,
                          specs={**all_specs(roles), **audit_specs()}, checks=all_inventory_checks(roles))
     plays = load_playbook(Path(playbook) if playbook else default_playbook())
     if only:

@@ -11,7 +11,7 @@ from invoke import Collection, task
 
 from ..errors import VpskitError
 from ..roleindex import builtin_role_summaries
-from . import audit_tasks, backups_tasks, dr_tasks, k3s_tasks, lab_tasks, lock_tasks, runbook_tasks
+from . import audit_tasks, backups_tasks, dr_tasks, k3s_tasks, lab_tasks, lock_tasks, reboot_tasks, runbook_tasks
 from .options import DEFAULT_FORKS, RUN_HELP, fail
 
 RUN_ITERABLE = ["set_"]
@@ -105,7 +105,7 @@ def inventory(c, inventory=None, limit=None, set_=None, json=False, roles_path=N
 def build_namespace() -> Collection:
     """The shipped tasks: runs, one task per built-in role, facts, inventory and the lab."""
     ns = Collection(bootstrap, check, role, facts, inventory, audit_tasks.audit, runbook_tasks.runbooks,
-                    lock_tasks.unlock)
+                    lock_tasks.unlock, reboot_tasks.reboot)
     for name, summary in builtin_role_summaries().items():
         if name not in ("k3s", "backups"):  # collections: the role by default, and their other tasks
             ns.add_task(role_task(name, summary))

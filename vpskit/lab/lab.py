@@ -146,7 +146,8 @@ class Lab:
         )
         (self.state_dir / f"{name}.hostkey").write_text(f"{address} {host_key}\n")
         network.remove_link(network.veth_name(name))  # left behind when an earlier container died
-        pid = machine.boot(root, name, self.bridge, self.state_dir / f"{name}.console.log")
+        self.boots_path(name).unlink(missing_ok=True)
+        pid = machine.boot(root, name, self.bridge, self.state_dir / f"{name}.console.log", self.boots_path(name))
         host = LabHost(name, address, release, pid)
         state.hosts[name] = host
         self.write_known_hosts(state)
@@ -170,6 +171,41 @@ class Lab:
         lines = result.stdout.split()
         if lines and lines[0] not in ("running",):
             self.log(f"{host.name}: system state {result.stdout.strip()}")
+
+    # -- restarts ------------------------------------------------------------------------------
+    def boots_path(self, name: str) -> Path:
+        return self.state_dir / f"{name}.boots"
+
+    def boots(self, name: str) -> list[float]:
+        """When the lab (re)booted host NAME, UTC seconds, oldest first: one entry per boot."""
+        try:
+            return [float(line) for line in self.boots_path(name).read_text().split()]
+        except OSError:
+            return []
+
+    def reboot(self, name: str, timeout: float = 180, port: int = 22) -> None:
+        """Reboots host NAME as `systemctl reboot` inside it would, and waits until it is back and sshd answers
+        on `port` (a hardened host's may have moved); the host keeps its disk, address and keys."""
+        host = self.load_state().hosts.get(name)
+        if host is None:
+            raise LabError(f"no lab host named {name!r}")
+        before = len(self.boots(name))
+        machine.reboot(host.pid, name)
+        self.wait_booted(name, before, timeout, port)
+
+    def wait_booted(self, name: str, boots_before: int, timeout: float = 180, port: int = 22) -> None:
+        """Waits until host NAME has booted again since it had `boots_before` boots, and sshd answers on port."""
+        host = self.load_state().hosts[name]
+        deadline = time.monotonic() + timeout
+        while len(self.boots(name)) <= boots_before:
+            if not is_ours(host.pid, f"--machine={name}"):
+                raise LabError(f"{name}: the host ended instead of rebooting; see "
+                               f"{self.state_dir / (name + '.console.log')}")
+            if time.monotonic() > deadline:
+                raise LabError(f"{name}: not booted again within {timeout:.0f}s")
+            time.sleep(0.3)
+        if not machine.wait_tcp(host.address, port, max(5.0, deadline - time.monotonic())):
+            raise LabError(f"{name}: booted again but sshd did not answer on {host.address}:{port}")
 
     def write_known_hosts(self, state: LabState) -> None:
         lines = []
@@ -219,7 +255,7 @@ class Lab:
             machine.power_off(host.pid, name)
         network.remove_link(network.veth_name(name))
         shutil.rmtree(self.state_dir / "hosts" / name, ignore_errors=True)
-        for suffix in (".hostkey", ".console.log"):
+        for suffix in (".hostkey", ".console.log", ".boots"):
             (self.state_dir / f"{name}{suffix}").unlink(missing_ok=True)
         self.save_state(state)
         self.write_known_hosts(state)

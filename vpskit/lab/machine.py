@@ -6,6 +6,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -62,12 +63,30 @@ def prepare(rootfs_cache: Path, root: Path, name: str, address_cidr: str, gatewa
     return " ".join((root / "etc" / "ssh" / "ssh_host_ed25519_key.pub").read_text().split()[:2])
 
 
-def boot(root: Path, name: str, bridge: str, log_path: Path) -> int:
+def boot(root: Path, name: str, bridge: str, log_path: Path, boots: Path) -> int:
+    """Boots the host under the lab's supervisor (supervisor.py), which boots it again when it reboots itself;
+    returns the supervisor's PID (its command line carries --machine=NAME, as nspawn's does)."""
     argv = [
         "systemd-nspawn", "--register=no", "--keep-unit", "--boot", f"--directory={root}", f"--machine={name}",
         f"--network-bridge={bridge}", "--console=passive", "--resolv-conf=off", "--timezone=off",
     ]
-    return spawn(argv, log_path)
+    return spawn([sys.executable, "-m", "vpskit.lab.supervisor", name, str(boots), "--", *argv], log_path)
+
+
+def container_inits(pid: int) -> list[int]:
+    """The container's init: nspawn's children, nspawn being the supervisor's child."""
+    return [init for nspawn in children(pid) for init in children(nspawn)]
+
+
+def reboot(pid: int, machine: str) -> None:
+    """Asks the container's own init to reboot (SIGINT: systemd starts ctrl-alt-del.target, a reboot)."""
+    if not is_ours(pid, f"--machine={machine}"):
+        raise LabError(f"{machine} is not running")
+    for init in container_inits(pid):
+        try:
+            os.kill(init, signal.SIGINT)
+        except ProcessLookupError:
+            pass
 
 
 def wait_tcp(address: str, port: int, timeout: float) -> bool:
@@ -87,7 +106,7 @@ def power_off(pid: int, machine: str, timeout: float = 60.0) -> None:
     marker = f"--machine={machine}"
     if not is_ours(pid, marker):
         return
-    for leader in children(pid):
+    for leader in container_inits(pid):
         try:
             os.kill(leader, signal.SIGRTMIN + 4)
         except ProcessLookupError:
@@ -97,6 +116,8 @@ def power_off(pid: int, machine: str, timeout: float = 60.0) -> None:
     if is_ours(pid, marker):
         os.kill(pid, signal.SIGTERM)
         if not wait_gone(pid, 10) and is_ours(pid, marker):
+            for nspawn in children(pid):
+                os.kill(nspawn, signal.SIGKILL)
             os.kill(pid, signal.SIGKILL)
             wait_gone(pid, 5)
 

@@ -111,8 +111,10 @@ class Handler:
         # paths the command may change; None: anything (a restarted service may write any file)
         self.changes = changes
 
-    def run(self, session) -> None:
+    def run(self, session) -> str | None:
+        """Runs the handler; a subclass may return what it did, which the step reports instead of the command."""
         session.run(self.command, step=f"handler {self.name}")
+        return None
 
     def invalidate(self, facts) -> None:
         """After it ran: forget what it may have changed, so later steps read the host afresh."""

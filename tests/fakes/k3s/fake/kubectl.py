@@ -1,5 +1,6 @@
 """`k3s kubectl get nodes` (from the server in the kubeconfig); helm-install jobs, workloads and job logs (helm.py);
-the objects the audit reads, in one namespace or all (objects.py)."""
+the objects the audit reads, in one namespace or all (objects.py); cordon, uncordon, drain, get pods and apply of
+workloads (drain.py)."""
 
 import datetime
 import json
@@ -9,7 +10,7 @@ import urllib.parse
 
 import yaml
 
-from . import helm, objects
+from . import drain, helm, objects
 from .client import ApiError, http_call
 from .host import KUBECONFIG_FILE, Paths
 
@@ -66,6 +67,10 @@ def kubectl(argv: list[str], paths: Paths, environ: dict) -> int:
             namespace, tail = (value, tail) if key == "--namespace" else (namespace, int(value))
         else:
             words.append(arg)
+    if words[:1] in (["cordon"], ["uncordon"], ["drain"], ["apply"]) or words[:2] in (["get", "pods"], ["get", "pod"],
+                                                                                   ["get", "po"]):
+        server = _server(paths, environ)
+        return 1 if server is None else _nodes_and_pods(server, words, namespace, selectors, output, all_namespaces)
     if words[:1] == ["delete"] and selectors:
         return helm.delete_selected(paths, namespace, words[1:], selectors)
     if words[:1] == ["delete"] and _node_targets(words[1:]) is not None:
@@ -107,6 +112,33 @@ def kubectl(argv: list[str], paths: Paths, environ: dict) -> int:
     else:
         print(node_table(items))
     return 0
+
+
+def _nodes_and_pods(server: str, words: list[str], namespace: str, selectors: list, output,
+                    all_namespaces: bool) -> int:
+    """cordon, uncordon, drain (drain.py), get pods -o json, apply -f FILE."""
+    flags = {w for w in words[1:] if w.startswith("-")}
+    plain = [w for w in words[1:] if not w.startswith("-")]
+    try:
+        if words[0] in ("cordon", "uncordon"):
+            return drain.cordon(server, plain, words[0] == "cordon")
+        if words[0] == "drain":
+            timeout = next((f.split("=", 1)[1] for f in flags if f.startswith("--timeout=")), None)
+            return drain.drain(server, plain, {f for f in flags if not f.startswith("--timeout=")}, timeout)
+        if words[0] == "apply" and words[1:2] == ["-f"] and len(words) == 3:
+            return drain.apply_file(server, words[2])
+        nodes = [v.split("=", 1)[1] for k, v in selectors if k == "--field-selector" and v.startswith("spec.nodeName=")]
+        if words[0] == "get" and output == "json" and len(words) == 2:
+            return drain.get_pods(server, None if all_namespaces else namespace, nodes[0] if nodes else None)
+    except ApiError as exc:
+        host = urllib.parse.urlparse(server).netloc
+        print(f"The connection to the server {host} was refused - did you specify the right host or port? "
+              f"({exc})", file=sys.stderr)
+        return 1
+    print("error: the fake k3s supports only: get nodes [NAME] [-o json|wide|name], cordon|uncordon NODE, "
+          "drain NODE [flags], apply -f FILE, get pods [-A] [--field-selector spec.nodeName=NODE] -o json",
+          file=sys.stderr)
+    return 1
 
 
 def _server(paths: Paths, environ: dict) -> str | None:

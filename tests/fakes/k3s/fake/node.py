@@ -65,8 +65,7 @@ class Node(NodeIdentity, NodeFiles, ClusterLink):
             pass
         sd_notify("STOPPING=1", self.environ)
         log("info", f"k3s {self.role} received SIGTERM, stopping")
-        if self.role == "server":
-            self.send_event("stop")
+        self.send_event("stop")
         if self.api_server:
             self.api_server.shutdown()
             self.api_server.server_close()
@@ -96,6 +95,7 @@ class Node(NodeIdentity, NodeFiles, ClusterLink):
             return False
         if self.role == "agent":
             self.token = Token.parse(str(self.settings["token"]))
+            self.send_event("start")
             return True
         self.token = Token.parse(answer["token"])
         self.write_tokens(self.token)

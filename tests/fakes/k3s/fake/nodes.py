@@ -36,13 +36,20 @@ def node_object(node: dict, etcd: bool, now: float) -> dict:
         key_value, _, effect = taint.rpartition(":")
         key, _, value = key_value.partition("=")
         taints.append({"key": key, "value": value, "effect": effect} if value else {"key": key, "effect": effect})
+    spec = {}
+    if node.get("unschedulable"):
+        # the node lifecycle controller taints a cordoned node (kubernetes pkg/controller/nodelifecycle)
+        spec["unschedulable"] = True
+        taints.append({"key": "node.kubernetes.io/unschedulable", "effect": "NoSchedule"})
+    if taints:
+        spec["taints"] = taints
     version = node.get("version") or ""
     return {
         "apiVersion": "v1", "kind": "Node",
         "metadata": {"name": node["name"], "labels": labels, "creationTimestamp": iso(node.get("created", now)),
                      "annotations": {"k3s.io/node-args": json.dumps(node.get("node_args") or []),
                                      "k3s.io/fake": "true"}},
-        "spec": {"taints": taints} if taints else {},
+        "spec": spec,
         "status": {
             "addresses": addresses + [{"type": "Hostname", "address": node["name"]}],
             "conditions": conditions,

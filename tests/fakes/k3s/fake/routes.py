@@ -21,6 +21,10 @@ class LocalApi:
             ("POST", "/heartbeat"): lambda: self.state.heartbeat(body),
             ("POST", "/event"): lambda: self.state.record_event(body),
             ("POST", "/delete-node"): lambda: self.state.delete_node(body),
+            ("POST", "/cordon"): lambda: self.state.cordon(body),
+            ("POST", "/apply"): lambda: self.state.apply(body),
+            ("GET", "/pods"): self.state.pods,
+            ("POST", "/evict"): lambda: self.state.evict(body),
         }
         route = routes.get((method, path))
         if route is None:

@@ -7,8 +7,9 @@ from pathlib import Path
 
 from .client import ApiError
 from .host import NODE_PASSWORD_FILE, write_file
-from .nodes import node_object
+from .nodes import READY_WITHIN_SECONDS, node_object
 from .tokens import Token
+from . import workloads
 
 
 class ClusterState:
@@ -86,6 +87,9 @@ class ClusterState:
                 raise ApiError(404, f"node {name} has not joined")
             if node.get("boot_id") != beat.get("boot_id"):
                 node["boot_id"], node["boot_seen"] = beat.get("boot_id"), now
+                # the first heartbeat of a start: the node is Ready from here on (recorded for order checks)
+                self.data["events"].append({"node": name, "kind": "ready", "version": beat.get("version"),
+                                            "time": now, "role": beat.get("role")})
             for field in ("role", "version", "addresses", "labels", "taints", "node_args", "images"):
                 node[field] = beat.get(field)
             node["last_heartbeat"] = now
@@ -93,12 +97,60 @@ class ClusterState:
         return {}
 
     def record_event(self, event: dict) -> dict:
-        if not self.admits("server", event.pop("token", "")):
+        if not self.admits(event.get("role") or "server", event.pop("token", "")):
             raise ApiError(401, "token rejected")
         with self.lock:
             self.data["events"].append({k: event.get(k) for k in ("node", "kind", "version", "time", "role")})
             self.save()
         return {}
+
+    def _ready_nodes(self, now: float) -> set[str]:
+        return {n for n, node in self.data["nodes"].items()
+                if node.get("last_heartbeat") is not None and now - node["last_heartbeat"] < READY_WITHIN_SECONDS}
+
+    def cordon(self, request: dict) -> dict:
+        """kubectl cordon/uncordon (k8s.io/kubectl pkg/drain/cordon.go): spec.unschedulable set, or already so."""
+        name, desired = str(request.get("name") or ""), bool(request.get("unschedulable"))
+        now = time.time()
+        with self.lock:
+            node = self.data["nodes"].get(name)
+            if node is None:
+                raise ApiError(404, f'nodes "{name}" not found')
+            changed = bool(node.get("unschedulable")) != desired
+            if changed:
+                node["unschedulable"] = desired
+                self.data["events"].append({"node": name, "kind": "cordon" if desired else "uncordon",
+                                            "time": now, "role": node.get("role")})
+                self.save()
+        return {"changed": changed}
+
+    def apply(self, request: dict) -> dict:
+        with self.lock:
+            lines = workloads.apply(self.data, request.get("objects") or [])
+            workloads.reconcile(self.data, self._ready_nodes(time.time()), time.time())
+            self.save()
+        return {"lines": lines}
+
+    def pods(self) -> dict:
+        now = time.time()
+        with self.lock:
+            ready = self._ready_nodes(now)
+            workloads.reconcile(self.data, ready, now)
+            self.save()
+            items = [workloads.pod_object(p, ready, now) for p in sorted(self.data.get("pods", {}).values(),
+                                                                          key=lambda p: (p["namespace"], p["name"]))]
+        return {"apiVersion": "v1", "kind": "List", "metadata": {"resourceVersion": ""}, "items": items}
+
+    def evict(self, request: dict) -> dict:
+        now = time.time()
+        with self.lock:
+            ready = self._ready_nodes(now)
+            workloads.reconcile(self.data, ready, now)
+            evicted = workloads.evict(self.data, str(request.get("namespace")), str(request.get("name")), ready, now)
+            self.data["events"].append({"node": evicted["node"], "kind": "evict", "time": now,
+                                        "pod": evicted["evicted"]})
+            self.save()
+        return evicted
 
     def node_list(self) -> dict:
         with self.lock:
