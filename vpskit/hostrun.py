@@ -45,20 +45,23 @@ class PlanExecutor:
         position = 0
         for plan in plans:
             notified: list[str] = []
+            # restarts a later start made needless: handler name -> the unit started
+            superseded: dict[str, str] = {}
             guard = self._guard(plan)
             try:
                 for resource in plan.resources:
                     if isinstance(resource, FlushHandlers):
                         position += 1
-                        self._handlers(plan, notified, guard)
+                        self._handlers(plan, notified, guard, superseded)
                         notified.clear()
                         continue
                     if not resource.after_change and not has_all(self.session.facts, resource.all_facts()):
                         # one round trip for everything still unknown from here to the end of the play
                         self.session.facts.ensure(_facts_of(steps[position:]))
                     position += 1
-                    self._step(plan.role, resource, notified, guard)
-                self._handlers(plan, notified, guard)
+                    started = self._step(plan.role, resource, notified, guard)
+                    superseded.update(_drop_restarts(plan, notified, started or ()))
+                self._handlers(plan, notified, guard, superseded)
                 if guard and guard.armed:
                     target = self._confirm_target(plan)
                     identity = guard.verify(target)
@@ -95,7 +98,8 @@ class PlanExecutor:
         target.connect_timeout = min(target.connect_timeout, 8)
         return target
 
-    def _step(self, role: str, resource: Resource, notified: list[str], guard: Guard | None) -> None:
+    def _step(self, role: str, resource: Resource, notified: list[str], guard: Guard | None) -> list[str] | None:
+        """Checks and applies one step; returns the units its change started (None when it did not change)."""
         facts = self.session.facts
         if resource.after_change and not self.changed:
             self.record(role, resource.title, "ok", "not needed: nothing changed on this host before it", None)
@@ -129,6 +133,7 @@ class PlanExecutor:
             self.changed += 1
             self.record(role, resource.title, "changed", outcome.reason, diff)
             notified += [n for n in resource.notify if n not in notified]
+            return resource.starts(outcome)
         except BlockedError:
             raise
         except VpskitError as exc:
@@ -138,15 +143,21 @@ class PlanExecutor:
             self.record(role, resource.title, "failed", f"{type(exc).__name__}: {exc}", None)
             raise
 
-    def _handlers(self, plan: RolePlan, notified: list[str], guard: Guard | None) -> None:
+    def _handlers(self, plan: RolePlan, notified: list[str], guard: Guard | None,
+                  superseded: dict[str, str] | None = None) -> None:
         known = {h.name for h in plan.handlers}
         for name in notified:
             if name not in known:
                 raise VpskitError(f"{self.session.name}: role {plan.role} notifies unknown handler {name!r}")
         for handler in plan.handlers:
-            if handler.name not in notified:
-                continue
             title = f"handler {handler.name}"
+            if handler.name not in notified:
+                if superseded and handler.name in superseded:
+                    self.record(plan.role, title, "ok", f"not needed: {superseded.pop(handler.name)} was started "
+                                "after the change that notified it, with the configuration as it is now", None)
+                continue
+            if superseded:
+                superseded.pop(handler.name, None)  # notified again after the start: it runs
             self.changed += 1
             if self.check:
                 self.record(plan.role, title, "changed", getattr(handler, "would", "would run (notified)"), None)
@@ -180,6 +191,14 @@ class PlanExecutor:
 def _steps_session(session: HostSession, guard: Guard | None):
     """Inside an armed window every command holds it (vpskit/confirm.py); elsewhere the plain session."""
     return guard.window() if guard and guard.armed else session
+
+
+def _drop_restarts(plan: RolePlan, notified: list[str], started) -> dict[str, str]:
+    """Takes out of `notified` the handlers restarting a unit a step just started (it read the configuration
+    the changes so far wrote); returns them, handler name -> unit. A change after the start notifies again."""
+    dropped = {h.name: h.restarts for h in plan.handlers if h.restarts in started and h.name in notified}
+    notified[:] = [n for n in notified if n not in dropped]
+    return dropped
 
 
 def _facts_of(resources: list[Resource]) -> list[Fact]:

@@ -33,4 +33,6 @@ def plan(ctx) -> RolePlan:
         Conffiles(["fail2ban"], notify=["restart fail2ban"]),
         File(JAIL, content=jail, needs=[HostInfoFact()], notify=["restart fail2ban"]),
         Service("fail2ban", enabled=True, running=True),
-    ], [Handler("restart fail2ban", "fail2ban-client -t >/dev/null && systemctl restart fail2ban")])
+    ], [Handler("restart fail2ban", "fail2ban-client -t >/dev/null && systemctl restart fail2ban",
+                # a first run installs it stopped (the apt policy), writes jail.local, then starts it: no restart
+                restarts="fail2ban")])

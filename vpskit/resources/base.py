@@ -93,6 +93,11 @@ class Resource:
         """After a change: forget the facts it may have altered (by default, all of them)."""
         facts.invalidate()
 
+    def starts(self, outcome: Outcome) -> list[str]:
+        """The units this change starts: each reads its configuration as it is now, so a restart notified
+        before it is not needed (the run drops it)."""
+        return []
+
 
 def forget_changes(facts, paths: list[str] | None) -> None:
     """Forgets the facts about `paths`, or every fact when what changed is not declared."""
@@ -105,11 +110,13 @@ def forget_changes(facts, paths: list[str] | None) -> None:
 class Handler:
     """A command run once at the end of a role when a changed step notified it (restart, reload…)."""
 
-    def __init__(self, name: str, command: str, changes: list[str] | None = None):
+    def __init__(self, name: str, command: str, changes: list[str] | None = None, restarts: str | None = None):
         self.name = name
         self.command = command
         # paths the command may change; None: anything (a restarted service may write any file)
         self.changes = changes
+        # the unit this handler restarts: not run when a later step of the role started that unit
+        self.restarts = restarts
 
     def run(self, session) -> str | None:
         """Runs the handler; a subclass may return what it did, which the step reports instead of the command."""
@@ -122,7 +129,7 @@ class Handler:
 
     @classmethod
     def restart(cls, unit: str) -> "Handler":
-        return cls(f"restart {unit}", f"systemctl restart {unit}")
+        return cls(f"restart {unit}", f"systemctl restart {unit}", restarts=unit)
 
     @classmethod
     def reload(cls, unit: str) -> "Handler":

@@ -64,3 +64,6 @@ class Service(Resource):
 
     def invalidate(self, facts) -> None:
         forget_changes(facts, self.changes)
+
+    def starts(self, outcome: Outcome) -> list[str]:
+        return [self.unit] if "start" in (outcome.plan or ()) else []
