@@ -35,7 +35,11 @@ class LatencyProxy:
     bridge: str
     routes: list[Route]
     rtt: float
+    # when a list: every chunk relayed, as (monotonic time, "up" to the host or "down" from it, bytes), for
+    # round_trips
+    trace: list | None = None
     _listeners: list[socket.socket] = field(default_factory=list)
+    _relayed: list[socket.socket] = field(default_factory=list)
     _stopped: threading.Event = field(default_factory=threading.Event)
 
     def __enter__(self) -> "LatencyProxy":
@@ -57,6 +61,14 @@ class LatencyProxy:
             except OSError:
                 pass
             listener.close()
+        # close the relayed connections while their address still exists: once it is gone the host never gets
+        # their end, and its sshd session (holding the run's lock) lingers until ClientAliveInterval
+        for sock in self._relayed:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            sock.close()
         for route in self.routes:
             subprocess.run(["ip", "addr", "del", f"{route.listen}/32", "dev", self.bridge], check=False,
                            capture_output=True)
@@ -73,18 +85,24 @@ class LatencyProxy:
             except OSError:
                 client.close()
                 continue
+            self._relayed += [client, upstream]
             for sock in (client, upstream):
                 sock.settimeout(None)
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            for source, sink in ((client, upstream), (upstream, client)):
-                DelayedPipe(source, sink, self.rtt / 2).start()
+            for source, sink, way in ((client, upstream, "up"), (upstream, client, "down")):
+                DelayedPipe(source, sink, self.rtt / 2, self._tracer(way)).start()
+
+    def _tracer(self, way: str):
+        if self.trace is None:
+            return None
+        return lambda data: self.trace.append((time.monotonic(), way, len(data)))
 
 
 class DelayedPipe:
     """Reads from `source` and writes each chunk to `sink` `delay` seconds after it arrived, in order."""
 
-    def __init__(self, source: socket.socket, sink: socket.socket, delay: float):
-        self.source, self.sink, self.delay = source, sink, delay
+    def __init__(self, source: socket.socket, sink: socket.socket, delay: float, on_chunk=None):
+        self.source, self.sink, self.delay, self.on_chunk = source, sink, delay, on_chunk
         self.queue: list[tuple[float, int, bytes]] = []
         self.ready = threading.Condition()
         self.count = 0
@@ -99,6 +117,8 @@ class DelayedPipe:
                 data = self.source.recv(CHUNK)
             except OSError:
                 data = b""
+            if data and self.on_chunk:
+                self.on_chunk(data)
             with self.ready:
                 self.count += 1
                 heapq.heappush(self.queue, (time.monotonic() + self.delay, self.count, data))
@@ -125,6 +145,13 @@ class DelayedPipe:
                     return
             except OSError:
                 return
+
+
+def round_trips(trace: list) -> int:
+    """How many times the client waited for the host: turns from chunks going up to a chunk coming down, in the
+    order the proxy received them (the TCP connect to the proxy is local, so it is not among them). Pure."""
+    ways = [way for _t, way, size in sorted(trace) if size]
+    return sum(1 for before, after in zip(ways, ways[1:]) if before == "up" and after == "down")
 
 
 def proxied_address(subnet_prefix: str, host_number: int) -> str:

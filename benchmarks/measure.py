@@ -44,7 +44,9 @@ MEASURES = (("start-up: `--help`, whole process", "s"), ("first run, 1 host", "s
             ("no-op, 1 host, 50 ms RTT", "s"), ("no-op, 4 hosts, 50 ms RTT", "s"),
             ("no-op SSH connections per host", ""), ("no-op remote commands per host", ""),
             ("no-op changes reported", ""), ("no-op, 8 hosts: controller CPU", "s"),
-            ("no-op, 8 hosts: hosts' CPU", "s"), ("controller peak RSS", "MiB"))
+            ("no-op, 8 hosts: hosts' CPU", "s"), ("controller peak RSS", "MiB"),
+            ("no-op, 32 hosts", "s"), ("no-op, 32 hosts / no-op, 1 host", "x"), ("no-op, 32 hosts: controller CPU", "s"),
+            ("no-op, 32 hosts: controller peak RSS", "MiB"))
 
 
 def table(results: dict, tools: list[str]) -> str:
@@ -64,6 +66,8 @@ def table(results: dict, tools: list[str]) -> str:
             values[tool] = stat["median"]
             if unit == "s":
                 cells.append(f"{stat['median']:.2f} s (min {stat['min']:.2f})")
+            elif unit == "x":
+                cells.append(f"{stat['median']:.2f}×")
             else:
                 cells.append(f"{stat['median']:.0f}{' ' + unit if unit else ''}")
         ratios = [ratio(values["vpskit"], values[t]) if "vpskit" in values and t in values else "-" for t in others]

@@ -23,6 +23,7 @@ TOOLS = ["vpskit", "vpskit-api", "pyinfra", "ansible"]
 CLUSTER = "vpskit-cluster"  # vpskit alone: the whole bootstrap on a 4-host cluster (also run with "vpskit")
 RESULTS = Path(__file__).parent / "results.md"
 FLEET = 8
+BIG_FLEET = 32  # the 32-host no-op: the vpskit command alone (the other tools would take an hour there)
 SLOW_RTT = 0.050  # the latency proxy's round trip: a VPS 50 ms from the operator's laptop
 
 
@@ -127,7 +128,9 @@ class Bench:
                     run = self.run(tool, names[:count], via)
                     slow[count].append(run.seconds)
                     self.log(f"{tool}: no-op on {count} host(s) at {SLOW_RTT * 1000:.0f} ms RTT {run.seconds:.2f}s")
+        fleet = self.big_fleet(tool, noop[1]) if tool == "vpskit" else {}
         return {
+            **fleet,
             "start-up: `--help`, whole process": self.startup(tool),
             "first run, 1 host": measure.summary(first),
             "no-op, 1 host": measure.summary(noop[1]),
@@ -144,6 +147,24 @@ class Bench:
             "controller peak RSS": measure.summary(rss),
             "state": states["first"],
         }
+
+    def big_fleet(self, tool: str, one_host: list[float]) -> dict:
+        """The no-op on BIG_FLEET hosts (booted one after another, converged once, unmeasured): wall, controller
+        CPU and peak memory, and the wall against the 1-host no-op's median."""
+        names = self.names(BIG_FLEET)
+        self.fresh(names[FLEET:])
+        self.run(tool, names[FLEET:])
+        runs = []
+        for round_ in range(self.rounds):
+            run = self.run(tool, names)
+            runs.append(run)
+            self.log(f"{tool}: no-op on {BIG_FLEET} hosts {run.seconds:.2f}s, CPU {run.controller_cpu:.2f}s, "
+                     f"{run.peak_rss_mib:.0f} MiB ({run.changed} changes)")
+        one = measure.summary(one_host)["median"]
+        return {f"no-op, {BIG_FLEET} hosts": measure.summary([r.seconds for r in runs]),
+                f"no-op, {BIG_FLEET} hosts / no-op, 1 host": measure.summary([r.seconds / one for r in runs]),
+                f"no-op, {BIG_FLEET} hosts: controller CPU": measure.summary([r.controller_cpu for r in runs]),
+                f"no-op, {BIG_FLEET} hosts: controller peak RSS": measure.summary([r.peak_rss_mib for r in runs])}
 
     def imports(self, name: str) -> dict:
         """`python -X importtime` of `vpskit --help` and of the command's no-op on one host."""

@@ -1,6 +1,7 @@
 """SSH connections to one host: strict host keys, key auth, retry with backoff, sudo, counted commands.
 
-This is the only module that imports fabric or paramiko.
+This is the only module that imports paramiko (its SSHClient directly: fabric's Connection only wrapped it,
+and its invoke configuration cost a run's start-up time for nothing).
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from typing import Callable
 import paramiko
 from paramiko.common import cMSG_CHANNEL_REQUEST
 from paramiko.message import Message
-from fabric import Config, Connection as FabricConnection
 from paramiko.ssh_exception import (
     AuthenticationException,
     BadHostKeyException,
@@ -218,7 +218,7 @@ class Connection:
     def __init__(self, target: Target, on_retry=None):
         self.target = target
         self.on_retry = on_retry or (lambda message: None)
-        self._fabric: FabricConnection | None = None
+        self._client: paramiko.SSHClient | None = None
         self.user, self.port = target.user, target.port
         self.connections_opened = 0
         self.commands_run = 0
@@ -230,7 +230,7 @@ class Connection:
     # -- opening -----------------------------------------------------------------------------
     def open(self) -> None:
         """Connects with the first login that works; transient failures are retried with backoff."""
-        if self._fabric is not None:
+        if self._client is not None:
             return
         # a key that cannot be opened stops here, before the host sees any attempt
         auth = key_file_auth(self.target.key_file) if self.target.key_file else None
@@ -241,11 +241,11 @@ class Connection:
             transient: Exception | None = None
             for user, port in self.target.logins():
                 try:
-                    self._fabric = self._connect_once(user, port, auth)
+                    self._client = self._connect_once(user, port, auth)
                     self.user, self.port = user, port
                     self.connections_opened += 1
                     self.refused = refused
-                    self.identity = _fingerprint(getattr(self._fabric.transport.auth_handler, "private_key", None))
+                    self.identity = _fingerprint(getattr(self.transport.auth_handler, "private_key", None))
                     return
                 except HostKeyError:
                     raise
@@ -284,7 +284,7 @@ class Connection:
             for why in known.skipped:
                 self.on_retry(f"known_hosts: {why}")
 
-    def _connect_once(self, user: str, port: int, auth: dict | None = None) -> FabricConnection:
+    def _connect_once(self, user: str, port: int, auth: dict | None = None) -> paramiko.SSHClient:
         t = self.target
         connect_kwargs = {
             "allow_agent": True,
@@ -299,23 +299,25 @@ class Connection:
             remembered = _agent_key(t.identity)
             if remembered is not None:
                 connect_kwargs["pkey"] = remembered
-        config = Config(overrides={"load_ssh_configs": False})
         connect_kwargs["sock"] = sock = _tcp_socket(t.address, port, t.connect_timeout)
+        client = paramiko.SSHClient()
         try:
-            conn = FabricConnection(
-                host=t.address, user=user, port=port, config=config,
-                connect_timeout=t.connect_timeout, connect_kwargs=connect_kwargs,
-            )
-            known = _check_host_keys(conn.client, t)
+            known = _check_host_keys(client, t)
             self._warn_skipped(known)
-            conn.open()
+            client.connect(t.address, port=port, username=user, timeout=t.connect_timeout, **connect_kwargs)
             # a revoked key also listed plainly passes paramiko's own check: ssh refuses it, so do we
-            refuse_revoked(known, t.address, conn.transport.get_remote_server_key())
+            refuse_revoked(known, t.address, client.get_transport().get_remote_server_key())
         except BaseException:
+            client.close()
             sock.close()
             raise
-        conn.transport.set_keepalive(15)
-        return conn
+        client.get_transport().set_keepalive(15)
+        return client
+
+    @property
+    def transport(self) -> paramiko.Transport:
+        """The open connection's SSH transport (its channels, its socket)."""
+        return self._client.get_transport()
 
     # -- commands ----------------------------------------------------------------------------
     def run(self, command: str, stdin: bytes | None = None, sudo: bool = True, timeout: float | None = None) -> CommandResult:
@@ -324,7 +326,7 @@ class Connection:
         if sudo:
             command = sudo_wrap(command, self.user)
         self.commands_run += 1
-        channel = self._fabric.transport.open_session()
+        channel = self.transport.open_session()
         try:
             _exec_pipelined(channel, command)
             try:
@@ -352,7 +354,7 @@ class Connection:
         self.open()
         self.commands_run += 1  # an SFTP session is one more channel and exchange, counted like a command
         try:
-            sftp = paramiko.SFTPClient.from_transport(self._fabric.transport)
+            sftp = paramiko.SFTPClient.from_transport(self.transport)
             try:
                 sftp.put(os.fspath(local_path), remote_path, callback=progress, confirm=True)
             finally:
@@ -364,14 +366,14 @@ class Connection:
         """Our address on the path to the host (what the host sees, unless there is NAT in between)."""
         self.open()
         try:
-            return self._fabric.transport.sock.getsockname()[0]
+            return self.transport.sock.getsockname()[0]
         except (AttributeError, OSError):
             return None
 
     def close(self) -> None:
-        if self._fabric is not None:
-            self._fabric.close()
-            self._fabric = None
+        if self._client is not None:
+            self._client.close()
+            self._client = None
 
     def __enter__(self) -> "Connection":
         return self

@@ -170,7 +170,7 @@ def sshd_logins(lab, name: str, since: int, user: str = "root") -> dict:
     The query's own login is left out by its source port, so the counts are the run's alone."""
     with Connection(lab_target(lab, name, user)) as conn:
         conn.open()
-        own = conn._fabric.transport.sock.getsockname()[1]
+        own = conn.transport.sock.getsockname()[1]
         text = conn.run(f"journalctl --since @{since} --no-pager -o cat -t sshd -t sshd-session -t sshd-auth").stdout
     lines = [line for line in text.splitlines() if not re.search(rf" port {own}\b", line)]
     return {"accepted": sum("Accepted publickey for " in line for line in lines),

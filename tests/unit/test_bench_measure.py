@@ -1,6 +1,6 @@
 """The benchmark's pure helpers: counting from sshd's journal and tool output, statistics, the table."""
 
-from benchmarks.latency import known_hosts_for
+from benchmarks.latency import known_hosts_for, round_trips
 from benchmarks.measure import (ansible_changed, bootstrap_counts, busy_seconds, cluster_summary, cluster_table,
                                 count_ssh, import_times, imports_section, pyinfra_changed, summary, table,
                                 with_section)
@@ -97,3 +97,21 @@ def test_proxied_known_hosts_add_each_hosts_keys_under_its_proxied_address():
     known = "10.0.0.11 ssh-ed25519 AAAA1\n10.0.0.12 ssh-ed25519 AAAA2\n"
     assert known_hosts_for(known, {"10.0.0.11": "10.0.0.211"}).splitlines() == [
         "10.0.0.11 ssh-ed25519 AAAA1", "10.0.0.12 ssh-ed25519 AAAA2", "10.0.0.211 ssh-ed25519 AAAA1"]
+
+
+def test_round_trips_count_each_wait_for_the_host_from_the_proxys_trace():
+    # banner, key exchange, service request, auth, channel open, exec and output (out of order on purpose)
+    trace = [(0.0, "up", 24), (0.01, "down", 41), (0.02, "down", 712), (0.03, "up", 1152), (0.031, "up", 48),
+             (0.06, "down", 548), (0.09, "up", 68), (0.12, "down", 68), (0.15, "up", 244), (0.18, "down", 52),
+             (0.21, "up", 68), (0.24, "down", 68), (0.27, "up", 20000), (0.30, "down", 84), (0.301, "down", 84),
+             (0.299, "up", 0)]
+    assert round_trips(trace) == 6
+    assert round_trips([]) == 0 and round_trips([(0.0, "down", 41)]) == 0
+
+
+def test_the_32_host_rows_show_seconds_a_ratio_and_memory():
+    text = table({"vpskit": {"no-op, 1 host": summary([0.5]), "no-op, 32 hosts": summary([0.8, 0.9]),
+                             "no-op, 32 hosts / no-op, 1 host": summary([1.6, 1.8]),
+                             "no-op, 32 hosts: controller peak RSS": summary([70.0])}}, ["vpskit"])
+    assert "| no-op, 32 hosts | 0.85 s (min 0.80) |" in text and "| no-op, 32 hosts / no-op, 1 host | 1.70× |" in text
+    assert "| no-op, 32 hosts: controller peak RSS | 70 MiB |" in text
