@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -81,3 +82,15 @@ def test_the_engine_and_the_command_line_default_to_the_same_forks():
     from vpskit.cli.options import DEFAULT_FORKS
     from vpskit.runner import RunOptions
     assert RunOptions().forks == DEFAULT_FORKS >= 32  # a 32-host fleet in one wave, not four of ten
+
+
+def test_the_command_ends_with_its_tasks_code_and_all_its_output(tmp_path):
+    """The console script skips the interpreter's teardown (os._exit) after flushing: nothing may be lost."""
+    script = str(Path(sys.executable).with_name("vpskit"))
+    listed = subprocess.run([script, "--list"], capture_output=True, text=True, cwd=tmp_path)
+    assert listed.returncode == 0 and "bootstrap" in listed.stdout and listed.stdout.endswith("\n")
+    missing = subprocess.run([script, "bootstrap", "-i", str(tmp_path / "none.yml")], capture_output=True, text=True,
+                             cwd=tmp_path)
+    assert missing.returncode == 1 and "inventory file not found" in missing.stderr
+    unknown = subprocess.run([script, "no-such-task"], capture_output=True, text=True, cwd=tmp_path)
+    assert unknown.returncode == 1 and "No idea what 'no-such-task' is!" in unknown.stderr

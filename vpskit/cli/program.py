@@ -1,5 +1,6 @@
 """The `vpskit` console script: the same task collection `invoke` finds in the repo's tasks.py."""
 
+import os
 import sys
 import types
 
@@ -23,9 +24,40 @@ def _import_invoke():
     return invoke
 
 
+def _is_the_command() -> bool:
+    """This process is the `vpskit` console script itself, not Python code calling main()."""
+    return os.path.basename(getattr(sys.modules.get("__main__"), "__file__", None) or "") == "vpskit"
+
+
+def _end_now(code) -> None:
+    """Ends the process as the task finished: atexit handlers run and output is flushed, but the interpreter's
+    teardown of the ~500 modules a run loaded (40 ms of CPU, every run) is skipped."""
+    import atexit
+    atexit._run_exitfuncs()
+    if code is None:
+        code = 0
+    elif not isinstance(code, int):
+        print(code, file=sys.stderr)
+        code = 1
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            code = code or 120  # what Python itself exits with when its final flush fails
+    os._exit(code)
+
+
 def main() -> None:
     invoke = _import_invoke()
     from .. import __version__
     from .tasks import ns
 
-    invoke.Program(namespace=ns, version=__version__, name="vpskit", binary="vpskit").run()
+    program = invoke.Program(namespace=ns, version=__version__, name="vpskit", binary="vpskit")
+    if not _is_the_command():
+        program.run()
+        return
+    try:
+        program.run()
+    except SystemExit as exc:
+        _end_now(exc.code)
+    _end_now(0)
