@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
@@ -43,14 +44,38 @@ class Role:
     """A loaded role: its module (with `plan(ctx)`), its commented defaults and where its templates live.
 
     Defaults given as a file are read when first asked for: a run of roles built in code needs only
-    the other roles' logins, not their variables.
+    the other roles' logins, not their variables. A role given as `load` (a built-in role) is imported when
+    its play runs or a hook of its is needed: a hook (`logins`, `network`, `inventory_errors`, ...) a role's
+    `source` never names cannot be there, so asking for it imports nothing.
     """
 
-    def __init__(self, name: str, module: object, defaults: dict[str, Var] | Callable[[], dict[str, Var]],
-                 origin: str = "built-in", templates: Path | None = None, spec: Path | None = None):
-        self.name, self.module, self.origin, self.templates = name, module, origin, templates
+    def __init__(self, name: str, module: object | None, defaults: dict[str, Var] | Callable[[], dict[str, Var]],
+                 origin: str = "built-in", templates: Path | None = None, spec: Path | None = None,
+                 load: Callable[[], object] | None = None, source: Path | None = None):
+        self.name, self.origin, self.templates = name, origin, templates
+        self._module, self._load, self._source, self._source_text = module, load, source, None
         self._defaults = defaults
         self._spec_file, self._spec = spec, None
+
+    @property
+    def module(self) -> object:
+        if self._module is None:
+            self._module = self._load()
+        return self._module
+
+    @property
+    def loaded(self) -> bool:
+        """Whether its module is imported yet."""
+        return self._module is not None
+
+    def hook(self, name: str) -> Callable | None:
+        """The module's function `name`, or None; imports the module only when its source names it."""
+        if self._module is None and self._source is not None:
+            if self._source_text is None:
+                self._source_text = self._source.read_text(encoding="utf-8")
+            if "import *" not in self._source_text and not re.search(rf"\b{name}\b", self._source_text):
+                return None
+        return getattr(self.module, name, None)
 
     @property
     def defaults(self) -> dict[str, Var]:
@@ -60,10 +85,14 @@ class Role:
 
     @property
     def spec(self) -> dict:
-        """The typed spec of its variables (spec.yml beside defaults.yml), name → VarSpec; empty without one."""
+        """The typed spec of its variables (spec.yml beside defaults.yml), name → VarSpec; empty without one.
+        A spec's `check` function is looked up when a value is first checked (an inventory setting it)."""
         if self._spec is None:
             from .inventory.varspec import load_spec  # read when first asked for, like the defaults
-            self._spec = load_spec(self._spec_file, self.name, self.defaults, self.module) if self._spec_file else {}
+            # a module already imported (a user's role) has its checks looked up now, so a misnamed one is an
+            # error at load; a built-in role's when first called (every one is resolved by a unit test)
+            lazy = {"load_module": lambda: self.module} if self._module is None else {"module": self._module}
+            self._spec = load_spec(self._spec_file, self.name, self.defaults, **lazy) if self._spec_file else {}
         return self._spec
 
     def plan(self, ctx) -> RolePlan:
@@ -71,17 +100,17 @@ class Role:
 
     def inventory_errors(self, inventory) -> list:
         """The role's checks of the inventory as a whole (module function `inventory_errors`), run at load."""
-        check = getattr(self.module, "inventory_errors", None)
+        check = self.hook("inventory_errors")
         return list(check(inventory)) if check else []
 
     def logins(self, variables: dict) -> list[Login]:
         """Logins this role may leave as the only way in (e.g. the admin user on a new SSH port), best first."""
-        declare = getattr(self.module, "logins", None)
+        declare = self.hook("logins")
         return list(declare(variables)) if declare else []
 
     def network(self, ctx) -> Network:
         """The ports (and routing) this role needs on ctx's host, for the firewall role to open."""
-        declare = getattr(self.module, "network", None)
+        declare = self.hook("network")
         return declare(ctx) if declare else Network()
 
     @property

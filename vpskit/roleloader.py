@@ -56,8 +56,10 @@ class RoleLibrary:
         folder = builtin_roles_dir() / name
         if not (folder / "__init__.py").is_file():
             raise VpskitError(f"no role named {name!r} (roles: {', '.join(self.names())})")
-        module = importlib.import_module(f"{BUILTIN_PACKAGE}.{name}")
-        return Role(name, module, partial(load_defaults, folder / "defaults.yml"), spec=folder / "spec.yml")
+        # imported when its play runs or a hook of its is asked for (a user's role is imported here, so a
+        # mistake in it shows before anything connects; the built-in ones are tested)
+        return Role(name, None, partial(load_defaults, folder / "defaults.yml"), spec=folder / "spec.yml",
+                    load=partial(importlib.import_module, f"{BUILTIN_PACKAGE}.{name}"), source=folder / "__init__.py")
 
 
 def _import_user_role(folder: Path):

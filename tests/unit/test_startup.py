@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import types
 from pathlib import Path
 
 import pytest
@@ -94,3 +95,47 @@ def test_the_command_ends_with_its_tasks_code_and_all_its_output(tmp_path):
     assert missing.returncode == 1 and "inventory file not found" in missing.stderr
     unknown = subprocess.run([script, "no-such-task"], capture_output=True, text=True, cwd=tmp_path)
     assert unknown.returncode == 1 and "No idea what 'no-such-task' is!" in unknown.stderr
+
+
+def test_loading_the_project_imports_no_role_and_no_audit_check(tmp_path):
+    """load_project reads every role's defaults.yml and spec.yml without importing a role; the inventory's checks
+    as a whole import only roles that declare one (K3s's topology), and a spec's check is imported with its role
+    when a value needs it."""
+    inventory = tmp_path / "hosts.yml"
+    inventory.write_text("all:\n  hosts:\n    h1: {vpskit_host: 192.0.2.1}\n")
+    loaded = _modules_after("from vpskit.cli.program import _import_invoke\n_import_invoke()\n"
+                            f"from vpskit.cli.common import load_project\nload_project({str(inventory)!r}, None)")
+    roles = sorted(m.split(".")[2] for m in loaded if m.startswith("vpskit.builtin_roles."))
+    assert "vpskit.runner" in loaded and "vpskit.audit.outside.run" not in loaded and "ssl" not in loaded
+    for unused in ("certs", "logging", "base", "baseline", "users", "ssh", "firewall", "fail2ban", "sysctl"):
+        assert unused not in roles, roles
+    assert not any(m == "fabric" or m.startswith("fabric.") for m in loaded)
+
+
+def test_a_role_hook_its_source_never_names_imports_nothing(tmp_path):
+    from vpskit.role import Role
+    source = tmp_path / "__init__.py"
+    source.write_text('"""a role"""\ndef plan(ctx):\n    return None\ndef network(ctx):\n    return None\n')
+    imported = []
+    role = Role("r", None, {}, load=lambda: imported.append(1) or types.SimpleNamespace(network=lambda ctx: "ports"),
+                source=source)
+    assert role.logins({}) == [] and role.inventory_errors(None) == [] and not role.loaded and not imported
+    assert role.network(None) == "ports" and role.loaded and imported == [1]
+
+
+def test_every_builtin_check_named_in_a_spec_is_a_function_of_its_role():
+    from vpskit.inventory.varspec import RoleCheck
+    from vpskit.roleloader import RoleLibrary
+    checks = [s.check for role in RoleLibrary().all() for s in role.spec.values() if isinstance(s.check, RoleCheck)]
+    assert len(checks) >= 10 and all(callable(check.resolve()) for check in checks)
+
+
+def test_a_misnamed_check_of_a_lazy_role_names_its_spec_line(tmp_path):
+    from vpskit.errors import VpskitError
+    from vpskit.inventory.model import Var
+    from vpskit.inventory.varspec import load_spec
+    spec = tmp_path / "spec.yml"
+    spec.write_text("r_port: {type: int}\nr_name: {check: nope}\n")
+    specs = load_spec(spec, "r", {"r_port": Var(1, "d"), "r_name": Var("x", "d")}, load_module=lambda: types.SimpleNamespace())
+    with pytest.raises(VpskitError, match=r"roles/r/spec.yml:2: r_name: check 'nope' is not a function"):
+        specs["r_name"].error("value")

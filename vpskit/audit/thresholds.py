@@ -5,6 +5,7 @@ A run validates `audit_` variables like role defaults; it needs these values, no
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
 from ..inventory.model import Var
@@ -22,5 +23,6 @@ def audit_defaults() -> dict[str, Var]:
 
 def audit_specs() -> dict[str, VarSpec]:
     """The audit variables' types and checks (spec.yml), like a role's."""
-    from .outside import run as outside_run  # its checks of the URLs; the checks' module, not the checklist
-    return load_spec(SPEC, "audit", audit_defaults(), outside_run, "vpskit/audit/spec.yml")
+    # its checks of the URLs are in the checks' module (not the checklist), imported when a URL is checked
+    return load_spec(SPEC, "audit", audit_defaults(), display="vpskit/audit/spec.yml",
+                     load_module=lambda: importlib.import_module("vpskit.audit.outside.run"))

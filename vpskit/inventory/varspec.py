@@ -59,9 +59,32 @@ class VarSpec:
         return found
 
 
-def load_spec(path, role: str, defaults: dict, module: object = None, display: str | None = None) -> dict[str, VarSpec]:
+class RoleCheck:
+    """A spec's `check`: the function of that name in the role's module, looked up at its first call (a run
+    whose inventory sets none of a role's checked variables never imports the role for them)."""
+
+    def __init__(self, load_module, name: str, where: str, variable: str):
+        self.load_module, self.name, self.where, self.variable = load_module, name, where, variable
+        self._function = None
+
+    def resolve(self):
+        if self._function is None:
+            function = getattr(self.load_module(), self.name, None)
+            if not callable(function):
+                raise VpskitError(f"{self.where}: {self.variable}: check {self.name!r} is not a function of the "
+                                  "role's module")
+            self._function = function
+        return self._function
+
+    def __call__(self, value):
+        return self.resolve()(value)
+
+
+def load_spec(path, role: str, defaults: dict, module: object = None, display: str | None = None,
+              load_module=None) -> dict[str, VarSpec]:
     """The specs of a role's spec.yml (none when it has no file). A mistake in it is the role's: VpskitError
-    with the file and line (shown as `display`, roles/ROLE/spec.yml by default)."""
+    with the file and line (shown as `display`, roles/ROLE/spec.yml by default). `module`: the role's module,
+    its checks looked up now; `load_module`: a function giving it, the checks looked up when first called."""
     if not path.exists():
         return {}
     display = display or f"roles/{role}/{path.name}"
@@ -81,7 +104,9 @@ def load_spec(path, role: str, defaults: dict, module: object = None, display: s
         if body.get("format") is not None and body["format"] not in FORMATS:
             raise wrong(f"unknown format {body['format']!r} (formats: {', '.join(sorted(FORMATS))})")
         check = None
-        if body.get("check"):
+        if body.get("check") and load_module is not None:
+            check = RoleCheck(load_module, str(body["check"]), where, name)
+        elif body.get("check"):
             check = getattr(module, str(body["check"]), None)
             if not callable(check):
                 raise wrong(f"check {body['check']!r} is not a function of the role's module")
