@@ -11,6 +11,7 @@ import os
 import select
 import shlex
 import socket
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -226,6 +227,8 @@ class Connection:
         self.identity: str | None = None
         self.refused: list[tuple[str, int, str]] = []
         self._warned = False
+        # the first command's session channel, opened as soon as the login succeeds (see _open_spare)
+        self._spare: tuple[threading.Thread, dict] | None = None
 
     # -- opening -----------------------------------------------------------------------------
     def open(self) -> None:
@@ -246,6 +249,7 @@ class Connection:
                     self.connections_opened += 1
                     self.refused = refused
                     self.identity = _fingerprint(getattr(self.transport.auth_handler, "private_key", None))
+                    self._open_spare()
                     return
                 except HostKeyError:
                     raise
@@ -319,6 +323,29 @@ class Connection:
         """The open connection's SSH transport (its channels, its socket)."""
         return self._client.get_transport()
 
+    def _open_spare(self) -> None:
+        """Asks for the first command's session channel now: its round trip overlaps the run's planning between
+        the login and the first command, instead of following it."""
+        transport, box = self.transport, {}
+
+        def open_one() -> None:
+            try:
+                box["channel"] = transport.open_session()
+            except Exception:  # noqa: BLE001 - the command opens its own channel and reports the failure
+                pass
+        thread = threading.Thread(target=open_one, name=f"open-session-{self.target.name}", daemon=True)
+        thread.start()
+        self._spare = (thread, box)
+
+    def _session_channel(self):
+        if self._spare is not None:
+            thread, box = self._spare
+            self._spare = None
+            thread.join()
+            if "channel" in box and not box["channel"].closed:
+                return box["channel"]
+        return self.transport.open_session()
+
     # -- commands ----------------------------------------------------------------------------
     def run(self, command: str, stdin: bytes | None = None, sudo: bool = True, timeout: float | None = None) -> CommandResult:
         """Runs one shell command (as root unless sudo=False); one round trip."""
@@ -326,7 +353,7 @@ class Connection:
         if sudo:
             command = sudo_wrap(command, self.user)
         self.commands_run += 1
-        channel = self.transport.open_session()
+        channel = self._session_channel()
         try:
             _exec_pipelined(channel, command)
             try:
@@ -371,6 +398,10 @@ class Connection:
             return None
 
     def close(self) -> None:
+        if self._spare is not None:
+            thread, _box = self._spare
+            self._spare = None
+            thread.join(timeout=5)
         if self._client is not None:
             self._client.close()
             self._client = None
