@@ -242,7 +242,7 @@ class CaseReader:
         for condition in data.get("when") or []:
             fact = self.make_fact(path, condition["fact"], condition.get("args", []))
             key, wanted = condition["key"], condition["equals"]
-            resource.when(fact, lambda value, key=key, wanted=wanted: value[key] == wanted, condition["reason"])
+            resource = resource.when(fact, lambda value, key=key, wanted=wanted: value[key] == wanted, condition["reason"])
         return resource
 
     def fact_value(self, path: Path, index: int, entry: dict) -> tuple[Fact, object]:
