@@ -124,7 +124,8 @@ class FactCache:
     def invalidate(self, predicate: Callable[[tuple], bool] | None = None, paths: Iterable[str] = (),
                    kinds: Iterable[type[Fact]] = (), facts: Iterable[Fact] = ()) -> None:
         """Drops every fact (no arguments), or only those about the given paths, of the given fact classes
-        (subclasses included), the given facts themselves, or whose key `predicate` picks."""
+        (subclasses included), the given facts themselves, or those `predicate` picks: it is asked with
+        (class name, args), the shape keys had before they named the class itself (resources written then)."""
         paths, kinds, keys = set(paths), tuple(kinds), {fact.key for fact in facts}
         if predicate is None and not (paths or kinds or keys):
             self._values.clear()
@@ -136,7 +137,7 @@ class FactCache:
 
 def stale(fact: Fact | None, key: tuple, predicate, paths: set[str], kinds: tuple, keys: set[tuple]) -> bool:
     """Whether an invalidation (see FactCache.invalidate) drops this cached fact. Pure."""
-    if key in keys or (predicate is not None and predicate(key)):
+    if key in keys or (predicate is not None and predicate((key[0].__name__, key[1]))):
         return True
     if fact is None:
         return False

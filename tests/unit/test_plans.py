@@ -223,3 +223,12 @@ def test_a_step_that_forgets_a_fact_class_makes_the_next_check_read_it_again(tmp
                        (f"reads {seen}", "ok", "reads two")]
     # the probe again, and only the probe: the file fact gathered up front was kept
     assert session.facts.batches == 2 and session.facts.has(FileFact("/etc/hostname"))
+
+
+def test_a_predicate_written_against_class_names_still_forgets_what_it_names():
+    """Resources of users' own written before fact classes became the key: their predicates see the old shape."""
+    cache = local_cache()
+    probe, other = CommandOutputFact("printf a"), FileFact("/etc/hostname")
+    cache.ensure([probe, other])
+    cache.invalidate(lambda key: key[0] == "CommandOutputFact")
+    assert not cache.has(probe) and cache.has(other)
