@@ -19,6 +19,7 @@ from ..results import exit_code
 from ..roleloader import RoleLibrary, all_defaults, all_inventory_checks, all_specs
 from ..runner import Run, RunOptions
 from ..templating import Templates
+from .collect import env_roles_paths
 from .options import DEFAULT_FORKS, fail
 
 @dataclass
@@ -37,8 +38,8 @@ def inventory_file(inventory: str | None) -> Path:
 
 
 def roles_paths(path: Path, cli: str | None, overrides: list[str] | None) -> list[Path]:
-    """--roles-path first, then vpskit_roles_path from the inventory (relative to its file)."""
-    found = [Path(p).expanduser().resolve() for p in (cli or "").split(os.pathsep) if p]
+    """--roles-path first, then VPSKIT_ROLES_PATH, then vpskit_roles_path from the inventory (relative to its file)."""
+    found = [Path(p).expanduser().resolve() for p in (cli or "").split(os.pathsep) if p] + env_roles_paths()
     plain = load_inventory(path, overrides=overrides)  # connection variables only: role defaults come later
     for host in plain.hosts.values():
         value = host.get("vpskit_roles_path") or []

@@ -1,4 +1,4 @@
-"""The task collection: bootstrap, check, one task per role, facts, inventory, audit, and the lab.
+"""The task collection: bootstrap, check, facts, inventory, audit, the lab, and what the roles bring (collect.py).
 
 Tasks import what they run in their bodies (see options.py): building this collection imports no role.
 """
@@ -10,8 +10,8 @@ import json as jsonlib
 from invoke import Collection, task
 
 from ..errors import VpskitError
-from ..roleindex import builtin_role_summaries
-from . import audit_tasks, backups_tasks, dr_tasks, k3s_tasks, lab_tasks, lock_tasks, reboot_tasks, runbook_tasks
+from . import audit_tasks, lab_tasks, lock_tasks, reboot_tasks, runbook_tasks
+from .collect import add_role_tasks, env_roles_paths
 from .options import DEFAULT_FORKS, RUN_HELP, fail
 
 RUN_ITERABLE = ["set_"]
@@ -33,9 +33,9 @@ def check(c, inventory=None, limit=None, diff=True, set_=None, json=None, forks=
     run_roles(None, inventory, limit, True, diff, set_, json, forks, trust_new_hosts, quiet, roles_path, playbook)
 
 
-def role_task(name: str, doc: str):
-    """One task per role, with the same options as bootstrap; it runs the plays that hold the role."""
-    @task(name=name, help=RUN_HELP, iterable=RUN_ITERABLE)
+def role_task(name: str, doc: str, task_name: str | None = None):
+    """A role's run task (named after it, or `task_name`), with bootstrap's options: the plays that hold it."""
+    @task(name=task_name or name, help=RUN_HELP, iterable=RUN_ITERABLE)
     def _role(c, inventory=None, limit=None, check=False, diff=False, set_=None, json=None, forks=DEFAULT_FORKS,
               trust_new_hosts=False, quiet=False, roles_path=None, playbook=None):
         from .common import run_roles
@@ -103,16 +103,11 @@ def inventory(c, inventory=None, limit=None, set_=None, json=False, roles_path=N
 
 
 def build_namespace() -> Collection:
-    """The shipped tasks: runs, one task per built-in role, facts, inventory and the lab."""
+    """The shipped tasks (runs, facts, inventory, the lab), then each role's (VPSKIT_ROLES_PATH's roles first)."""
     ns = Collection(bootstrap, check, role, facts, inventory, audit_tasks.audit, runbook_tasks.runbooks,
                     lock_tasks.unlock, reboot_tasks.reboot)
-    for name, summary in builtin_role_summaries().items():
-        if name not in ("k3s", "backups"):  # collections: the role by default, and their other tasks
-            ns.add_task(role_task(name, summary))
     ns.add_collection(lab_tasks.namespace(), name="lab")
-    ns.add_collection(k3s_tasks.namespace(), name="k3s")
-    ns.add_collection(backups_tasks.namespace(), name="backups")
-    ns.add_collection(dr_tasks.namespace(), name="dr")
+    add_role_tasks(ns, env_roles_paths(), role_task)
     return ns
 
 
