@@ -7,7 +7,6 @@ Loaded alone when the command line starts (vpskit/cli/collect.py): the role and 
 from __future__ import annotations
 
 import io
-import re
 import sys
 from types import SimpleNamespace
 
@@ -17,7 +16,6 @@ from vpskit.cli.options import DEFAULT_FORKS, RUN_HELP, fail
 from vpskit.errors import VpskitError
 
 SHORT_HELP = {k: RUN_HELP[k] for k in ("inventory", "limit", "set_", "forks", "trust_new_hosts", "roles_path")}
-UPGRADE = re.compile(r"upgrade k3s from \S+ to \S+")
 
 
 @task(help={**SHORT_HELP, "yes": "do not ask for confirmation"}, iterable=["set_"])
@@ -27,7 +25,8 @@ def upgrade(c, inventory=None, limit=None, set_=None, forks=DEFAULT_FORKS, trust
     from vpskit.cli.common import run_roles
     project = _project(inventory, set_, roles_path, ["k3s"])
     checked = _execute(project, limit, RunOptions(check=True, forks=int(forks), trust_new_hosts=trust_new_hosts))
-    moves = [(r.name, m.group(0)) for r in checked for s in r.steps if (m := UPGRADE.search(s.reason))]
+    moves = [(r.name, f"upgrade k3s from {s.upgrade[0]} to {s.upgrade[1]}") for r in checked for s in r.steps
+             if s.upgrade and s.role == "k3s"]
     failed = [r for r in checked if r.failed]
     if failed:
         fail("; ".join(f"{r.name}: {r.error}" for r in failed))

@@ -9,7 +9,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from invoke import Collection, Task
+from invoke import Collection, Context, Task
 
 from vpskit.cli.collect import add_role_tasks
 from vpskit.cli.tasks import build_namespace, role_task
@@ -106,3 +106,65 @@ def test_the_command_line_names_no_built_in_role():
                            text=True, cwd=ROOT).stdout
     # lab_tasks' --k3s inventory layout is the lab's (issue 24, not yet moved); `ssh` there is the program
     assert [line for line in found.splitlines() if not line.startswith("vpskit/cli/lab_tasks.py")] == [], found
+
+
+def test_k3s_upgrade_reads_the_typed_upgrade_field_not_the_reason(monkeypatch, capsys):
+    """The moves come from StepResult.upgrade (K3sBinary's Outcome.upgrade): a reason that reads like an upgrade
+    without the field is no upgrade, and the field is enough whatever the reason says."""
+    from tests.unit.roletasks import role_tasks
+    from vpskit.results import HostResult, StepResult
+    k3s = role_tasks("k3s")
+    results = [HostResult("s1", [StepResult("k3s", "k3s v1.36.4+k3s1", "changed", "replace the binary",
+                                            upgrade=("v1.35.0+k3s1", "v1.36.4+k3s1"))]),
+               HostResult("s2", [StepResult("k3s", "k3s v1.36.4+k3s1", "changed",
+                                            "upgrade k3s from v1.0.0+k3s1 to v1.36.4+k3s1")])]
+    ran = []
+    monkeypatch.setattr(k3s, "_project", lambda *args: None)
+    monkeypatch.setattr(k3s, "_execute", lambda project, limit, options: results)
+    monkeypatch.setattr("vpskit.cli.common.run_roles", lambda *args: ran.append(args))
+    k3s.upgrade(Context(), yes=True)
+    assert capsys.readouterr().out == "s1: upgrade k3s from v1.35.0+k3s1 to v1.36.4+k3s1\n" and len(ran) == 1
+    results[0].steps[0].upgrade = None
+    k3s.upgrade(Context(), yes=True)
+    assert capsys.readouterr().out == "nothing to upgrade: every host runs k3s_version\n" and len(ran) == 1
+
+
+UPGRADING_ROLE = '''"""upgrading role: one step that moves a version."""
+from vpskit.resources import Outcome, Resource
+from vpskit.role import RolePlan
+
+
+class Moves(Resource):
+    kind = "moves"
+
+    def facts(self):
+        return []
+
+    def check(self, facts):
+        return Outcome(True, "a sentence nobody parses", upgrade=("1.0", "2.0"))
+
+
+def plan(ctx):
+    return RolePlan("upgrading", [Moves("tool 2.0")])
+'''
+
+
+def test_a_steps_upgrade_reaches_the_run_result_in_check_mode(tmp_path):
+    """The engine carries Outcome.upgrade to the step's result (a user role's resource on this machine)."""
+    import io
+
+    from tests.unit.localhost import LocalConnection
+    from vpskit.cli.common import load_project
+    from vpskit.report import Reporter
+    from vpskit.runner import Run, RunOptions
+    os.makedirs("/run/vpskit-tests", mode=0o700, exist_ok=True)  # the lock may not be under /tmp
+    _role(tmp_path / "roles", "upgrading", UPGRADING_ROLE)
+    (tmp_path / "hosts.yml").write_text(f"all:\n  vars:\n    vpskit_lock_path: /run/vpskit-tests/{tmp_path.name}.lock\n"
+                                        "  hosts:\n    h1: {}\n")
+    project = load_project(str(tmp_path / "hosts.yml"), None, str(tmp_path / "roles"), only=["upgrading"])
+    run = Run(project.inventory, list(project.inventory.hosts.values()), project.plays, project.library,
+              project.templates, RunOptions(check=True), Reporter(stream=io.StringIO()), connect=LocalConnection)
+    [result] = run.execute()
+    [step] = [s for s in result.steps if s.role == "upgrading"]
+    assert result.error is None and step.status == "changed" and step.upgrade == ("1.0", "2.0")
+
