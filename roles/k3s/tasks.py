@@ -12,19 +12,21 @@ from types import SimpleNamespace
 
 from invoke import Exit, task
 
-from vpskit.cli.options import DEFAULT_FORKS, RUN_HELP, fail
+from vpskit.cli.options import RUN_HELP, RunArgs, fail, run_task
 from vpskit.errors import VpskitError
 
 SHORT_HELP = {k: RUN_HELP[k] for k in ("inventory", "limit", "set_", "forks", "trust_new_hosts", "roles_path")}
 
 
-@task(help={**SHORT_HELP, "yes": "do not ask for confirmation"}, iterable=["set_"])
-def upgrade(c, inventory=None, limit=None, set_=None, forks=DEFAULT_FORKS, trust_new_hosts=False, roles_path=None, yes=False):
+@run_task(drop=("check", "diff", "json", "quiet", "playbook"), fixed={"quiet": True}, extra={"yes": False},
+          help={"yes": "do not ask for confirmation"})
+def upgrade(c, args: RunArgs, yes: bool):
     """Show which hosts would move to k3s_version (check mode), confirm, then upgrade one server at a time."""
     from vpskit.runner import RunOptions
     from vpskit.cli.common import run_roles
-    project = _project(inventory, set_, roles_path, ["k3s"])
-    checked = _execute(project, limit, RunOptions(check=True, forks=int(forks), trust_new_hosts=trust_new_hosts))
+    project = _project(args.inventory, args.set_, args.roles_path, ["k3s"])
+    checked = _execute(project, args.limit, RunOptions(check=True, forks=int(args.forks),
+                                                       trust_new_hosts=args.trust_new_hosts))
     moves = [(r.name, f"upgrade k3s from {s.upgrade[0]} to {s.upgrade[1]}") for r in checked for s in r.steps
              if s.upgrade and s.role == "k3s"]
     failed = [r for r in checked if r.failed]
@@ -37,7 +39,7 @@ def upgrade(c, inventory=None, limit=None, set_=None, forks=DEFAULT_FORKS, trust
         print(f"{host}: {move}")
     if not yes and input("upgrade these hosts, servers one at a time? [y/N] ").strip().lower() != "y":
         raise Exit("upgrade cancelled", code=1)
-    run_roles(["k3s"], inventory, limit, False, False, set_, None, forks, trust_new_hosts, True, roles_path)
+    run_roles(["k3s"], args)
 
 
 @task(help={k: v for k, v in SHORT_HELP.items() if k not in ("limit", "forks")}, iterable=["set_"])

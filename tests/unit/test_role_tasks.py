@@ -168,3 +168,27 @@ def test_a_steps_upgrade_reaches_the_run_result_in_check_mode(tmp_path):
     [step] = [s for s in result.steps if s.role == "upgrading"]
     assert result.error is None and step.status == "changed" and step.upgrade == ("1.0", "2.0")
 
+
+
+def test_run_tasks_take_one_options_object_built_from_their_arguments(monkeypatch):
+    """bootstrap, check, role, a role's run and k3s.upgrade get a RunArgs; their options (names, order, so short
+    flags, and defaults) are RunArgs' fields, as the 11-parameter signatures they replace had them."""
+    from vpskit.cli.options import DEFAULT_FORKS, RunArgs
+    ran = []
+    monkeypatch.setattr("vpskit.cli.common.run_roles", lambda names, args: ran.append((names, args)))
+    ns = build_namespace()
+    order = ["inventory", "limit", "check", "diff", "set_", "json", "forks", "trust_new_hosts", "quiet", "roles_path",
+             "playbook"]
+    assert list(ns.tasks["bootstrap"].argspec(ns.tasks["bootstrap"].body).parameters) == order
+    assert [a.name for a in ns.tasks["role"].get_arguments()][0] == "names"
+    ns.tasks["bootstrap"](Context(), limit="web", set_=["a=1"], forks=3)
+    ns.tasks["check"](Context())
+    ns.tasks["role"](Context(), "ssh, firewall", quiet=True)
+    ns.tasks["base"](Context(), check=True)
+    assert ran == [(None, RunArgs(limit="web", set_=["a=1"], forks=3)), (None, RunArgs(check=True, diff=True)),
+                   (["ssh", "firewall"], RunArgs(quiet=True)), (["base"], RunArgs(check=True))]
+    assert RunArgs().forks == DEFAULT_FORKS
+    check_options = {a.name: a.default for a in ns.tasks["check"].get_arguments()}
+    assert "check" not in check_options and check_options["diff"] is True
+    upgrade = {a.name: a.default for a in ns.collections["k3s"].tasks["upgrade"].get_arguments()}
+    assert list(upgrade) == ["inventory", "limit", "set_", "forks", "trust_new_hosts", "roles_path", "yes"]
