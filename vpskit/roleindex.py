@@ -6,9 +6,13 @@ roles (and the engine they build on) for that would make `vpskit --help` pay for
 
 from __future__ import annotations
 
+import importlib.util
 import re
+import sys
 from pathlib import Path
+from types import ModuleType
 
+from .errors import VpskitError
 from .paths import builtin_roles_dir
 
 # a module's docstring: its first statement, after comments and blank lines
@@ -45,3 +49,24 @@ def summary_of(doc: str | None, name: str) -> str:
 def _docstring(path: Path) -> str | None:
     match = DOCSTRING.match(path.read_text())
     return match.group(2) if match else None
+
+
+def load_alone(role: str, path: Path, kind: str) -> ModuleType | None:
+    """A file of a role's folder (its tasks.py, breaks.py) as the module vpskit_role_<kind>_<role>, without
+    importing the role's package: None when there is none; a VpskitError naming the file when it fails."""
+    if not path.is_file():
+        return None
+    module_name = f"vpskit_role_{kind}_{role}"
+    loaded = sys.modules.get(module_name)
+    if loaded is not None and getattr(loaded, "__file__", None) == str(path):
+        return loaded
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:  # noqa: BLE001 - a user's file may fail in any way: said with its path
+        sys.modules.pop(module_name, None)
+        raise VpskitError(f"{path} is not loaded ({type(exc).__name__}: {exc})") from None
+    return module
+

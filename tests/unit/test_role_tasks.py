@@ -192,3 +192,33 @@ def test_run_tasks_take_one_options_object_built_from_their_arguments(monkeypatc
     assert "check" not in check_options and check_options["diff"] is True
     upgrade = {a.name: a.default for a in ns.collections["k3s"].tasks["upgrade"].get_arguments()}
     assert list(upgrade) == ["inventory", "limit", "set_", "forks", "trust_new_hosts", "roles_path", "yes"]
+
+
+def test_lab_breaks_are_declared_by_their_roles_and_collected_by_the_lab(tmp_path):
+    """Each scenario lives in its role's breaks.py (the same seven as when the lab listed them), a role of one's
+    own adds one, and a name two roles use is refused naming both files."""
+    import json
+
+    import pytest
+
+    from vpskit.errors import VpskitError
+    from vpskit.lab.breaks import all_breaks, find
+    from vpskit.paths import builtin_roles_dir
+    shipped = all_breaks()
+    assert {b.name: b for b in shipped}.keys() == {"password-login", "ufw-disabled", "fail2ban-stopped",
+                                                   "redirects-accepted", "updates-off", "kubeconfig-readable",
+                                                   "stale-backup"}
+    assert find("ufw-disabled", shipped).command == "ufw --force disable"
+    assert json.loads(json.dumps(find("updates-off", shipped).command)) == \
+        "sed -i 's/\"1\"/\"0\"/' /etc/apt/apt.conf.d/20auto-upgrades"
+    _role(tmp_path, "web", '"""web role."""\n', None)
+    (tmp_path / "web" / "breaks.py").write_text(
+        "from vpskit.lab.breaks import Break\n"
+        "BREAKS = [Break('nginx-stopped', 'the web server is stopped', 'systemctl stop nginx', 'audit', 'bootstrap')]\n")
+    assert [b.name for b in all_breaks([tmp_path])][0] == "nginx-stopped"
+    _role(tmp_path / "other", "shop", '"""shop role."""\n', None)
+    (tmp_path / "other" / "shop" / "breaks.py").write_text(
+        "from vpskit.lab.breaks import Break\nBREAKS = [Break('ufw-disabled', 'x', 'true', 'a', 'b')]\n")
+    with pytest.raises(VpskitError, match=f"'ufw-disabled' is in {tmp_path / 'other' / 'shop' / 'breaks.py'} and "
+                                          f"{builtin_roles_dir() / 'firewall' / 'breaks.py'}"):
+        all_breaks([tmp_path / "other"])

@@ -7,7 +7,6 @@ the built-in ones), and a folder's tasks.py is loaded by its path as a module of
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import sys
 from pathlib import Path
@@ -16,7 +15,8 @@ from typing import Callable
 
 from invoke import Collection, Task
 
-from ..roleindex import role_folders, role_summaries
+from ..errors import VpskitError
+from ..roleindex import load_alone, role_folders, role_summaries
 
 # folders of the user's roles whose tasks the command line lists (':'-separated); runs search them too
 ROLES_PATH_ENV = "VPSKIT_ROLES_PATH"
@@ -55,22 +55,11 @@ def add_role_tasks(ns: Collection, user_paths: list[Path], run_task: Callable[..
 def load_tasks(role: str, path: Path) -> ModuleType | None:
     """A role's tasks.py as the module vpskit_role_tasks_<role> (None without one, or when it cannot load:
     said on stderr, so that the other tasks still work)."""
-    if not path.is_file():
-        return None
-    module_name = f"vpskit_role_tasks_{role}"
-    loaded = sys.modules.get(module_name)
-    if loaded is not None and getattr(loaded, "__file__", None) == str(path):
-        return loaded
-    spec = importlib.util.spec_from_file_location(module_name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[module_name] = module
     try:
-        spec.loader.exec_module(module)
-    except Exception as exc:  # noqa: BLE001 - a user's file may fail in any way; the command line must still start
-        sys.modules.pop(module_name, None)
-        print(f"warning: {path} is not loaded ({type(exc).__name__}: {exc}): its tasks are missing", file=sys.stderr)
+        return load_alone(role, path, "tasks")
+    except VpskitError as exc:
+        print(f"warning: {exc}: its tasks are missing", file=sys.stderr)
         return None
-    return module
 
 
 def _taken(ns: Collection, name: str, what: str) -> bool:
