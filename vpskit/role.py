@@ -81,8 +81,8 @@ class Role:
 
     def reboot_drains(self, inventory, session) -> dict:
         """Host name → the Drainer (vpskit.maintenance.reboot) that moves this role's work off that host before
-        `invoke reboot` reboots it and back after (module function `reboot_drains(inventory, session)`; the k3s
-        role's drains cluster nodes); such hosts reboot one at a time. `session(host)` opens a HostSession."""
+        `invoke reboot` reboots it and back after (module function `reboot_drains(inventory, session)`: a cluster
+        role's drains its nodes); such hosts reboot one at a time. `session(host)` opens a HostSession."""
         declare = getattr(self.module, "reboot_drains", None)
         return dict(declare(inventory, session)) if declare else {}
 
