@@ -131,12 +131,14 @@ def test_the_binary_is_compared_with_the_release_sums():
     good = FileState("file", "root", "root", "0755", sha256="c" * 64)
     assert not resource.check(binary_facts(good, sums)).changed
     missing = resource.check(binary_facts(FileState("absent"), None, (127, "")))
-    assert missing.changed and missing.reason.startswith("install k3s") and missing.plan == BinaryPlan(arch="amd64") and missing.version is None
+    assert missing.changed and missing.reason.startswith("install k3s") and missing.plan == BinaryPlan(arch="amd64")
+    assert missing.upgrade is None and missing.version is None  # an install moves no version
     old = resource.check(binary_facts(FileState("file", sha256="d" * 64), None, (0, "k3s version v1.35.0+k3s1 (x)")))
     assert old.reason == f"upgrade k3s from v1.35.0+k3s1 to {VERSION}" and old.plan.arch == "amd64"
-    assert old.version == VersionChange("k3s", "v1.35.0+k3s1", VERSION)
+    assert old.version == VersionChange("k3s", "v1.35.0+k3s1", VERSION)  # the plan's, typed
+    assert old.upgrade == ("v1.35.0+k3s1", VERSION)  # what k3s.upgrade reads
     tampered = resource.check(binary_facts(FileState("file", sha256="e" * 64), sums))
-    assert tampered.changed and "is not the" in tampered.reason
+    assert tampered.changed and "is not the" in tampered.reason and tampered.upgrade is None
 
 
 @pytest.mark.parametrize("running, refused", [

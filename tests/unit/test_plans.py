@@ -117,6 +117,7 @@ def test_a_plan_may_report_the_version_it_moves():
 
     moved = Outcome.change("upgrade", plan=Bump(version=VersionChange("k3s", "v1.35.0+k3s1", "v1.36.0+k3s1")))
     assert moved.version == VersionChange("k3s", "v1.35.0+k3s1", "v1.36.0+k3s1")
+    assert moved.upgrade == ("v1.35.0+k3s1", "v1.36.0+k3s1")
 
 
 # -- facts forgotten by class ---------------------------------------------------------------------------
@@ -218,7 +219,7 @@ def test_a_step_that_forgets_a_fact_class_makes_the_next_check_read_it_again(tmp
         executor.run([RolePlan("mine", [Reads(str(seen)), Bump(str(seen)), Reads(str(seen))])])
     finally:
         connection.close()
-    reasons = [(title, status, reason) for _role, title, status, reason, _diff in records]
+    reasons = [(title, status, reason) for _role, title, status, reason, *_rest in records]
     assert reasons == [(f"reads {seen}", "ok", "reads one"), (f"bump {seen}", "changed", "write two"),
                        (f"reads {seen}", "ok", "reads two")]
     # the probe again, and only the probe: the file fact gathered up front was kept
@@ -232,3 +233,13 @@ def test_a_predicate_written_against_class_names_still_forgets_what_it_names():
     cache.ensure([probe, other])
     cache.invalidate(lambda key: key[0] == "CommandOutputFact")
     assert not cache.has(probe) and cache.has(other)
+
+
+def test_a_plans_version_change_reaches_the_outcomes_upgrade_and_a_plain_one_may_give_it():
+    class Moves(Plan):
+        pass
+
+    typed = Outcome.change("upgrade", plan=Moves(version=VersionChange("tool", "1.0", "2.0")))
+    assert typed.upgrade == ("1.0", "2.0")
+    assert Outcome(True, "old style", upgrade=("1.0", "2.0")).upgrade == ("1.0", "2.0")
+    assert Outcome.change("no move", plan=Moves()).upgrade is None

@@ -42,6 +42,13 @@ class Outcome(Generic[P]):
     plan: P | None = None  # the resource's own Plan subclass: what apply must do
     # the step cannot proceed (a directory where a file belongs, a unit that does not exist): never applied
     blocked: bool = False
+    # (from, to) when the change moves a version, as the step's result carries it: read by tasks, never parsed
+    # from `reason`; filled from the plan's VersionChange (a resource without a Plan may give it itself)
+    upgrade: tuple[str, str] | None = None
+
+    def __post_init__(self) -> None:
+        if self.upgrade is None and self.version is not None:
+            object.__setattr__(self, "upgrade", (self.version.old, self.version.new))
 
     @property
     def version(self) -> VersionChange | None:
