@@ -167,20 +167,29 @@ def test_resources_forget_what_they_change_by_fact_class():
     assert not cache.has(unit) and not cache.has(service)
 
 
-class Bump(Resource):
-    """Writes `two` into a file, then forgets only the probes (CommandOutputFact) it may have changed."""
+class Reads(Resource):
+    """Reports what a probe of a file's content shows when it is checked."""
 
-    kind = "bump"
+    kind = "reads"
 
     def __init__(self, path: str):
         super().__init__(path)
-        self.path = path
+        self.path, self.probe = path, CommandOutputFact(f"cat {path}")
 
     def facts(self):
-        return [CommandOutputFact(f"cat {self.path}")]
+        return [self.probe, FileFact("/etc/hostname")]
 
     def check(self, facts):
-        if facts.get(CommandOutputFact(f"cat {self.path}")) == (0, "two"):
+        return Outcome.ok(f"reads {facts.get(self.probe)[1]}")
+
+
+class Bump(Reads):
+    """Writes `two` into the file, then forgets only the probes (CommandOutputFact) it may have changed."""
+
+    kind = "bump"
+
+    def check(self, facts):
+        if facts.get(self.probe) == (0, "two"):
             return Outcome.ok("two already")
         return Outcome.change("write two")
 
@@ -189,22 +198,6 @@ class Bump(Resource):
 
     def invalidate(self, facts):
         facts.invalidate(kinds=[CommandOutputFact])
-
-
-class Reads(Resource):
-    """Reports what the probe shows when it is checked."""
-
-    kind = "reads"
-
-    def __init__(self, path: str):
-        super().__init__(path)
-        self.path = path
-
-    def facts(self):
-        return [CommandOutputFact(f"cat {self.path}"), FileFact("/etc/hostname")]
-
-    def check(self, facts):
-        return Outcome.ok(f"reads {facts.get(CommandOutputFact(f'cat {self.path}'))[1]}")
 
 
 def test_a_step_that_forgets_a_fact_class_makes_the_next_check_read_it_again(tmp_path):
