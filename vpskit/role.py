@@ -112,7 +112,7 @@ class Role:
         """Host name → the Drainer (vpskit.maintenance.reboot) that moves this role's work off that host before
         `invoke reboot` reboots it and back after (module function `reboot_drains(inventory, session)`: a cluster
         role's drains its nodes); such hosts reboot one at a time. `session(host)` opens a HostSession."""
-        declare = getattr(self.module, "reboot_drains", None)
+        declare = self.hook("reboot_drains")
         return dict(declare(inventory, session)) if declare else {}
 
     def network(self, ctx) -> Network:
