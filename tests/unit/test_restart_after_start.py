@@ -17,6 +17,7 @@ from vpskit.playbook import Play
 from vpskit.report import Reporter
 from vpskit.resources import Command, File, Handler, Service
 from vpskit.resources.base import Outcome
+from vpskit.resources.services import ServicePlan
 from vpskit.role import RolePlan
 from vpskit.roleloader import RoleLibrary
 from vpskit.runner import Run, RunOptions
@@ -78,9 +79,10 @@ def test_check_mode_does_not_announce_the_needless_restart(tmp_path):
 
 def test_a_service_says_it_starts_its_unit_only_when_its_plan_starts_it():
     service = Service("fail2ban")
-    assert service.starts(Outcome.change("enable + start fail2ban", plan=["enable", "start"])) == ["fail2ban"]
-    assert service.starts(Outcome.change("enable fail2ban", plan=["enable"])) == []
-    assert service.starts(Outcome.change("stop fail2ban", plan=["stop"])) == []
+    assert service.starts(Outcome.change("enable + start fail2ban", plan=ServicePlan(("enable", "start")))) == ["fail2ban"]
+    assert service.starts(Outcome.change("enable fail2ban", plan=ServicePlan(("enable",)))) == []
+    assert service.starts(Outcome.change("stop fail2ban", plan=ServicePlan(("stop",)))) == []
+    assert service.starts(Outcome.ok("fail2ban is enabled, running")) == []
 
 
 def test_fail2ban_starts_after_writing_its_jail_and_its_restart_names_the_unit():

@@ -74,5 +74,5 @@ class Service(Resource):
     def invalidate(self, facts) -> None:
         forget_changes(facts, self.changes)
 
-    def starts(self, outcome: Outcome) -> list[str]:
-        return [self.unit] if "start" in (outcome.plan or ()) else []
+    def starts(self, outcome: Outcome[ServicePlan]) -> list[str]:
+        return [self.unit] if outcome.plan is not None and "start" in outcome.plan.actions else []
