@@ -13,6 +13,7 @@ from .exports import ExportStore
 from .facts.lock import LOCK_PATH, HostLockFact, LockState, new_run_id, operator_name
 from .hostrun import PlanExecutor
 from .inventory.model import Host, Inventory
+from .keys import Keychain
 from .knownlogins import Remembered
 from .logins import LoginPlan, fell_back, plan_logins, plan_target, remember, target_for, worked
 from .playbook import Play, batches, select
@@ -76,6 +77,7 @@ class Run:
                                          HostResult(h.name)) for h in hosts}
         self.play_results: list[PlayResult] = []
         self.run_id = new_run_id()
+        self.keys = Keychain()  # a key's passphrase is asked once for every host and fresh login of the run
 
     def execute(self) -> list[HostResult]:
         self.reporter.start(list(self.states), self.options.check)
@@ -166,7 +168,7 @@ class Run:
         return done
 
     def _open(self, state: HostState) -> None:
-        state.connection = self.connect(plan_target(state.logins, state.host, self.options.trust_new_hosts),
+        state.connection = self.connect(plan_target(state.logins, state.host, self.options.trust_new_hosts, self.keys),
                                       on_retry=lambda message: self.reporter.note(state.host.name, message))
         state.session = HostSession(state.host.name, state.connection, self.options.check, self.masker,
                                     note=lambda message: self.reporter.note(state.host.name, message))
@@ -235,7 +237,7 @@ class Run:
     def _confirm_target(self, state: HostState, login: Login | None):
         current = Login(state.connection.user, state.connection.port)
         return target_for(state.host, [login or current], self.options.trust_new_hosts,
-                          state.works.identity if state.works else None)
+                          state.works.identity if state.works else None, self.keys)
 
     def _proven(self, state: HostState, target, identity: str | None) -> None:
         """A fresh login proved after a change (the ssh role moving to the admin): the next run starts there."""

@@ -183,6 +183,7 @@ def test_known_hosts_marker_lines_warn_or_refuse_instead_of_stopping_every_conne
 def test_a_passphrase_protected_key_logs_in_with_its_passphrase_and_says_so_without(lab, tmp_path, monkeypatch):
     import shutil
     from dataclasses import replace
+    from vpskit import keys
     from vpskit.keys import PASSPHRASE_ENV, KeyPassphraseError
     key = tmp_path / "id_ed25519"
     shutil.copy(lab.key_path, key)
@@ -191,7 +192,8 @@ def test_a_passphrase_protected_key_logs_in_with_its_passphrase_and_says_so_with
     target = replace(lab_target(lab, HOST), key_file=str(key))
     monkeypatch.delenv("SSH_AUTH_SOCK", raising=False)
     monkeypatch.delenv(PASSPHRASE_ENV, raising=False)
-    with pytest.raises(KeyPassphraseError, match="protected by a passphrase"):
+    monkeypatch.setattr(keys, "terminal_prompt", lambda: None)  # as under cron
+    with pytest.raises(KeyPassphraseError, match="is passphrase-protected: load it into ssh-agent"):
         Connection(target).open()
     monkeypatch.setenv(PASSPHRASE_ENV, "lab passphrase")
     with Connection(target) as conn:
