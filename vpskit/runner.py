@@ -10,6 +10,7 @@ from .connection import Connection
 from .context import ExportsView, InventoryView, PlanContext
 from .errors import ConnectError, VpskitError
 from .exports import ExportStore
+from .facts.leftovers import StaleTempsSwept
 from .facts.lock import LOCK_PATH, HostLockFact, LockState, new_run_id, operator_name
 from .hostrun import PlanExecutor
 from .inventory.model import Host, Inventory
@@ -144,7 +145,9 @@ class Run:
                                     lambda login: self._confirm_target(state, login), play.name,
                                     lambda target, identity: self._proven(state, target, identity))
             lock = [self._lock_fact(state)] if first else []
-            published = executor.run(plans, lock, lambda facts: self._hold_lock(state, facts, lock))
+            # once the lock is held, in the same round trip: what killed runs left in vpskit's folders
+            sweep = [StaleTempsSwept(self.run_id, lock[0].args[4])] if lock and not self.options.check else []
+            published = executor.run(plans, [*lock, *sweep], lambda facts: self._hold_lock(state, facts, lock))
             done = not settle or self.options.check or not (executor.changed or any(p.predicted for p in published))
             if done:
                 for step in steps:
