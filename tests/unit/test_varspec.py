@@ -97,3 +97,31 @@ def test_a_lock_path_other_users_could_reach_is_refused(value, fault):
     from vpskit.inventory.formats import lock_path_error
     assert fault in lock_path_error(value)
     assert lock_path_error("/run/vpskit/lock") is None and lock_path_error("/var/lib/vpskit/run.lock") is None
+
+
+@pytest.mark.parametrize("name, value, fault", [
+    ("sysctl_extra", {"-p/etc/evil.conf": 1}, "keys must be kernel parameters"),
+    ("sysctl_extra", {"kernel sysrq": 1}, "keys must be kernel parameters"),
+    ("sysctl_network", {"net.ipv4.tcp_syncookies": "1\nkernel.sysrq = 1"}, "one line of text"),
+    ("sysctl_kernel", {"kernel.sysrq": [1]}, "one line of text"),
+    ("fail2ban_findtime", "10m\nmaxretry = 1000", "must be a duration"),
+    ("fail2ban_ignoreip", ["10.0.0.0/8", "0.0.0.0/0 ; rm"], "must hold IP addresses, networks"),
+    ("fail2ban_banaction", "-x", "must be a name"),
+    ("fail2ban_maxretry", 0, "fail2ban_maxretry"),
+])
+def test_the_fail2ban_and_sysctl_specs_refuse_what_would_inject_lines_or_options(tmp_path, name, value, fault):
+    import yaml
+    (tmp_path / "hosts.yml").write_text(yaml.safe_dump({"all": {"hosts": {"vps1": {name: value}}}}))
+    with pytest.raises(InventoryError, match=re.escape(fault)):
+        load(tmp_path / "hosts.yml")
+
+
+def test_the_fail2ban_and_sysctl_specs_accept_what_their_upstreams_do(tmp_path):
+    import yaml
+    values = {"sysctl_extra": {"net.ipv4.tcp_rmem": "4096 87380 6291456", "kernel.perf_event_paranoid": -1,
+                               "net/ipv4/conf/all/rp_filter": 2, "vm.swappiness": 10},
+              "sysctl_ip_forward": True, "fail2ban_bantime": "1w", "fail2ban_findtime": "1h30m",
+              "fail2ban_ignoreip": ["192.0.2.7", "10.0.0.0/8", "2001:db8::/32", "office.example.org"],
+              "fail2ban_banaction": "nftables-multiport", "fail2ban_maxretry": 3}
+    (tmp_path / "hosts.yml").write_text(yaml.safe_dump({"all": {"hosts": {"vps1": values}}}))
+    assert load(tmp_path / "hosts.yml").hosts["vps1"].get("fail2ban_banaction") == "nftables-multiport"

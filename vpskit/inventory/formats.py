@@ -207,10 +207,51 @@ def duration_error(value) -> str | None:
     return None
 
 
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+def name_error(value) -> str | None:
+    """Why value cannot be a plain name that becomes a file name (no '/', no leading '-' or '.'), else None."""
+    if isinstance(value, str) and len(value) <= 128 and NAME.match(value):
+        return None
+    return f"must be a name of letters, digits and _.- (starting with a letter or digit), got {value!r}"
+
+
+def networks_error(value) -> str | None:
+    """Why value is not a list of IP addresses, networks (CIDR) or DNS names, else None."""
+    for entry in value if isinstance(value, list) else [value]:
+        try:
+            ipaddress.ip_network(str(entry), strict=False)
+            continue
+        except ValueError:
+            pass
+        if not isinstance(entry, str) or address_error(entry):
+            return f"must hold IP addresses, networks (10.0.0.0/8) or DNS names, got {entry!r}"
+    return None
+
+
+SYSCTL_KEY = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_-]*(?:[./][A-Za-z0-9_][A-Za-z0-9_-]*)+$")
+
+
+def sysctl_settings_error(value) -> str | None:
+    """Why value is not a mapping of kernel parameters (net.ipv4.tcp_syncookies) to one-line values, else None:
+    each key becomes a line of a sysctl.d file and an argument of `sysctl -w`, where a leading '-' is an option."""
+    if not isinstance(value, dict):
+        return f"must be a mapping of kernel parameters to values, got {value!r}"
+    for key, setting in value.items():
+        if not isinstance(key, str) or not SYSCTL_KEY.match(key):
+            return (f"keys must be kernel parameters (dot-separated words of letters, digits, _ and -), "
+                    f"got {key!r}")
+        if isinstance(setting, (dict, list)) or setting is None or CONTROL.search(str(setting)) or not str(setting).strip():
+            return f"{key}: the value must be a number or one line of text, got {setting!r}"
+    return None
+
+
 FORMATS = {
     "address": address_error, "user": user_error, "port": port_error, "timezone": timezone_error,
     "schedule": schedule_error, "database_names": database_names_error, "absolute_paths": absolute_paths_error,
     "owned_dir": owned_dir_error, "positive": positive_error, "count": count_error, "k8s_names": k8s_names_error,
     "version": version_error, "package_names": package_names_error, "line": line_error, "word": word_error,
-    "http_url": http_url_error, "lock_path": lock_path_error, "duration": duration_error,
+    "http_url": http_url_error, "lock_path": lock_path_error, "duration": duration_error, "name": name_error,
+    "networks": networks_error, "sysctl_settings": sysctl_settings_error,
 }
