@@ -125,3 +125,39 @@ def test_the_fail2ban_and_sysctl_specs_accept_what_their_upstreams_do(tmp_path):
               "fail2ban_banaction": "nftables-multiport", "fail2ban_maxretry": 3}
     (tmp_path / "hosts.yml").write_text(yaml.safe_dump({"all": {"hosts": {"vps1": values}}}))
     assert load(tmp_path / "hosts.yml").hosts["vps1"].get("fail2ban_banaction") == "nftables-multiport"
+
+
+def test_every_roles_defaults_pass_its_own_spec():
+    from vpskit.audit.thresholds import audit_defaults, audit_specs
+    for role in RoleLibrary().all():
+        for name, spec in role.spec.items():
+            assert spec.error(role.defaults[name].value) is None, (role.name, name)
+    defaults = audit_defaults()
+    for name, spec in audit_specs().items():
+        value = defaults[name].value if hasattr(defaults[name], "value") else defaults[name]
+        assert spec.error(value) is None, name
+
+
+@pytest.mark.parametrize("values, fault", [
+    ({"base_unattended_reboot_time": '03:30";\nDPkg::Pre-Invoke {"touch /tmp/pwned"};//'}, "must be a time of day"),
+    ({"base_hostname": "web1\n127.0.0.1 evil"}, "base_hostname must be an IP address or a DNS name"),
+    ({"base_hostname": "192.0.2.4"}, "must be a host name, not an address"),
+    ({"baseline_login_defs": {".*": "x"}}, "setting names must be letters, digits and _"),
+    ({"baseline_login_defs": {"UMASK": "027\nENCRYPT_METHOD MD5"}}, "UMASK: the value must be one line"),
+    ({"baseline_restricted_modes": {"/home": "0700"}}, "could lock out logins"),
+    ({"baseline_restricted_modes": {"/etc/crontab": "u+s"}}, "the mode must be octal"),
+    ({"baseline_restricted_modes": {"/etc/../home": "0700"}}, "keys must be normalised absolute paths"),
+    ({"baseline_debsums_cron": "weekly; rm -rf /"}, "baseline_debsums_cron must be one of daily, weekly"),
+    ({"ssh_allow_tcp_forwarding": "no\nAuthorizedKeysFile /tmp/k"}, "ssh_allow_tcp_forwarding must be one of"),
+    ({"ssh_allow_users": ["alice\nForceCommand /tmp/x"]}, "ssh_allow_users must not hold newlines"),
+    ({"users_admin_groups": ["sudo", "-rf"]}, "must list group names"),
+    ({"users_admin_shell": "bash"}, "must be a normalised absolute path"),
+    ({"monitoring_namespace": "monitoring; rm -rf /"}, "not Kubernetes names"),
+    ({"k3s_flannel_backend": "vxlan\nnode-ip: 1.2.3.4"}, "k3s_flannel_backend must be one of"),
+    ({"backups_k3s_data_dir": "var/lib/rancher/k3s"}, "must be a normalised absolute path"),
+])
+def test_values_that_become_lines_words_or_paths_are_refused_at_load(tmp_path, values, fault):
+    import yaml
+    (tmp_path / "hosts.yml").write_text(yaml.safe_dump({"all": {"hosts": {"vps1": values}}}))
+    with pytest.raises(InventoryError, match=re.escape(fault)):
+        load(tmp_path / "hosts.yml")
