@@ -161,3 +161,17 @@ def test_values_that_become_lines_words_or_paths_are_refused_at_load(tmp_path, v
     (tmp_path / "hosts.yml").write_text(yaml.safe_dump({"all": {"hosts": {"vps1": values}}}))
     with pytest.raises(InventoryError, match=re.escape(fault)):
         load(tmp_path / "hosts.yml")
+
+
+@pytest.mark.parametrize("values, fault", [
+    ({"audit_expected_fqdn": "-s"}, "audit_expected_fqdn must be an IP address or a DNS name"),
+    ({"audit_textfile_dir": "prometheus/node-exporter"}, "audit_textfile_dir must be a normalised absolute path"),
+])
+def test_the_audits_probe_words_are_checked_at_load(tmp_path, values, fault):
+    import yaml
+    from vpskit.audit.thresholds import audit_defaults, audit_specs
+    (tmp_path / "hosts.yml").write_text(yaml.safe_dump({"all": {"hosts": {"vps1": values}}}))
+    roles = RoleLibrary().all()
+    with pytest.raises(InventoryError, match=re.escape(fault)):
+        load_inventory(tmp_path / "hosts.yml", {**all_defaults(roles), **audit_defaults()},
+                       {*(r.name for r in roles), "audit"}, specs={**all_specs(roles), **audit_specs()})
