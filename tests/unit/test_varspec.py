@@ -155,6 +155,9 @@ def test_every_roles_defaults_pass_its_own_spec():
     ({"monitoring_namespace": "monitoring; rm -rf /"}, "not Kubernetes names"),
     ({"k3s_flannel_backend": "vxlan\nnode-ip: 1.2.3.4"}, "k3s_flannel_backend must be one of"),
     ({"backups_k3s_data_dir": "var/lib/rancher/k3s"}, "must be a normalised absolute path"),
+    ({"k3s_api_allow": ["203.0.113.0/24", "any port 22"]}, "k3s_api_allow must hold IP addresses, networks"),
+    ({"k3s_cluster_cidr": "10.42.0.0/16 proto udp"}, "k3s_cluster_cidr must hold IP addresses, networks"),
+    ({"k3s_node_ip": "-10.0.0.1"}, "k3s_node_ip must be an IP address or a DNS name"),
 ])
 def test_values_that_become_lines_words_or_paths_are_refused_at_load(tmp_path, values, fault):
     import yaml
