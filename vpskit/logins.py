@@ -141,7 +141,7 @@ def remember(plans: list[tuple[LoginPlan, Remembered]]) -> None:
 
 def connect(host: Host, roles: list[Role], trust_new_hosts: bool = False, on_retry=None,
             keys: Keychain | None = None) -> Connection:
-    """An open connection for a one-host task (facts, audit, backups' tasks), remembering the login that worked;
+    """An open connection for a one-host task (facts, audit, a role's tasks), remembering the login that worked;
     a task that connects more than once gives its `keys`, so a passphrase is asked once."""
     plan = plan_logins(host, roles)
     conn = Connection(plan_target(plan, host, trust_new_hosts, keys), on_retry=on_retry)

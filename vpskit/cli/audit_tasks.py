@@ -24,7 +24,7 @@ def audit(c, inventory=None, limit=None, set_=None, json=None, markdown=None, fa
     from ..audit.report import text, write_json, write_markdown
     from ..audit.run import audit_hosts
     from ..audit.items_drill import PROBE
-    from ..dr import record
+    from .. import records
     from .common import inventory_file, load_project
     try:
         project = load_project(inventory, set_, roles_path)
@@ -34,7 +34,7 @@ def audit(c, inventory=None, limit=None, set_=None, json=None, markdown=None, fa
     path = inventory_file(inventory)
     # the hosts' (with the last drill's record read here), then what a user sees of the listed URLs from here
     audits = audit_hosts(hosts, project.library.all(), int(forks), trust_new_hosts,
-                         lambda host: {PROBE: record.read(path, host.name)}) + audit_urls(hosts)
+                         lambda host: {PROBE: records.read(path, records.DRILLS, host.name)}) + audit_urls(hosts)
     print(text(audits))
     if json:
         write_json(json, audits, fail_on)
