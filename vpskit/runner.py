@@ -10,9 +10,11 @@ from .connection import Connection
 from .context import ExportsView, InventoryView, PlanContext
 from .errors import ConnectError, VpskitError
 from .exports import ExportStore
+from .facts.leftovers import StaleTempsSwept
 from .facts.lock import LOCK_PATH, HostLockFact, LockState, new_run_id, operator_name
 from .hostrun import PlanExecutor
 from .inventory.model import Host, Inventory
+from .keys import Keychain
 from .knownlogins import Remembered
 from .logins import LoginPlan, fell_back, plan_logins, plan_target, remember, target_for, worked
 from .playbook import Play, batches, select
@@ -76,6 +78,7 @@ class Run:
                                          HostResult(h.name)) for h in hosts}
         self.play_results: list[PlayResult] = []
         self.run_id = new_run_id()
+        self.keys = Keychain()  # a key's passphrase is asked once for every host and fresh login of the run
 
     def execute(self) -> list[HostResult]:
         self.reporter.start(list(self.states), self.options.check)
@@ -142,7 +145,9 @@ class Run:
                                     lambda login: self._confirm_target(state, login), play.name,
                                     lambda target, identity: self._proven(state, target, identity))
             lock = [self._lock_fact(state)] if first else []
-            published = executor.run(plans, lock, lambda facts: self._hold_lock(state, facts, lock))
+            # once the lock is held, in the same round trip: what killed runs left in vpskit's folders
+            sweep = [StaleTempsSwept(self.run_id, lock[0].args[4])] if lock and not self.options.check else []
+            published = executor.run(plans, [*lock, *sweep], lambda facts: self._hold_lock(state, facts, lock))
             done = not settle or self.options.check or not (executor.changed or any(p.predicted for p in published))
             if done:
                 for step in steps:
@@ -166,7 +171,7 @@ class Run:
         return done
 
     def _open(self, state: HostState) -> None:
-        state.connection = self.connect(plan_target(state.logins, state.host, self.options.trust_new_hosts),
+        state.connection = self.connect(plan_target(state.logins, state.host, self.options.trust_new_hosts, self.keys),
                                       on_retry=lambda message: self.reporter.note(state.host.name, message))
         state.session = HostSession(state.host.name, state.connection, self.options.check, self.masker,
                                     note=lambda message: self.reporter.note(state.host.name, message))
@@ -235,7 +240,7 @@ class Run:
     def _confirm_target(self, state: HostState, login: Login | None):
         current = Login(state.connection.user, state.connection.port)
         return target_for(state.host, [login or current], self.options.trust_new_hosts,
-                          state.works.identity if state.works else None)
+                          state.works.identity if state.works else None, self.keys)
 
     def _proven(self, state: HostState, target, identity: str | None) -> None:
         """A fresh login proved after a change (the ssh role moving to the admin): the next run starts there."""

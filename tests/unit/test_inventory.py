@@ -224,3 +224,17 @@ def test_a_secret_value_is_not_shown_in_the_error(tmp_path, monkeypatch):
     with pytest.raises(InventoryError) as info:
         load(tmp_path, one_host("vpskit_host", "!env VPSKIT_TEST_HOST"))
     assert "not a host name" not in str(info.value) and "Secret(!env VPSKIT_TEST_HOST)" in str(info.value)
+
+
+def test_a_host_name_cannot_reach_a_vars_file_outside_the_inventorys_folder(tmp_path):
+    from vpskit.errors import InventoryError
+    from vpskit.inventory import load_inventory
+    (tmp_path / "inv" / "host_vars").mkdir(parents=True)
+    (tmp_path / "outside.yml").write_text("vpskit_user: mallory\n")
+    (tmp_path / "inv" / "hosts.yml").write_text("all:\n  hosts:\n    ../../outside:\n      vpskit_host: 192.0.2.1\n")
+    with pytest.raises(InventoryError) as caught:
+        load_inventory(tmp_path / "inv" / "hosts.yml")
+    assert "must not hold" in caught.value.message and caught.value.line == 3
+    for fine in ("web-1.example.org", "vps_2", "2001:db8::1", "10.0.0.7"):
+        (tmp_path / "inv" / "hosts.yml").write_text(f"all:\n  hosts:\n    '{fine}':\n      vpskit_host: 192.0.2.1\n")
+        assert fine in load_inventory(tmp_path / "inv" / "hosts.yml").hosts
