@@ -10,11 +10,12 @@ from .connection import Connection
 from .context import ExportsView, InventoryView, PlanContext
 from .errors import ConnectError, VpskitError
 from .exports import ExportStore
-from .facts.lock import LOCK_PATH, HostLockFact, LockState, new_run_id, operator_name
+from .facts.lock import HostLockFact, LockState, new_run_id
 from .hostrun import PlanExecutor
 from .inventory.model import Host, Inventory
 from .knownlogins import Remembered
 from .logins import LoginPlan, fell_back, plan_logins, plan_target, remember, target_for, worked
+from .onehost import MAX_LOCK_WAIT, lock_fact, refuse_if_held  # noqa: F401 - MAX_LOCK_WAIT read from here too
 from .playbook import Play, batches, select
 from .role import Login, Role, RolePlan
 from .results import HostResult, PlayResult, StepResult
@@ -22,10 +23,6 @@ from .roleloader import RoleLibrary
 from .secrets import Masker, collect_secrets
 from .session import HostSession
 from .templating import Templates
-
-
-# the lock wait happens inside the fact batch, which has its own time limit
-MAX_LOCK_WAIT = 90
 
 
 @dataclass
@@ -185,16 +182,12 @@ class Run:
 
     def _lock_fact(self, state: HostState) -> HostLockFact:
         """The run's lock on the host, taken in the first fact round trip (waiting there, bounded)."""
-        wait = min(int(state.host.get("vpskit_lock_timeout", 30)), MAX_LOCK_WAIT)
-        return HostLockFact(self.run_id, operator_name(), state.runtime["vpskit_controller_address"], wait,
-                            str(state.host.get("vpskit_lock_path", LOCK_PATH)), checking=self.options.check)
+        return lock_fact(state.host, self.run_id, state.runtime["vpskit_controller_address"], self.options.check)
 
     def _hold_lock(self, state: HostState, facts, lock: list[HostLockFact]) -> None:
         for fact in lock:
             held: LockState = facts.get(fact)
-            if not held.acquired:
-                raise VpskitError(f"{state.host.name}: another vpskit run is working on this host: "
-                                  f"{held.describe()}; waited {fact.args[3]}s (vpskit_lock_timeout)")
+            refuse_if_held(state.host.name, fact, held)
             if held.took_over_stale:
                 self.reporter.note(state.host.name, f"took over the lock of an earlier run that ended: "
                                                     f"{held.took_over_stale.describe()}")
