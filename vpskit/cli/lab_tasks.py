@@ -13,6 +13,7 @@ from invoke import Collection, task
 
 from ..errors import VpskitError
 from ..paths import LAB_INVENTORY
+from .optional_positional import positional_unless
 from .options import fail
 
 LAB_HELP = {"lab": "lab name (default lab): labs with different names and subnets run side by side",
@@ -88,7 +89,7 @@ def ssh(c, name, user="root", lab="lab", subnet="10.213.0"):
                       "-o", "StrictHostKeyChecking=yes", f"{user}@{host.address}"])
 
 
-@task(name="break", positional=["host"], help={"host": "lab host to break (its inventory name)",
+@task(name="break", positional=["host"], klass=positional_unless("host", "list_"), help={"host": "lab host to break (its inventory name)",
                           "scenario": "which misconfiguration (default: one at random, not named: find it)",
                           "list_": "describe every scenario: what it does, what finds it, what repairs it",
                           "inventory": f"the lab's inventory (default {LAB_INVENTORY})"})
