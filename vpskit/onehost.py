@@ -1,6 +1,6 @@
-"""A locked session on one host, for a task outside a run (a restore, a drill's restore, lab.break): the run's host
-lock taken as a run takes it (or, for a task that only reads, looked at as check mode looks: waiting while an apply
-holds it, taking nothing), the inventory's secrets masked, and the lock released when the task ends, failed or not.
+"""A locked session on one host, for a task outside a run (a restore, a drill's restore, a reboot, lab.break): the
+run's host lock taken as a run takes it (or, for a task that only reads, looked at as check mode looks: waiting while
+an apply holds it, taking nothing), the host's secrets masked, and the lock released when the task ends, failed or not.
 """
 
 from __future__ import annotations
@@ -58,7 +58,9 @@ def locked_session(host: Host, roles, trust_new_hosts: bool = False, read_only: 
         yield session
     finally:
         try:
-            if taken:  # the lock would go stale when the connection closes; released, `invoke unlock` shows it free
+            if taken:  # it would go stale when the connection closes; released, `invoke unlock` shows it free
                 conn.run(release_script(run_id, fact.args[4]), timeout=60)
+        except Exception:  # noqa: BLE001 - a connection that died (a reboot) ended the lock's holder: it is stale
+            pass
         finally:
             conn.close()

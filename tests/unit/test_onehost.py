@@ -1,5 +1,6 @@
 """One-host tasks outside a run (backups.restore, backups.list) go through the host's run lock, over a local shell
-(tests/unit/localhost.py): refused while a run holds it, released after the task, looked at only by a read."""
+(tests/unit/localhost.py): refused while a run holds it, released after the task, looked at only by a read;
+lab.break likewise."""
 
 from __future__ import annotations
 
@@ -125,3 +126,13 @@ def test_a_read_only_session_is_refused_too_while_an_apply_holds_the_lock(lock, 
         with locked_session(host, [], read_only=True):
             pass
     assert "run_id=otherrun" in lock.read_text()
+
+
+def test_lab_break_is_refused_while_a_run_holds_the_lock(tmp_path, lock, opened, running_apply, monkeypatch, capsys):
+    from vpskit.cli.lab_tasks import break_
+    monkeypatch.setattr("vpskit.lab.breaks.lab_addresses", lambda: {"192.0.2.1"})
+    with pytest.raises(Exit):
+        break_(Context(), host="h1", scenario="updates-off", inventory=inventory(tmp_path))
+    assert "h1: another vpskit run is working on this host: held by bob@desk" in capsys.readouterr().err
+    [conn] = opened
+    assert len(conn.commands) == 1  # the lock's look, and no scenario

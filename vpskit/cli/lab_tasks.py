@@ -89,10 +89,11 @@ def ssh(c, name, user="root", lab="lab", subnet="10.213.0"):
                       "-o", "StrictHostKeyChecking=yes", f"{user}@{host.address}"])
 
 
-@task(name="break", positional=["host"], klass=positional_unless("host", "list_"), help={"host": "lab host to break (its inventory name)",
-                          "scenario": "which misconfiguration (default: one at random, not named: find it)",
-                          "list_": "describe every scenario: what it does, what finds it, what repairs it",
-                          "inventory": f"the lab's inventory (default {LAB_INVENTORY})"})
+@task(name="break", positional=["host"], klass=positional_unless("host", "list_"),
+      help={"host": "lab host to break (its inventory name)",
+            "scenario": "which misconfiguration (default: one at random, not named: find it)",
+            "list_": "describe every scenario: what it does, what finds it, what repairs it",
+            "inventory": f"the lab's inventory (default {LAB_INVENTORY})"})
 def break_(c, host=None, scenario=None, list_=False, inventory=None):
     """Apply a named misconfiguration to a lab host, for students to find (audit, check) and repair (bootstrap)."""
     from ..lab.breaks import all_breaks, find, lab_addresses, refuse_non_lab
@@ -105,7 +106,7 @@ def break_(c, host=None, scenario=None, list_=False, inventory=None):
         for b in breaks:
             print(f"{b.name}: {b.what}\n    found by: {b.found_by}\n    repaired by: {b.repaired_by}")
         return
-    from ..logins import connect
+    from ..onehost import locked_session
     from .common import load_project
     try:
         project = load_project(inventory or str(LAB_INVENTORY), None)
@@ -114,11 +115,11 @@ def break_(c, host=None, scenario=None, list_=False, inventory=None):
         hosts = project.inventory.select(host)
         refuse_non_lab(hosts, lab_addresses())
         for target in hosts:
-            with connect(target, project.library.all()) as conn:
-                result = conn.run(chosen.command)
+            with locked_session(target, project.library.all()) as session:  # never in the middle of a run
+                result = session.connection.run(chosen.command)
             if not result.ok:
-                fail(f"{target.name}: scenario {chosen.name} did not apply (exit {result.rc}): "
-                     f"{(result.stderr or result.stdout).strip()[-300:]}")
+                fail(session.masker.mask(f"{target.name}: scenario {chosen.name} did not apply (exit {result.rc}): "
+                                         f"{(result.stderr or result.stdout).strip()[-300:]}"))
     except VpskitError as exc:
         fail(str(exc))
     named = f"scenario {chosen.name}" if scenario else "a misconfiguration (lab.break --list shows what it may be)"

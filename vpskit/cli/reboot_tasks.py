@@ -25,6 +25,7 @@ def reboot(c, inventory=None, limit=None, set_=None, serial=None, if_needed=Fals
     from ..logins import connect
     from ..maintenance.reboot import batches, drainers, reboot_host
     from ..maintenance.window import parse_window
+    from ..onehost import locked_session
     from ..session import HostSession
     from .common import load_project
     try:
@@ -77,8 +78,9 @@ def reboot(c, inventory=None, limit=None, set_=None, serial=None, if_needed=Fals
         def one(name):
             host = by_name[name]
             timeout = float(host.get("maintenance_reboot_timeout", 600))
-            return reboot_host(name, lambda: connect(host, roles, trust_new_hosts), states[name], timeout,
-                               drains.get(name))
+            with locked_session(host, roles, trust_new_hosts):  # no run is under way, and none starts until it is down
+                return reboot_host(name, lambda: connect(host, roles, trust_new_hosts), states[name], timeout,
+                                   drains.get(name))
         try:
             with ThreadPoolExecutor(max_workers=len(batch)) as pool:
                 for done in pool.map(one, batch):
