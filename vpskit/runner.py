@@ -32,6 +32,9 @@ class RunOptions:
     # hosts at once, as the command line's --forks (cli/options.py): a host mostly waits on its network
     forks: int = 50
     trust_new_hosts: bool = False
+    # the run changes nothing on its hosts (it writes on the controller alone, as k3s.kubeconfig): it looks at the
+    # host lock as a check run does, waiting while an apply holds it, and takes none
+    reads_only: bool = False
 
 
 @dataclass
@@ -182,7 +185,8 @@ class Run:
 
     def _lock_fact(self, state: HostState) -> HostLockFact:
         """The run's lock on the host, taken in the first fact round trip (waiting there, bounded)."""
-        return lock_fact(state.host, self.run_id, state.runtime["vpskit_controller_address"], self.options.check)
+        return lock_fact(state.host, self.run_id, state.runtime["vpskit_controller_address"],
+                         self.options.check or self.options.reads_only)
 
     def _hold_lock(self, state: HostState, facts, lock: list[HostLockFact]) -> None:
         for fact in lock:
