@@ -121,20 +121,27 @@ class FactCache:
             self.ensure([fact])
         return self._values[fact.key]
 
-    def invalidate(self, predicate: Callable[[Fact | tuple], bool] | None = None, paths: Iterable[str] = ()) -> None:
-        """Drops every fact (no arguments), or only those about the given paths."""
-        paths = set(paths)
-        if predicate is None and not paths:
+    def invalidate(self, predicate: Callable[[tuple], bool] | None = None, paths: Iterable[str] = (),
+                   kinds: Iterable[type[Fact]] = (), facts: Iterable[Fact] = ()) -> None:
+        """Drops every fact (no arguments), or only those about the given paths, of the given fact classes
+        (subclasses included), the given facts themselves, or those `predicate` picks: it is asked with
+        (class name, args), the shape keys had before they named the class itself (resources written then)."""
+        paths, kinds, keys = set(paths), tuple(kinds), {fact.key for fact in facts}
+        if predicate is None and not (paths or kinds or keys):
             self._values.clear()
             return
         for key in list(self._values):
-            name, args = key
-            if paths and name == "FileFact" and args[0] in paths:
+            if stale(self._facts.get(key), key, predicate, paths, kinds, keys):
                 del self._values[key]
-            elif paths and key in self._facts and self._facts[key].affected_by(paths):
-                del self._values[key]
-            elif predicate is not None and predicate(key):
-                del self._values[key]
+
+
+def stale(fact: Fact | None, key: tuple, predicate, paths: set[str], kinds: tuple, keys: set[tuple]) -> bool:
+    """Whether an invalidation (see FactCache.invalidate) drops this cached fact. Pure."""
+    if key in keys or (predicate is not None and predicate((key[0].__name__, key[1]))):
+        return True
+    if fact is None:
+        return False
+    return isinstance(fact, kinds) or bool(paths and (fact.about_path() in paths or fact.affected_by(paths)))
 
 
 def has_all(cache: FactCache, facts: Iterable[Fact]) -> bool:

@@ -80,14 +80,12 @@ def plan(ctx) -> RolePlan:
         if value not in POLICIES:
             raise VpskitError(f"{key} must be deny, allow or reject, not {value!r}")
     rules = UfwRules(declared_rules(v) + [UfwRule("allow", p.proto, p.port, p.source, f"{TAG}: {p.purpose}")
-                                          for p in needs.ports], tag=TAG)
+                                          for p in needs.ports], tag=TAG, guarded=True, guarded_paths=UFW_FILES)
     ipt_sysctl = File(OWN_SYSCTL, content="# Managed by vpskit: kernel parameters are set by the sysctl role,\n"
                                           "# so ufw does not override them when it starts.\n")
-    own_sysctl = Line("/etc/default/ufw", f"IPT_SYSCTL={OWN_SYSCTL}", regexp=r"^IPT_SYSCTL=")
-    policy = UfwPolicy(v["firewall_incoming"], v["firewall_outgoing"], routed, v["firewall_logging"])
-    for resource in (rules, own_sysctl, policy):
-        resource.guarded = True
-    rules.paths = policy.paths = lambda: UFW_FILES
+    own_sysctl = Line("/etc/default/ufw", f"IPT_SYSCTL={OWN_SYSCTL}", regexp=r"^IPT_SYSCTL=", guarded=True)
+    policy = UfwPolicy(v["firewall_incoming"], v["firewall_outgoing"], routed, v["firewall_logging"], guarded=True,
+                       guarded_paths=UFW_FILES)
     return RolePlan(
         "firewall", [Packages(["ufw"]), Conffiles(["ufw"]), ipt_sysctl, rules, own_sysctl, policy],
         confirm=Confirm(restore=RESTORE, timeout=v["firewall_confirm_timeout"]),

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-from dataclasses import replace
+from dataclasses import dataclass
 
 from vpskit.errors import RemoteError, VpskitError
 from vpskit.facts import CommandOutputFact, FileFact, HostInfoFact
 from vpskit.facts.base import q
-from vpskit.resources import Outcome, Resource
+from vpskit.resources import Outcome, Plan, Resource, VersionChange
 from vpskit.resources.files import LEFTOVER_MINUTES, ON_SIGNAL, sweep_command
 
 from .release import ARCHES, binary_asset, parse_sums, release_url, sums_asset
@@ -26,6 +26,13 @@ def staged_sums(version: str) -> str:
 
 def staged_binary(version: str, arch: str) -> str:
     return f"{STAGE}/{version}/{binary_asset(arch)}"
+
+
+@dataclass(frozen=True)
+class BinaryPlan(Plan):
+    """The architecture whose release is installed; `version` is set when a running K3s moves (an upgrade)."""
+
+    arch: str
 
 
 class K3sBinary(Resource):
@@ -66,10 +73,12 @@ class K3sBinary(Resource):
             reason = f"upgrade k3s from {upgrade} to {self.version}"
         else:
             reason = f"replace /usr/local/bin/k3s: its sha256 {str(binary.sha256)[:12]}… is not the {self.version} release's"
-        return replace(Outcome.change(reason, plan=(arch, upgrade)), upgrade=(upgrade, self.version) if upgrade else None)
+        moves = VersionChange("k3s", upgrade, self.version) if upgrade else None
+        return Outcome.change(reason, plan=BinaryPlan(arch=arch, version=moves))
 
-    def apply(self, session, outcome: Outcome) -> None:
-        arch, upgrade = outcome.plan
+    def apply(self, session, outcome: Outcome[BinaryPlan]) -> None:
+        arch = outcome.plan.arch
+        upgrade = outcome.version.old if outcome.version else None
         if upgrade and self.snapshot:
             saved = session.run(snapshot_command(upgrade), step=self.title, check=False, timeout=600)
             if not saved.ok:
@@ -81,8 +90,7 @@ class K3sBinary(Resource):
             raise RemoteError(session.name, self.title, (result.stderr.strip() or result.stdout.strip())[-800:])
 
     def invalidate(self, facts) -> None:
-        facts.invalidate(lambda key: key[0] == "CommandOutputFact",
-                         paths=[BINARY, staged_sums(self.version)])
+        facts.invalidate(kinds=[CommandOutputFact], paths=[BINARY, staged_sums(self.version)])
 
 
 def snapshot_command(running: str) -> str:

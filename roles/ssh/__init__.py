@@ -28,8 +28,8 @@ def moduli_filter(min_bits: int) -> Command:
         "&& chmod 644 /etc/ssh/moduli.vpskit-new && mv /etc/ssh/moduli.vpskit-new /etc/ssh/moduli",
         unless=f"! {weak} | grep -q .",
         name=f"/etc/ssh/moduli without moduli under {min_bits} bits", notify=["reload sshd"],
+        guarded=True, guarded_paths=["/etc/ssh/moduli"],
     )
-    command.path = "/etc/ssh/moduli"
     return command
 
 
@@ -65,33 +65,31 @@ def plan(ctx) -> RolePlan:
         crypto = choose(facts.get(HostInfoFact())["openssh_version"], client_algorithms())
         return ctx.render("ssh/00-vpskit-hardening.conf.j2", {"crypto": crypto, "allow_users": allowed_users(v)})
 
-    notify = ["reload sshd"]
+    # every step but the package's reinstall is a change to confirm
+    notify, guarded = ["reload sshd"], {"guarded": True}
     resources = [
         # the package's own files (its PAM stack among them) are put back when missing, before the keys are checked
         Conffiles(["openssh-server"]),
-        File(DROP_IN, content=drop_in, needs=[HostInfoFact()], mode="0600", validate="sshd -t -f %s", notify=notify),
+        File(DROP_IN, content=drop_in, needs=[HostInfoFact()], mode="0600", validate="sshd -t -f %s", notify=notify,
+             **guarded),
         moduli_filter(v["ssh_moduli_min_bits"]),
     ]
     if v["ssh_port"] != 22:
         resources.append(File(SOCKET_DROP_IN, content=f"[Socket]\nListenStream=\nListenStream={v['ssh_port']}\n",
-                              notify=notify))
+                              notify=notify, **guarded))
     else:
-        resources.append(File(SOCKET_DROP_IN, state="absent", notify=notify))
+        resources.append(File(SOCKET_DROP_IN, state="absent", notify=notify, **guarded))
     if v["ssh_remove_weak_host_keys"]:
-        resources += [File(path, state="absent", notify=notify) for path in ECDSA_KEYS]
-        rsa = Command(
+        resources += [File(path, state="absent", notify=notify, **guarded) for path in ECDSA_KEYS]
+        resources.append(Command(
             f"rm -f {RSA_KEY} {RSA_KEY}.pub && ssh-keygen -q -t rsa -b 4096 -N '' -f {RSA_KEY}",
             unless=f"[ \"$(ssh-keygen -l -f {RSA_KEY}.pub | cut -d' ' -f1)\" -ge 3072 ]",
-            name="RSA host key of at least 3072 bits", notify=notify,
-        )
-        rsa.path = RSA_KEY
-        resources.append(rsa)
+            name="RSA host key of at least 3072 bits", notify=notify, guarded_paths=[RSA_KEY], **guarded,
+        ))
     # the settings sshd uses are what counts: a line read before the drop-in, or a Match block, can undo it
     resources.append(SshdOverrides(DROP_IN, drop_in, needs=[HostInfoFact()], address=v.get("vpskit_controller_address"),
                                    users=[v.get("users_admin_name"), "root", v.get("vpskit_login_user")],
-                                   notify=notify))
-    for resource in resources[1:]:  # reinstalling the package is not a change to confirm
-        resource.guarded = True
+                                   notify=notify, **guarded))
     return RolePlan(
         "ssh", resources, [Handler("reload sshd", RELOAD)],
         confirm=Confirm(paths=[f"{RSA_KEY}.pub"], restore=RESTORE, timeout=v["ssh_confirm_timeout"]),

@@ -43,11 +43,9 @@ from vpskit.resources import Command, File, FlushHandlers, Handler
 def deny_root_plan(timeout, slow="sleep 600"):
     """sshd denies root (the lockout), then a slow step, then one more file: all commit-confirmed."""
     deny = File("/etc/ssh/sshd_config.d/00-faults-deny-root.conf", content="DenyUsers root\\n",
-                notify=["reload ssh"])
-    slow_step = Command(slow, unless="false", name="a slow step")
-    later = File("/etc/faults-later.conf", content="applied after the slow step\\n")
-    for resource in (deny, slow_step, later):
-        resource.guarded = True
+                notify=["reload ssh"], guarded=True)
+    slow_step = Command(slow, unless="false", name="a slow step", guarded=True)
+    later = File("/etc/faults-later.conf", content="applied after the slow step\\n", guarded=True)
     return ([deny, FlushHandlers(), slow_step, later], [Handler("reload ssh", "systemctl reload ssh")],
             Confirm(restore="systemctl reload ssh", timeout=timeout))
 '''
@@ -149,8 +147,7 @@ def test_a_reboot_inside_the_window_boots_the_old_configuration(lab, tmp_path):
 def test_a_confirmed_change_leaves_no_snapshot_and_no_unit(lab):
     host = lab_host(lab, HOST)
     keep = PlanRole("ssh", [], [])
-    change = File(LATER, content="confirmed\n")
-    change.guarded = True
+    change = File(LATER, content="confirmed\n", guarded=True)
     keep.module._plan.resources = [change]
     keep.module._plan.confirm = Confirm(timeout=60)
     result = run_roles([host], [keep], RunOptions(), Reporter(stream=io.StringIO()))[0]

@@ -51,9 +51,8 @@ from vpskit.builtin_roles.firewall import RESTORE
 
 def lockout_plan(timeout):
     """A firewall allow list without the SSH port (it deletes the tagged SSH rule)."""
-    rules = UfwRules([UfwRule("allow", "tcp", "80", "any", "vpskit: http")])
-    rules.guarded = True
-    rules.paths = lambda: ["/etc/ufw/user.rules", "/etc/ufw/user6.rules", "/etc/default/ufw", "/etc/ufw/ufw.conf"]
+    rules = UfwRules([UfwRule("allow", "tcp", "80", "any", "vpskit: http")], guarded=True,
+                     guarded_paths=["/etc/ufw/user.rules", "/etc/ufw/user6.rules", "/etc/default/ufw", "/etc/ufw/ufw.conf"])
     return [rules], Confirm(restore=RESTORE, timeout=timeout)
 '''
 

@@ -1,5 +1,7 @@
 """A dict of fact values keyed like the real cache, for checking resources without a host."""
 
+from vpskit.gather import stale
+
 
 class MissingFact(KeyError):
     """A resource asked for a fact the stub was not given; the message names where the stub came from."""
@@ -17,6 +19,7 @@ class StubFacts:
         self.origin = origin
         self.invalidated: list[tuple] = []
         self.polls = {fact.key: list(later) for fact, later in polls}
+        self.polled_facts = {fact.key: fact for fact, _later in polls}
         self.polled = {key: 0 for key in self.polls}  # how many scripted values each fact has handed out
         self.stale: set[tuple] = set()
 
@@ -33,12 +36,12 @@ class StubFacts:
     def has(self, fact):
         return fact.key in self.values
 
-    def invalidate(self, predicate=None, paths=()) -> None:
+    def invalidate(self, predicate=None, paths=(), kinds=(), facts=()) -> None:
         """Records what a resource forgets after a change (as FactCache.invalidate, without dropping values);
         a polled fact it forgets reads its next scripted value."""
-        self.invalidated.append((predicate, tuple(paths)))
-        for key in self.polls:
-            name, args = key
-            if (predicate is None and not paths) or (name == "FileFact" and args[0] in paths) or \
-                    (predicate is not None and predicate(key)):
+        kinds, facts = tuple(kinds), tuple(facts)
+        self.invalidated.append((predicate, tuple(paths), kinds, facts))
+        everything = predicate is None and not (paths or kinds or facts)
+        for key, fact in self.polled_facts.items():
+            if everything or stale(fact, key, predicate, set(paths), kinds, {f.key for f in facts}):
                 self.stale.add(key)

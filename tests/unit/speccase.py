@@ -53,6 +53,7 @@ import vpskit.facts
 import vpskit.resources
 from vpskit.connection import CommandResult
 from vpskit.facts.base import Fact
+from vpskit.facts import CommandOutputFact, FileFact, ServiceFact
 from vpskit.facts.files import FileState
 from vpskit.facts.ufw import UfwFact, UfwRule
 from vpskit.resources.base import Resource
@@ -242,7 +243,7 @@ class CaseReader:
         for condition in data.get("when") or []:
             fact = self.make_fact(path, condition["fact"], condition.get("args", []))
             key, wanted = condition["key"], condition["equals"]
-            resource.when(fact, lambda value, key=key, wanted=wanted: value[key] == wanted, condition["reason"])
+            resource = resource.when(fact, lambda value, key=key, wanted=wanted: value[key] == wanted, condition["reason"])
         return resource
 
     def fact_value(self, path: Path, index: int, entry: dict) -> tuple[Fact, object]:
@@ -267,15 +268,14 @@ class CaseReader:
 
     def converted(self, path: Path, where: str, fact: Fact, value):
         """A fact value as the fact itself would parse it, from its YAML shape."""
-        name = type(fact).__name__
         try:
-            if name == "FileFact":
+            if isinstance(fact, FileFact):
                 return file_state(value)
-            if name == "UfwFact":
+            if isinstance(fact, UfwFact):
                 return ufw_state(value)
-            if name == "ServiceFact":
+            if isinstance(fact, ServiceFact):
                 return {**fact.parse("", 0), **value}
-            if name == "CommandOutputFact":
+            if isinstance(fact, CommandOutputFact):
                 rc, stdout = value
                 return int(rc), str(stdout)
         except (TypeError, ValueError, KeyError) as exc:

@@ -23,6 +23,7 @@ from vpskit.errors import RemoteError
 from vpskit.hostrun import PlanExecutor
 from vpskit.resources import File, Handler
 from vpskit.resources.base import Outcome, Resource
+from vpskit.resources.files import FilePlan
 from vpskit.role import RolePlan
 from vpskit.session import HostSession
 
@@ -150,8 +151,7 @@ class RunsTheTimer(Resource):
     kind = "slow step"
 
     def __init__(self):
-        super().__init__("the timer fires")
-        self.guarded = True
+        super().__init__("the timer fires", guarded=True)
 
     def check(self, facts):
         return Outcome.change("always")
@@ -166,8 +166,8 @@ class Raises(Resource):
     kind = "failing step"
 
     def __init__(self, error: BaseException, connection=None):
-        super().__init__(type(error).__name__)
-        self.error, self.connection, self.guarded = error, connection, True
+        super().__init__(type(error).__name__, guarded=True)
+        self.error, self.connection = error, connection
 
     def check(self, facts):
         return Outcome.change("always")
@@ -204,12 +204,6 @@ def execute(host, resources, connection=None, handlers=()):
         connection.close()
 
 
-def guarded(*resources):
-    for resource in resources:
-        resource.guarded = True
-    return list(resources)
-
-
 @pytest.fixture
 def no_fresh_login(monkeypatch):
     monkeypatch.setattr(Guard, "verify", lambda self, target: None)
@@ -219,8 +213,8 @@ def test_a_revert_during_a_slow_apply_leaves_the_old_state_and_says_so(host, no_
     first, second = host / "first.conf", host / "second.conf"
     first.write_text("old\n")
     second.write_text("old\n")
-    error, records = execute(host, guarded(File(str(first), content="new\n")) + [RunsTheTimer()]
-                             + guarded(File(str(second), content="new\n")), handlers=[])
+    error, records = execute(host, [File(str(first), content="new\n", guarded=True)] + [RunsTheTimer()]
+                             + [File(str(second), content="new\n", guarded=True)], handlers=[])
     assert first.read_text() == second.read_text() == "old\n"
     assert "this step was not run" in error
     assert "the host's automatic revert had already restored the previous configuration" in error
@@ -230,7 +224,7 @@ def test_a_revert_during_a_slow_apply_leaves_the_old_state_and_says_so(host, no_
 def test_a_revert_after_the_last_step_is_not_reported_as_cancelled(host, no_fresh_login):
     kept = host / "a.conf"
     kept.write_text("old\n")
-    error, records = execute(host, guarded(File(str(kept), content="new\n"), RunsTheTimer()))
+    error, records = execute(host, [File(str(kept), content="new\n", guarded=True), RunsTheTimer()])
     assert kept.read_text() == "old\n"
     assert "came after the 60s window had closed" in error and "already restored" in error
     assert not [r for r in records if r[1] == "fresh login confirmed"]
@@ -239,7 +233,7 @@ def test_a_revert_after_the_last_step_is_not_reported_as_cancelled(host, no_fres
 def test_a_confirmed_change_stays_and_leaves_no_snapshot(host, no_fresh_login):
     kept = host / "ssh_host_rsa_key"
     kept.write_text("old\n")
-    error, records = execute(host, guarded(File(str(kept), content="new\n")),
+    error, records = execute(host, [File(str(kept), content="new\n", guarded=True)],
                              handlers=[Handler("reload", "true")])
     assert error is None and kept.read_text() == "new\n"
     assert records[-1][1:3] == ("fresh login confirmed", "ok")
@@ -249,7 +243,7 @@ def test_a_confirmed_change_stays_and_leaves_no_snapshot(host, no_fresh_login):
 def test_an_unexpected_exception_is_rolled_back_at_once(host, no_fresh_login):
     kept = host / "a.conf"
     kept.write_text("old\n")
-    error, records = execute(host, guarded(File(str(kept), content="new\n")) + [Raises(TimeoutError("60s"))])
+    error, records = execute(host, [File(str(kept), content="new\n", guarded=True)] + [Raises(TimeoutError("60s"))])
     assert kept.read_text() == "old\n"
     assert "TimeoutError: 60s" in error and "the previous configuration was restored" in error
     assert records[-1][1:3] == ("revert", "changed")
@@ -259,7 +253,7 @@ def test_a_dropped_session_says_truly_that_the_host_reverts_by_itself(host, no_f
     kept = host / "a.conf"
     kept.write_text("old\n")
     connection = DroppingConnection(Target("h", "127.0.0.1"))
-    error, records = execute(host, guarded(File(str(kept), content="new\n"))
+    error, records = execute(host, [File(str(kept), content="new\n", guarded=True)]
                              + [Raises(EOFError("the SSH session dropped"), connection)], connection)
     assert "immediate revert failed" in error and "the host restores the previous configuration by itself at" in error
     assert records[-1][1:3] == ("revert", "failed")
@@ -283,7 +277,8 @@ def test_a_secret_file_keeps_no_old_copy_and_forgets_one_kept_before(tmp_path, m
     connection.open()
     session = HostSession("h", connection)
     for resource in (File(str(plain), content="new\n"), File(str(secret), content="token: x\n", mode="0600", secret=True)):
-        resource.apply(session, Outcome.change("x", plan=("write", resource.content.encode())))
+        plan = FilePlan("write", resource.content.encode(), resource.owner, resource.group, resource.mode)
+        resource.apply(session, Outcome.change("x", plan=plan))
     connection.close()
     assert secret.read_text() == "token: x\n" and not kept_before.exists()
     assert (tmp_path / "backups" / str(plain).lstrip("/")).read_text() == "old\n"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import os
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -117,3 +118,40 @@ def test_the_firewall_opens_the_ports_a_users_role_declares(tmp_path):
     opened = [r for resource in rules for r in getattr(resource, "rules", [])]
     assert [(r.port, r.src, r.comment) for r in opened if r.port == "8443"] == [("8443", "10.1.0.0/16",
                                                                                "vpskit: motd api")]
+
+
+def readme_files(marker: str) -> dict[str, str]:
+    """The files of a README example laid out as `my-roles/<role>/<file>   <line>`, by file name."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    start = readme.index(marker)
+    block = readme[readme.index("```\n", start) + 4:]
+    block = block[:block.index("```")]
+    files: dict[str, list[str]] = {}
+    current = None
+    for line in block.splitlines():
+        head, text = line[:31].strip(), line[31:]
+        if head:
+            current = head.split("/")[-1]
+        files.setdefault(current, []).append(text)
+    return {name: "\n".join(lines) + "\n" for name, lines in files.items()}
+
+
+def test_the_readmes_own_resource_role_runs_and_is_idempotent(tmp_path):
+    """The README's "Writing a resource" example as written there: a change, then nothing to change."""
+    path, _ = make_project(tmp_path)
+    stamp = tmp_path / "my-roles" / "stamp"
+    stamp.mkdir()
+    for name, text in readme_files("**Writing a resource.**").items():
+        (stamp / name).write_text(text)
+    path.write_text(path.read_text().replace("    motd_text: hello\n", f"    motd_text: hello\n    stamp_path: {tmp_path / 'stamp'}\n"))
+    statuses = []
+    for _ in range(2):
+        project = load_project(str(path), None, only=["stamp"])
+        run = Run(project.inventory, list(project.inventory.hosts.values()), project.plays, project.library,
+                  project.templates, RunOptions(), Reporter(stream=io.StringIO()), connect=LocalConnection)
+        result = run.execute()[0]
+        assert result.error is None
+        statuses.append([(step.title, step.status) for step in result.steps if step.role == "stamp"])
+    stamped = f"stamp {tmp_path / 'stamp'}"
+    assert statuses == [[(stamped, "changed")], [(stamped, "ok")]]
+    assert (tmp_path / "stamp").read_text() == "provisioned by vpskit"

@@ -9,7 +9,7 @@ from tests.unit.factstub import StubFacts
 from tests.unit.planctx import cluster, member_context
 from vpskit.builtin_roles import firewall
 from vpskit.builtin_roles.k3s import plan
-from vpskit.builtin_roles.k3s.binary import BINARY, K3sBinary, install_script, staged_sums
+from vpskit.builtin_roles.k3s.binary import BINARY, BinaryPlan, K3sBinary, install_script, staged_sums
 from vpskit.builtin_roles.k3s.config import config
 from vpskit.builtin_roles.k3s.kubeconfig import merge
 from vpskit.builtin_roles.k3s.release import parse_sums, release_url, verify_airgap
@@ -17,6 +17,7 @@ from vpskit.builtin_roles.k3s.topology import topology
 from vpskit.errors import VpskitError
 from vpskit.exports import ExportStore, Published
 from vpskit.facts import CommandOutputFact, FileFact, FileState, HostInfoFact
+from vpskit.resources import VersionChange
 from vpskit.resources.ufw import UfwPolicy, UfwRules
 from vpskit.roleloader import RoleLibrary, all_defaults, all_specs
 
@@ -130,10 +131,11 @@ def test_the_binary_is_compared_with_the_release_sums():
     good = FileState("file", "root", "root", "0755", sha256="c" * 64)
     assert not resource.check(binary_facts(good, sums)).changed
     missing = resource.check(binary_facts(FileState("absent"), None, (127, "")))
-    assert missing.changed and missing.reason.startswith("install k3s") and missing.plan == ("amd64", None)
-    assert missing.upgrade is None  # an install moves no version
+    assert missing.changed and missing.reason.startswith("install k3s") and missing.plan == BinaryPlan(arch="amd64")
+    assert missing.upgrade is None and missing.version is None  # an install moves no version
     old = resource.check(binary_facts(FileState("file", sha256="d" * 64), None, (0, "k3s version v1.35.0+k3s1 (x)")))
-    assert old.reason == f"upgrade k3s from v1.35.0+k3s1 to {VERSION}" and old.plan == ("amd64", "v1.35.0+k3s1")
+    assert old.reason == f"upgrade k3s from v1.35.0+k3s1 to {VERSION}" and old.plan.arch == "amd64"
+    assert old.version == VersionChange("k3s", "v1.35.0+k3s1", VERSION)  # the plan's, typed
     assert old.upgrade == ("v1.35.0+k3s1", VERSION)  # what k3s.upgrade reads
     tampered = resource.check(binary_facts(FileState("file", sha256="e" * 64), sums))
     assert tampered.changed and "is not the" in tampered.reason and tampered.upgrade is None

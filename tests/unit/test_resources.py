@@ -7,7 +7,9 @@ from vpskit.facts import (AptCacheAgeFact, AuthorizedKeysFact, CommandFact, File
 from vpskit.resources import (AuthorizedKeys, Block, Command, CronJob, Directory, Download, File, Line, Packages,
                               Service, Sysctl, User)
 from vpskit.resources.cron import validate_schedule
-from vpskit.resources.files import edit_block, edit_line
+from vpskit.resources.apt import PackagesPlan
+from vpskit.resources.files import FilePlan, edit_block, edit_line
+from vpskit.resources.users import UserPlan
 from tests.unit.factstub import StubFacts
 
 
@@ -49,8 +51,8 @@ def test_line_keeps_live_owner_and_mode():
     res = Line("/etc/foo.conf", "answer=42", regexp=r"^answer=")
     facts = StubFacts([(FileFact("/etc/foo.conf"), file_state(b"a=1\nanswer=41\n", "0600", "app", "app"))])
     out = res.check(facts)
-    assert out.changed and out.plan == ("write", b"a=1\nanswer=42\n")
-    assert (res.owner, res.group, res.mode) == ("app", "app", "0600")
+    assert out.changed and out.plan == FilePlan("write", b"a=1\nanswer=42\n", "app", "app", "0600")
+    assert (res.owner, res.group, res.mode) == (None, None, None)  # the check changed nothing on the resource
 
 
 def test_edit_line_and_block_are_idempotent():
@@ -68,7 +70,7 @@ def test_packages_install_refreshes_stale_cache_once():
     res = Packages(["ufw", "curl"])
     facts = StubFacts([(PackagesFact("curl", "ufw"), {"curl": "7"}), (AptCacheAgeFact(), 7200)])
     out = res.check(facts)
-    assert out.changed and out.plan == (["ufw"], True) and "refresh" in out.reason
+    assert out.changed and out.plan == PackagesPlan(("ufw",), True) and "refresh" in out.reason
     facts = StubFacts([(PackagesFact("curl", "ufw"), {"curl": "7", "ufw": "0.36"}), (AptCacheAgeFact(), 7200)])
     assert not res.check(facts).changed
 
@@ -97,7 +99,7 @@ def test_service_whose_condition_fails_is_skipped():
 
 def test_user():
     res = User("admin", groups=["sudo"])
-    assert res.check(StubFacts([(UserFact("admin"), None)])).plan == "create"
+    assert res.check(StubFacts([(UserFact("admin"), None)])).plan == UserPlan("create")
     live = {"name": "admin", "uid": 1000, "gid": 1000, "home": "/home/admin", "shell": "/bin/bash", "groups": ["admin"]}
     assert "add to groups sudo" in res.check(StubFacts([(UserFact("admin"), live)])).reason
     live["groups"].append("sudo")
@@ -112,7 +114,7 @@ def test_authorized_keys_match_by_key_not_comment():
     exclusive = AuthorizedKeys("admin", [key], exclusive=True)
     live["content"] += "ssh-rsa BBBB intruder\n"
     out = exclusive.check(StubFacts([(AuthorizedKeysFact("admin"), live)]))
-    assert out.changed and out.plan[2] == key + "\n"
+    assert out.changed and out.plan.content == key + "\n"
 
 
 def test_sysctl_skips_what_a_container_cannot_set():
@@ -125,7 +127,7 @@ def test_sysctl_skips_what_a_container_cannot_set():
     assert not out.changed and "read-only /proc/sys" in out.reason and "kernel.kptr_restrict" in out.reason
     live["net.ipv4.tcp_syncookies"]["value"] = "0"
     out = res.check(StubFacts([(FileFact(res.path), file_state(content)), (SysctlFact(*res.settings), live)]))
-    assert out.changed and out.plan[2] == {"net.ipv4.tcp_syncookies": ("0", "1")}
+    assert out.changed and out.plan.drifted == {"net.ipv4.tcp_syncookies": ("0", "1")}
 
 
 def test_command_needs_a_guard():

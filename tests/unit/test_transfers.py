@@ -12,8 +12,8 @@ from vpskit.connection import CommandResult
 from vpskit.errors import RemoteError, VpskitError
 from vpskit.facts import CommandOutputFact, FileFact, FileState
 from vpskit.gather import batch_script, parse_batch, sections_for
-from vpskit.resources import Fetch, Upload, Wait
-from vpskit.resources.transfer import TenthNotes
+from vpskit.resources import Fetch, Outcome, Upload, Wait
+from vpskit.resources.transfer import TenthNotes, UploadPlan
 from tests.unit.factstub import StubFacts
 
 
@@ -35,8 +35,9 @@ class PolledFacts:
             self.fetches += 1
         return self.cached[fact.key]
 
-    def invalidate(self, predicate=None, paths=()):
-        self.cached = {k: v for k, v in self.cached.items() if not (predicate and predicate(k))}
+    def invalidate(self, predicate=None, paths=(), kinds=(), facts=()):
+        keys = {fact.key for fact in facts}
+        self.cached = {k: v for k, v in self.cached.items() if not ((predicate and predicate(k)) or k in keys)}
 
 
 class FakeConnection:
@@ -142,12 +143,12 @@ def test_upload_decisions(source):
     res = Upload(source, "/srv/t/bundle.tar", mode="0640", group="adm")
     fact = FileFact("/srv/t/bundle.tar")
     create = res.check(StubFacts([(fact, FileState("absent"))]))
-    assert create.changed and create.plan == "upload" and sha[:12] in create.reason and create.diff is None
+    assert create.changed and create.plan.action == "upload" and sha[:12] in create.reason and create.diff is None
     replace = res.check(StubFacts([(fact, file_state(b"old", carried=False))]))
-    assert replace.plan == "upload" and hashlib.sha256(b"old").hexdigest()[:12] in replace.reason
+    assert replace.plan.action == "upload" and hashlib.sha256(b"old").hexdigest()[:12] in replace.reason
     assert "8 KiB" in replace.reason and replace.diff is None
     attrs = res.check(StubFacts([(fact, file_state(data, "0644", group="root"))]))
-    assert attrs.plan == "attrs" and "mode 0644 → 0640" in attrs.reason and "group root → adm" in attrs.reason
+    assert attrs.plan.action == "attrs" and "mode 0644 → 0640" in attrs.reason and "group root → adm" in attrs.reason
     ok = res.check(StubFacts([(fact, file_state(data, "0640", group="adm"))]))
     assert not ok.changed
     blocked = res.check(StubFacts([(fact, FileState("directory", "root", "root", "0755"))]))
@@ -196,7 +197,7 @@ def test_upload_failure_removes_the_staging_folder(source):
 
 def test_upload_attrs_only_touches_attributes(source):
     session = FakeSession()
-    Upload(source, "/srv/t/bundle.tar", mode="0600").apply(session, type("O", (), {"plan": "attrs"})())
+    Upload(source, "/srv/t/bundle.tar", mode="0600").apply(session, Outcome.change("attrs", plan=UploadPlan("attrs")))
     assert session.commands == ["chown root:root /srv/t/bundle.tar && chmod 0600 /srv/t/bundle.tar"]
     assert session.connection.puts == []
 
@@ -245,7 +246,7 @@ def test_fetch_writes_atomically_with_private_mode_and_parents(tmp_path):
     assert not res.check(facts).changed
     dest.chmod(0o644)
     drift = res.check(facts)
-    assert drift.changed and drift.reason.endswith("mode 0644 → 0600") and drift.plan is None
+    assert drift.changed and drift.reason.endswith("mode 0644 → 0600") and drift.plan.content is None
     res.apply(None, drift)
     assert stat.S_IMODE(dest.stat().st_mode) == 0o600
 
@@ -265,7 +266,7 @@ def test_fetch_transform_sees_remote_and_local_content(tmp_path):
     dest.write_bytes(b"# theirs\n")
     dest.chmod(0o600)
     out = res.check(facts)
-    assert seen[-1] == (KUBECONFIG, b"# theirs\n") and out.plan == b"# theirs\n" + KUBECONFIG
+    assert seen[-1] == (KUBECONFIG, b"# theirs\n") and out.plan.content == b"# theirs\n" + KUBECONFIG
     assert "+apiVersion: v1" in out.diff
 
 

@@ -80,8 +80,7 @@ def host():
 def upload(top, tmp_path, data=b"k3s binary\n" * 100, before_install=None):
     source = tmp_path / "k3s"
     source.write_bytes(data)
-    res = Upload(source, f"{top}/stage/k3s", mode="0600")
-    res.staging = f"{top}/uploads"
+    res = Upload(source, f"{top}/stage/k3s", mode="0600", staging=f"{top}/uploads")
     session = RootShell(SftpAsNobody(before_install))
     res.apply(session, res.check(StubFacts([(FileFact(res.path), FileState("absent"))])))
     return res

@@ -13,7 +13,8 @@ class Fact:
 
     @property
     def key(self) -> tuple:
-        return (type(self).__name__, self.args)
+        """The class itself and the args: typed, so two classes of one name never share a value."""
+        return (type(self), self.args)
 
     def command(self) -> str:
         raise NotImplementedError

@@ -1,6 +1,6 @@
 """Resources: the declarative primitives roles are written with; each checks, diffs, then applies."""
 
-from .base import FlushHandlers, Handler, Outcome, Resource
+from .base import FlushHandlers, Handler, ImmutableResource, Outcome, Plan, Resource, VersionChange
 from .apt import AptCache, Conffiles, Packages
 from .aptpolicy import AptPolicy
 from .command import Command
@@ -15,7 +15,7 @@ from .users import AuthorizedKeys, Group, User
 from .wait import Wait
 
 __all__ = [
-    "FlushHandlers", "Handler", "Outcome", "Resource", "AptCache", "AptPolicy", "Conffiles", "Packages", "Command",
+    "FlushHandlers", "Handler", "ImmutableResource", "Outcome", "Plan", "Resource", "VersionChange", "AptCache", "AptPolicy", "Conffiles", "Packages", "Command",
     "CronJob", "Download", "Block", "Directory", "File", "Line", "Permissions", "Service", "SshdOverrides", "Sysctl", "AuthorizedKeys", "Group", "User",
     "Fetch", "Upload", "Wait",
 ]

@@ -3,9 +3,11 @@ when stale."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from ..facts.base import q
 from ..facts.packages import APT_STAMP, AptCacheAgeFact, ConffilesFact, PackagesFact
-from .base import Outcome, Resource
+from .base import Outcome, Plan, Resource
 
 APT_ENV = "DEBIAN_FRONTEND=noninteractive NEEDRESTART_MODE=a"
 APT_OPTS = "-y -q -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold"
@@ -13,6 +15,14 @@ APT_OPTS = "-y -q -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-
 
 def update_command() -> str:
     return f"{APT_ENV} apt-get update -q && mkdir -p /var/lib/vpskit && touch {APT_STAMP}"
+
+
+@dataclass(frozen=True)
+class PackagesPlan(Plan):
+    """The packages one apt transaction installs, purges or reinstalls, and whether the lists refresh first."""
+
+    names: tuple[str, ...]
+    refresh: bool = False
 
 
 def _age(seconds: int) -> str:
@@ -65,18 +75,17 @@ class Packages(Resource):
             age = facts.get(AptCacheAgeFact())
             refresh = age > self.cache_valid_time
             note = f" (refresh package lists first: {_age(age)})" if refresh else ""
-            return Outcome.change(f"install {' '.join(todo)}{note}", plan=(todo, refresh))
+            return Outcome.change(f"install {' '.join(todo)}{note}", plan=PackagesPlan(tuple(todo), refresh))
         todo = [n for n in self.names if n in installed]
         if not todo:
             return Outcome.ok(f"not installed: {', '.join(self.names)}")
-        return Outcome.change(f"remove {' '.join(todo)}", plan=(todo, False))
+        return Outcome.change(f"remove {' '.join(todo)}", plan=PackagesPlan(tuple(todo)))
 
-    def apply(self, session, outcome) -> None:
-        todo, refresh = outcome.plan
-        names = " ".join(q(n) for n in todo)
+    def apply(self, session, outcome: Outcome[PackagesPlan]) -> None:
+        names = " ".join(q(n) for n in outcome.plan.names)
         verb = "install" if self.state == "present" else "purge"
         command = f"{APT_ENV} apt-get {verb} {APT_OPTS} {names}"
-        if refresh:
+        if outcome.plan.refresh:
             command = f"{update_command()} && {command}"
         session.run(command, step=self.title, timeout=1800)
 
@@ -106,15 +115,14 @@ class Conffiles(Resource):
         note = f" (refresh package lists first: {_age(age)})" if refresh else ""
         shown = "; ".join(f"{n}: {', '.join(paths)}" for n, paths in todo.items())
         return Outcome.change(f"restore missing configuration files by reinstalling {' '.join(todo)}{note}: {shown}",
-                              plan=(list(todo), refresh))
+                              plan=PackagesPlan(tuple(todo), refresh))
 
-    def apply(self, session, outcome) -> None:
-        todo, refresh = outcome.plan
-        names = " ".join(q(n) for n in todo)
+    def apply(self, session, outcome: Outcome[PackagesPlan]) -> None:
+        names = " ".join(q(n) for n in outcome.plan.names)
         # --force-confmiss (dpkg) and UCF_FORCE_CONFFMISS (ucf) put back the missing files; the others stay as they are
         command = (f"UCF_FORCE_CONFFOLD=1 UCF_FORCE_CONFFMISS=1 {APT_ENV} apt-get install --reinstall {APT_OPTS} "
                    f"-o Dpkg::Options::=--force-confmiss {names}")
-        if refresh:
+        if outcome.plan.refresh:
             command = f"{update_command()} && {command}"
         session.run(command, step=self.title, timeout=1800)
 

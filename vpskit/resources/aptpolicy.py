@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from ..facts.base import q
 from ..facts.files import FileFact
 from ..facts.packages import AptPolicyFact
-from .base import Outcome, Resource
+from .base import Outcome, Plan, Resource
 from .files import BACKUP_ROOT
 
 
@@ -43,6 +44,13 @@ def policy_offenders(lines: list[tuple[str, int, str]], own: list[str], origins_
     return found
 
 
+@dataclass(frozen=True)
+class CommentOutPlan(Plan):
+    """The (path, line number, text) of each line outside vpskit's files to comment out."""
+
+    lines: tuple[tuple[str, int, str], ...]
+
+
 class AptPolicy(Resource):
     """apt's effective settings install security updates: periodic runs on, a security origin allowed.
 
@@ -67,17 +75,17 @@ class AptPolicy(Resource):
         found = policy_offenders(policy["lines"], list(self.own), origins_missing)
         if found:
             shown = "; ".join(f"{path}:{number}: {text}" for path, number, text in found)
-            return Outcome.change(f"{'; '.join(problems)}: comment out {shown}", plan=found)
+            return Outcome.change(f"{'; '.join(problems)}: comment out {shown}", plan=CommentOutPlan(tuple(found)))
         stale = [p for p, text in self.own.items() if facts.get(FileFact(p)).content != text.encode()]
         if stale:
             return Outcome.ok(f"{'; '.join(problems)}; {', '.join(stale)}: not as vpskit writes it yet (the file "
                               "steps above rewrite it)")
         return Outcome.block(f"{'; '.join(problems)}, and no line vpskit can read in /etc/apt/apt.conf.d says why")
 
-    def apply(self, session, outcome) -> None:
+    def apply(self, session, outcome: Outcome[CommentOutPlan]) -> None:
         commands = ["set -e", "stamp=$(date -u +%Y%m%dT%H%M%SZ)"]
         by_path: dict[str, list[int]] = {}
-        for path, number, _text in outcome.plan:
+        for path, number, _text in outcome.plan.lines:
             by_path.setdefault(path, []).append(number)
         for path, numbers in by_path.items():
             edits = " ".join(f"-e {q(f'{n}s|^|{DISABLED}|')}" for n in sorted(numbers))

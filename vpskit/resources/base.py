@@ -1,25 +1,59 @@
-"""The Resource contract (facts → check → apply) and the outcome every check returns."""
+"""The Resource contract (facts → check → apply), the typed plan a check hands to apply, and the outcome."""
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
+from typing import Generic, Iterable, TypeVar
 
 from ..facts.base import Fact
+from ..facts.services import ServiceFact
 
 
-@dataclass
-class Outcome:
-    """The result of a check: a change to make (with a summary and diff) or a reason nothing changes."""
+@dataclass(frozen=True)
+class VersionChange:
+    """A change that moves something from one version to another (a K3s upgrade): typed, never parsed from text."""
+
+    what: str
+    old: str
+    new: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Plan:
+    """What apply must do, decided by check from the facts: each resource subclasses it with its own fields.
+
+    `version` says when the change moves a version (a run's caller reads it from the outcome, not the reason)."""
+
+    version: VersionChange | None = None
+
+
+P = TypeVar("P", bound=Plan)
+
+
+@dataclass(frozen=True)
+class Outcome(Generic[P]):
+    """The result of a check: a change to make (with a summary, diff and typed plan) or a reason nothing changes."""
 
     changed: bool
     reason: str
     diff: str | None = None
     skipped: bool = False
-    plan: object = None  # resource-specific detail of what apply must do
+    plan: P | None = None  # the resource's own Plan subclass: what apply must do
     # the step cannot proceed (a directory where a file belongs, a unit that does not exist): never applied
     blocked: bool = False
-    # (from, to) when the change moves a version (a binary upgraded): read by tasks, never parsed from `reason`
+    # (from, to) when the change moves a version, as the step's result carries it: read by tasks, never parsed
+    # from `reason`; filled from the plan's VersionChange (a resource without a Plan may give it itself)
     upgrade: tuple[str, str] | None = None
+
+    def __post_init__(self) -> None:
+        if self.upgrade is None and self.version is not None:
+            object.__setattr__(self, "upgrade", (self.version.old, self.version.new))
+
+    @property
+    def version(self) -> VersionChange | None:
+        """The version this change moves, when its plan says (see Plan.version)."""
+        return self.plan.version if isinstance(self.plan, Plan) else None
 
     @classmethod
     def ok(cls, reason: str) -> "Outcome":
@@ -34,31 +68,60 @@ class Outcome:
         return cls(False, reason, blocked=True)
 
     @classmethod
-    def change(cls, reason: str, diff: str | None = None, plan: object = None) -> "Outcome":
+    def change(cls, reason: str, diff: str | None = None, plan: P | None = None) -> "Outcome[P]":
         return cls(True, reason, diff, plan=plan)
 
 
-class Resource:
-    """A desired state on a host. Subclasses declare facts, compare them, and apply the difference."""
+class ImmutableResource(TypeError):
+    """An attribute of a built resource was set: what apply needs travels in the check's plan instead."""
+
+
+class _Built(type):
+    """Seals each resource once its constructor (the most derived one, with all its super() calls) returns."""
+
+    def __call__(cls, *args, **kwargs):
+        resource = super().__call__(*args, **kwargs)
+        object.__setattr__(resource, "_built", True)
+        return resource
+
+
+class Resource(metaclass=_Built):
+    """A desired state on a host, built once and never changed: subclasses declare facts, compare them in
+    `check` (which returns an Outcome carrying their own Plan) and apply the difference from that plan."""
 
     kind = "resource"
-    # set by roles whose changes are commit-confirmed (see vpskit/confirm.py)
-    guarded = False
     # a step that matters only after an earlier step of the play changed this host (a readiness wait after a
     # restart): when nothing did, it is ok without reading its facts, which no up-front round trip gathers
     after_change = False
+    conditions: tuple = ()
 
-    def __init__(self, name: str, notify: tuple[str, ...] | list[str] = (), secret: bool = False):
+    def __init__(self, name: str, notify: tuple[str, ...] | list[str] = (), secret: bool = False,
+                 guarded: bool = False, guarded_paths: Iterable[str] | None = None):
         self.name = name
         self.notify = tuple(notify)
         self.secret = secret
+        # a step of a role whose changes are commit-confirmed (see vpskit/confirm.py)
+        self.guarded = guarded
+        # the files a guarded change may touch, when they are not just the resource's own `path`
+        self.guarded_paths = tuple(guarded_paths) if guarded_paths is not None else None
 
-    conditions: tuple = ()
+    def __setattr__(self, name: str, value) -> None:
+        if self.__dict__.get("_built"):
+            raise ImmutableResource(
+                f"{self.title}: a resource is not changed after it is built (set {name} when constructing "
+                "it; what apply needs goes in the plan its check returns)")
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name: str) -> None:
+        if self.__dict__.get("_built"):
+            raise ImmutableResource(f"{self.title}: a resource is not changed after it is built (del {name})")
+        object.__delattr__(self, name)
 
     def when(self, fact: Fact, predicate, reason: str) -> "Resource":
-        """Skip this resource (with `reason`) unless predicate(fact value) holds on the host."""
-        self.conditions = (*self.conditions, (fact, predicate, reason))
-        return self
+        """A copy of this resource that is skipped (with `reason`) unless predicate(fact value) holds on the host."""
+        twin = copy.copy(self)
+        object.__setattr__(twin, "conditions", (*self.conditions, (fact, predicate, reason)))
+        return twin
 
     def all_facts(self) -> list[Fact]:
         return self.facts() + [fact for fact, _p, _r in self.conditions]
@@ -71,6 +134,8 @@ class Resource:
 
     def paths(self) -> list[str]:
         """Files this resource may change (snapshotted before commit-confirmed changes)."""
+        if self.guarded_paths is not None:
+            return list(self.guarded_paths)
         path = getattr(self, "path", None)
         return [path] if path else []
 
@@ -89,6 +154,7 @@ class Resource:
         raise NotImplementedError
 
     def apply(self, session, outcome: Outcome) -> None:
+        """Makes the change `outcome.plan` describes (the plan this resource's check returned)."""
         raise NotImplementedError
 
     def invalidate(self, facts) -> None:
@@ -97,11 +163,11 @@ class Resource:
 
 
 def forget_changes(facts, paths: list[str] | None) -> None:
-    """Forgets the facts about `paths`, or every fact when what changed is not declared."""
+    """Forgets the facts about `paths` and every service's state, or every fact when what changed is not declared."""
     if paths is None:
         facts.invalidate()
     else:
-        facts.invalidate(lambda key: key[0] == "ServiceFact", paths=paths)
+        facts.invalidate(kinds=[ServiceFact], paths=paths)
 
 
 class Handler:

@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from typing import Literal
 
 from ..facts.base import q
 from ..facts.files import FileFact
-from .base import Outcome, Resource
+from .base import Outcome, Plan, Resource
 from .files import LEFTOVER_MINUTES, ON_SIGNAL, sweep_command
+
+
+@dataclass(frozen=True)
+class DownloadPlan(Plan):
+    """Fetch the file again, or fix only its owner and mode."""
+
+    action: Literal["fetch", "attrs"]
 
 
 class Download(Resource):
@@ -33,14 +42,14 @@ class Download(Resource):
         if state.kind == "file" and state.sha256 == self.sha256:
             if (state.owner, state.group, state.mode) == (self.owner, self.group, self.mode):
                 return Outcome.ok(f"{self.dest} matches sha256 {self.sha256[:12]}…")
-            return Outcome.change(f"{self.dest}: fix owner/mode", plan="attrs")
+            return Outcome.change(f"{self.dest}: fix owner/mode", plan=DownloadPlan("attrs"))
         what = "missing" if not state.exists else f"sha256 {(state.sha256 or '?')[:12]}… differs"
-        return Outcome.change(f"download {self.url} → {self.dest} ({what})", plan="fetch")
+        return Outcome.change(f"download {self.url} → {self.dest} ({what})", plan=DownloadPlan("fetch"))
 
-    def apply(self, session, outcome) -> None:
+    def apply(self, session, outcome: Outcome[DownloadPlan]) -> None:
         d = q(self.dest)
         attrs = f"chown {q(self.owner)}:{q(self.group)} {{f}} && chmod {q(self.mode)} {{f}}"
-        if outcome.plan == "attrs":
+        if outcome.plan.action == "attrs":
             session.run(attrs.format(f=d), step=self.title)
             return
         script = "\n".join([

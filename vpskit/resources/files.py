@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import re
-from typing import Callable
+from dataclasses import dataclass
+from typing import Callable, Literal
 
 from ..diffing import content_diff
 from ..facts.base import Fact, q
 from ..facts.files import FileFact, FileState
-from .base import Outcome, Resource
+from ..facts.services import ServiceFact
+from .base import Outcome, Plan, Resource
 
 BACKUP_ROOT = "/var/backups/vpskit"
 
@@ -83,6 +85,18 @@ def write_file_command(path: str, owner: str, group: str, mode: str, validate: s
     return "\n".join(line for line in lines if line)
 
 
+@dataclass(frozen=True)
+class FilePlan(Plan):
+    """A file step's change: write `content`, set the attributes only, or remove the file; with the owner,
+    group and mode it ends with (an edit keeps the live ones unless the resource declares them)."""
+
+    action: Literal["write", "attrs", "remove"]
+    content: bytes | None = None
+    owner: str = "root"
+    group: str = "root"
+    mode: str = "0644"
+
+
 class _FileLike(Resource):
     """Shared check/apply for resources whose desired state is a whole file's content and attributes."""
 
@@ -100,34 +114,39 @@ class _FileLike(Resource):
     def desired_content(self, state: FileState, facts) -> bytes:
         raise NotImplementedError
 
-    def check(self, facts) -> Outcome:
+    def attributes(self, state: FileState) -> tuple[str, str, str]:
+        """The owner, group and mode the file ends with."""
+        return self.owner, self.group, self.mode
+
+    def check(self, facts) -> Outcome[FilePlan]:
         state: FileState = facts.get(FileFact(self.path))
         if state.kind not in ("absent", "file"):
             return Outcome.block(f"{self.path} is a {state.kind}, expected a regular file; refusing to replace it")
+        owner, group, mode = self.attributes(state)
         desired = self.desired_content(state, facts)
+        write = FilePlan("write", desired, owner, group, mode)
         if not state.exists:
-            return Outcome.change(f"create {self.path}", content_diff(self.path, None, desired), plan=("write", desired))
+            return Outcome.change(f"create {self.path}", content_diff(self.path, None, desired), plan=write)
         known = state.content is not None
         if (known and state.content != desired) or (not known and state.sha256 != _sha256(desired)):
             diff = content_diff(self.path, state.content, desired, old_known=known)
-            return Outcome.change(f"update content of {self.path}", diff, plan=("write", desired))
-        drift = attribute_drift(state, self.mode, self.owner, self.group)
+            return Outcome.change(f"update content of {self.path}", diff, plan=write)
+        drift = attribute_drift(state, mode, owner, group)
         if drift:
-            return Outcome.change(f"{self.path}: " + ", ".join(drift), plan=("attrs", None))
+            return Outcome.change(f"{self.path}: " + ", ".join(drift), plan=FilePlan("attrs", None, owner, group, mode))
         return Outcome.ok(f"{self.path} has the declared content, owner and mode")
 
-    def apply(self, session, outcome: Outcome) -> None:
-        action, content = outcome.plan
-        if action == "write":
-            cmd = write_file_command(self.path, self.owner, self.group, self.mode, self.validate, self.backup,
-                                     forget_backup=self.secret, content=content)
-            session.run(cmd, step=self.title, stdin=content)
+    def apply(self, session, outcome: Outcome[FilePlan]) -> None:
+        plan = outcome.plan
+        if plan.action == "write":
+            cmd = write_file_command(self.path, plan.owner, plan.group, plan.mode, self.validate, self.backup,
+                                     forget_backup=self.secret, content=plan.content)
+            session.run(cmd, step=self.title, stdin=plan.content)
         else:
-            session.run(attributes_command(self.path, self.owner, self.group, self.mode), step=self.title)
+            session.run(attributes_command(self.path, plan.owner, plan.group, plan.mode), step=self.title)
 
     def invalidate(self, facts) -> None:
-        unit_file = is_unit_path(self.path)
-        facts.invalidate(lambda key: unit_file and key[0] == "ServiceFact", paths=[self.path])
+        facts.invalidate(kinds=[ServiceFact] if is_unit_path(self.path) else [], paths=[self.path])
 
 
 def attribute_drift(state: FileState, mode: str | None, owner: str | None, group: str | None) -> list[str]:
@@ -176,12 +195,12 @@ class File(_FileLike):
             if state.kind == "directory":  # rm -f cannot remove it: say so at check time, not as a failed apply
                 return Outcome.block(f"{self.path} is a directory, expected a file; refusing to remove it")
             if state.exists:
-                return Outcome.change(f"remove {self.path}", plan=("remove", None))
+                return Outcome.change(f"remove {self.path}", plan=FilePlan("remove"))
             return Outcome.ok(f"{self.path} is absent")
         return super().check(facts)
 
-    def apply(self, session, outcome: Outcome) -> None:
-        if outcome.plan and outcome.plan[0] == "remove":
+    def apply(self, session, outcome: Outcome[FilePlan]) -> None:
+        if outcome.plan.action == "remove":
             reload = " && systemctl daemon-reload" if is_unit_path(self.path) else ""
             session.run(f"rm -f {q(self.path)}{reload}", step=self.title)
             return
@@ -257,7 +276,6 @@ class _EditedFile(_FileLike):
                  group: str | None = None, mode: str | None = None, **kwargs):
         super().__init__(path, owner=owner, group=group, mode=mode, **kwargs)
         self.present, self.create = present, create
-        self._declared = (owner, group, self.mode)
 
     def check(self, facts) -> Outcome:
         state = facts.get(FileFact(self.path))
@@ -266,12 +284,12 @@ class _EditedFile(_FileLike):
         if not state.exists and (not self.present or not self.create):
             return Outcome.ok(f"{self.path} does not exist, nothing to remove" if not self.present
                               else f"{self.path} does not exist and create is off")
-        # an edit keeps the live owner and mode unless the resource declares them
-        owner, group, mode = self._declared
-        self.owner = owner or state.owner or "root"
-        self.group = group or state.group or "root"
-        self.mode = mode or state.mode or "0644"
         return super().check(facts)
+
+    def attributes(self, state: FileState) -> tuple[str, str, str]:
+        """An edit keeps the live owner and mode unless the resource declares them."""
+        return (self.owner or state.owner or "root", self.group or state.group or "root",
+                self.mode or state.mode or "0644")
 
     def desired_content(self, state, facts) -> bytes:
         live = (state.content or b"").decode("utf-8", "replace")

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from ..facts.base import q
 from ..facts.services import ServiceFact
-from .base import Outcome, Resource, forget_changes
+from .base import Outcome, Plan, Resource, forget_changes
 
 ENABLED_LIKE = {"enabled", "enabled-runtime", "linked", "linked-runtime"}
 NOT_ENABLEABLE = {"static", "indirect", "generated", "transient", "alias"}
+
+
+@dataclass(frozen=True)
+class ServicePlan(Plan):
+    """The systemctl verbs to run, in order (unmask, enable, disable, start, stop)."""
+
+    actions: tuple[str, ...]
 
 
 class Service(Resource):
@@ -55,11 +64,11 @@ class Service(Resource):
         elif self.running is False:
             (actions.append("stop") if active else ok.append("stopped"))
         if actions:
-            return Outcome.change(f"{' + '.join(actions)} {self.unit}", plan=actions)
+            return Outcome.change(f"{' + '.join(actions)} {self.unit}", plan=ServicePlan(tuple(actions)))
         return Outcome.ok(f"{self.unit} is {', '.join(ok) or 'as declared'}")
 
-    def apply(self, session, outcome) -> None:
-        commands = [f"systemctl {action} {q(self.unit)}" for action in outcome.plan]
+    def apply(self, session, outcome: Outcome[ServicePlan]) -> None:
+        commands = [f"systemctl {action} {q(self.unit)}" for action in outcome.plan.actions]
         session.run(" && ".join(commands), step=self.title, timeout=300)
 
     def invalidate(self, facts) -> None:

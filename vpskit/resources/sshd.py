@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Callable
 
 from ..diffing import content_diff
@@ -9,7 +10,7 @@ from ..facts.base import Fact, q
 from ..facts.files import FileFact
 from ..facts.sshd import SSHD_CONFIG, SshdConfigFact, SshdEffectiveFact
 from ..sshdconfig import Setting, effective_drift, overrides, reaches, reading_order, split_line, wanted_settings
-from .base import Outcome, Resource
+from .base import Outcome, Plan, Resource
 from .files import BACKUP_ROOT
 
 DISABLED = "# disabled by vpskit (overrode a managed setting): "
@@ -42,6 +43,13 @@ def neutralise_command(plan: list[tuple[str, str, list[int]]]) -> str:
             lines += [f'cp -p "$p" {BACKUP_ROOT}"$p.$stamp"', f'sed -i {expressions} "$p"']
     lines.append('if ! out=$(sshd -t 2>&1); then echo "sshd -t failed after neutralising: $out" >&2; exit 65; fi')
     return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class NeutralisePlan(Plan):
+    """Per file: (path, "aside" or "comment", line numbers), as `edits` gives them."""
+
+    edits: tuple[tuple[str, str, list[int]], ...]
 
 
 class SshdOverrides(Resource):
@@ -90,7 +98,7 @@ class SshdOverrides(Resource):
             diff = "".join(_diff(config["files"][path], path, how, numbers) for path, how, numbers in plan)
             return Outcome.change(
                 "neutralise " + "; ".join(s.label() for s in found)
-                + (f" (effective: {shown})" if shown else ""), diff, plan=plan)
+                + (f" (effective: {shown})" if shown else ""), diff, plan=NeutralisePlan(tuple(plan)))
         failed = [spec or "sshd -T" for spec, result in effective.items() if result["rc"] != 0]
         if drift:
             state = facts.get(FileFact(self.drop_in))
@@ -103,8 +111,8 @@ class SshdOverrides(Resource):
         return Outcome.ok(f"{len(wanted)} managed setting(s) in effect for {len(effective) - len(failed)} "
                           f"connection(s) checked; no line overrides {self.drop_in}{note}")
 
-    def apply(self, session, outcome: Outcome) -> None:
-        session.run(neutralise_command(outcome.plan), step=self.title)
+    def apply(self, session, outcome: Outcome[NeutralisePlan]) -> None:
+        session.run(neutralise_command(list(outcome.plan.edits)), step=self.title)
 
 
 def _diff(lines: list[str], path: str, how: str, numbers: list[int]) -> str:

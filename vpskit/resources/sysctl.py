@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from ..diffing import content_diff
 from ..facts.base import q
 from ..facts.files import FileFact
 from ..facts.system import SysctlFact
-from .base import Outcome, Resource
+from .base import Outcome, Plan, Resource
 from .files import write_file_command
 
 
@@ -20,6 +23,14 @@ def _value(value) -> str:
     if isinstance(value, bool):
         return "1" if value else "0"
     return " ".join(str(value).split())
+
+
+@dataclass(frozen=True)
+class SysctlPlan(Plan):
+    """The file's content when it must be written (None: it is right), and each live key to set: (old, new)."""
+
+    content: bytes | None
+    drifted: dict[str, tuple[str, str]]
 
 
 class Sysctl(Resource):
@@ -61,13 +72,12 @@ class Sysctl(Resource):
         if not write and not drifted:
             return Outcome.ok(f"{len(self.settings) - len(skipped)} setting(s) in place{skip_note}")
         parts = ([f"write {self.path}"] if write else []) + [f"{k} {old} → {new}" for k, (old, new) in drifted.items()]
-        from ..diffing import content_diff
         diff = content_diff(self.path, file_state.content, content) if write else None
-        return Outcome.change("; ".join(parts) + skip_note, diff, plan=(write, content, drifted))
+        return Outcome.change("; ".join(parts) + skip_note, diff, plan=SysctlPlan(content if write else None, drifted))
 
-    def apply(self, session, outcome) -> None:
-        write, content, drifted = outcome.plan
-        if write:
+    def apply(self, session, outcome: Outcome[SysctlPlan]) -> None:
+        content, drifted = outcome.plan.content, outcome.plan.drifted
+        if content is not None:
             session.run(write_file_command(self.path, "root", "root", "0644", content=content), step=self.title,
                         stdin=content)
         if drifted:
@@ -75,4 +85,4 @@ class Sysctl(Resource):
             session.run(f"sysctl -q -w {sets}", step=self.title)
 
     def invalidate(self, facts) -> None:
-        facts.invalidate(lambda key: key[0] == "SysctlFact", paths=[self.path])
+        facts.invalidate(kinds=[SysctlFact], paths=[self.path])

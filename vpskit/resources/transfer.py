@@ -7,15 +7,17 @@ import os
 import posixpath
 import re
 import stat
+from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Literal
 
 from ..diffing import content_diff
 from ..errors import RemoteError, VpskitError
 from ..facts.base import Fact, q
 from ..facts.files import CONTENT_LIMIT, FileFact, FileState
 from ..localfiles import make_private_dirs, sha256_of, write_atomically
-from .base import Outcome, Resource
+from .base import Outcome, Plan, Resource
 from .files import LEFTOVER_MINUTES, ON_SIGNAL, attributes_command, attribute_drift, sweep_command
 
 MIB = 1 << 20
@@ -50,27 +52,41 @@ class TenthNotes:
             self.note(f"{self.label}: {tenth * 10}% of {human_size(total)}")
 
 
+@dataclass(frozen=True)
+class UploadPlan(Plan):
+    """Upload the local file (whose sha256 the check read), or fix only the copy's owner and mode."""
+
+    action: Literal["upload", "attrs"]
+    sha256: str = ""
+    size: int = 0
+
+
+@dataclass(frozen=True)
+class FetchPlan(Plan):
+    """The bytes the local file gets, or None: only its mode changes."""
+
+    content: bytes | None
+
+
 class Upload(Resource):
     """`path` on the host is a copy of the local file `source` (compared by sha256), with this owner and mode."""
 
     kind = "upload"
-    staging = UPLOADS
 
     def __init__(self, source: str | Path, path: str, mode: str = "0644", owner: str = "root", group: str = "root",
-                 **kwargs):
+                 staging: str = UPLOADS, **kwargs):
         super().__init__(kwargs.pop("name", path), **kwargs)
-        self.source = Path(source).expanduser()
+        self.source, self.staging = Path(source).expanduser(), staging
         self.path, self.owner, self.group, self.mode = path, owner, group, mode.rjust(4, "0")
-        self._digest: tuple[str, int] | None = None
+        # a large source is read once per resource, not once per check (a serial play checks twice)
+        self._digest = cache(lambda: sha256_of(self.source))
 
     def local_digest(self) -> tuple[str, int]:
         """The source's sha256 and size, read once per resource."""
-        if self._digest is None:
-            try:
-                self._digest = sha256_of(self.source)
-            except VpskitError as exc:
-                raise VpskitError(f"{self.title}: {exc}") from None
-        return self._digest
+        try:
+            return self._digest()
+        except VpskitError as exc:
+            raise VpskitError(f"{self.title}: {exc}") from None
 
     def facts(self) -> list[Fact]:
         return [FileFact(self.path)]
@@ -82,22 +98,22 @@ class Upload(Resource):
         sha, size = self.local_digest()
         new = f"sha256 {sha[:12]}…, {human_size(size)}"
         if not state.exists:
-            return Outcome.change(f"upload {self.source.name} to {self.path} ({new})", plan="upload")
+            return Outcome.change(f"upload {self.source.name} to {self.path} ({new})", plan=UploadPlan("upload", sha, size))
         if state.sha256 != sha:
             old = f"sha256 {(state.sha256 or '?')[:12]}…, {human_size(state.size)}"
-            return Outcome.change(f"replace {self.path} ({old} → {new})", plan="upload")
+            return Outcome.change(f"replace {self.path} ({old} → {new})", plan=UploadPlan("upload", sha, size))
         drift = attribute_drift(state, self.mode, self.owner, self.group)
         if drift:
-            return Outcome.change(f"{self.path}: " + ", ".join(drift), plan="attrs")
+            return Outcome.change(f"{self.path}: " + ", ".join(drift), plan=UploadPlan("attrs"))
         return Outcome.ok(f"{self.path} matches {self.source.name} (sha256 {sha[:12]}…), owner and mode")
 
-    def apply(self, session, outcome: Outcome) -> None:
-        if outcome.plan == "attrs":
+    def apply(self, session, outcome: Outcome[UploadPlan]) -> None:
+        if outcome.plan.action == "attrs":
             session.run(attributes_command(self.path, self.owner, self.group, self.mode), step=self.title)
             return
+        sha, size = outcome.plan.sha256, outcome.plan.size
         staged = self._stage(session)
         try:
-            sha, size = self.local_digest()
             progress = TenthNotes(session.note, f"upload {self.source.name}") if size >= PROGRESS_FROM else None
             session.connection.put(self.source, staged, progress=progress)
         except BaseException as exc:
@@ -207,10 +223,10 @@ class Fetch(Resource):
             diff = (f"(diff hidden: {self.dest} looks like it holds credentials)\n"
                     if SENSITIVE.search(desired) or SENSITIVE.search(current or b"")
                     else content_diff(str(self.dest), current, desired))
-            return Outcome.change(f"{verb} {self.dest} from {self.path}", diff, plan=desired)
+            return Outcome.change(f"{verb} {self.dest} from {self.path}", diff, plan=FetchPlan(desired))
         live_mode = f"{stat.S_IMODE(self.dest.stat().st_mode):04o}"
         if live_mode != self.mode:
-            return Outcome.change(f"{self.dest}: mode {live_mode} → {self.mode}", plan=None)
+            return Outcome.change(f"{self.dest}: mode {live_mode} → {self.mode}", plan=FetchPlan(None))
         return Outcome.ok(f"{self.dest} matches {self.path} on the host")
 
     def _local_content(self) -> bytes | None:
@@ -223,13 +239,13 @@ class Fetch(Resource):
         except OSError as exc:
             raise VpskitError(f"{self.title}: cannot read {self.dest}: {exc.strerror or exc}") from None
 
-    def apply(self, session, outcome: Outcome) -> None:
+    def apply(self, session, outcome: Outcome[FetchPlan]) -> None:
         try:
-            if outcome.plan is None:
+            if outcome.plan.content is None:
                 os.chmod(self.dest, int(self.mode, 8))
                 return
             make_private_dirs(self.dest.parent)
-            write_atomically(self.dest, outcome.plan, int(self.mode, 8))
+            write_atomically(self.dest, outcome.plan.content, int(self.mode, 8))
         except OSError as exc:
             raise VpskitError(f"{self.title}: cannot write {self.dest}: {exc.strerror or exc}") from None
 

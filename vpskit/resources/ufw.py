@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from ..facts.base import q
 from ..facts.ufw import CHAINS, FAMILIES, RULE_FILES, UfwFact, UfwRule, families_of
-from .base import Outcome, Resource
+from .base import Outcome, Plan, Resource
 
 
 def rule_changes(live: list[UfwRule], wanted: list[UfwRule], tag: str) -> tuple[list[UfwRule], list[UfwRule]]:
@@ -45,6 +47,21 @@ def _require_ufw(state: dict) -> Outcome | None:
     return None if state["installed"] else Outcome.block("ufw is not installed")
 
 
+@dataclass(frozen=True)
+class RulesPlan(Plan):
+    """Tagged rules to add (first, so the SSH rule exists before any other goes) and to delete."""
+
+    add: tuple[UfwRule, ...]
+    delete: tuple[UfwRule, ...]
+
+
+@dataclass(frozen=True)
+class UfwCommandsPlan(Plan):
+    """The ufw commands that set the policies, logging and state, in order."""
+
+    commands: tuple[str, ...]
+
+
 class _UfwResource(Resource):
     """Shared by ufw resources: one fact, and a clear failure when ufw is not installed."""
 
@@ -78,13 +95,12 @@ class UfwRules(_UfwResource):
             return Outcome.ok(f"{len(self.rules)} tagged rule(s) as declared"
                               + (f"; {untagged} untagged rule(s) left alone" if untagged else ""))
         parts = [f"add {r.label()}" + _only(r, gaps.get(r), state) for r in add] + [f"delete {r.label()}" for r in delete]
-        return Outcome.change("; ".join(parts), plan=(add, delete))
+        return Outcome.change("; ".join(parts), plan=RulesPlan(tuple(add), tuple(delete)))
 
-    def apply(self, session, outcome) -> None:
-        add, delete = outcome.plan
+    def apply(self, session, outcome: Outcome[RulesPlan]) -> None:
         # additions first, so the SSH rule exists before any other rule goes
-        commands = [f"ufw {r.spec()} comment {q(r.comment)}" for r in add]
-        commands += [f"ufw delete {r.spec()}" for r in delete]
+        commands = [f"ufw {r.spec()} comment {q(r.comment)}" for r in outcome.plan.add]
+        commands += [f"ufw delete {r.spec()}" for r in outcome.plan.delete]
         session.run(" && ".join(f"{c} >/dev/null" for c in commands), step=self.title)
 
 
@@ -132,7 +148,7 @@ class UfwPolicy(_UfwResource):
             return Outcome.ok(f"{'active' if state['active'] else 'inactive'}; incoming {self.policies['incoming']}, "
                               f"outgoing {self.policies['outgoing']}, routed {self.policies['routed']}; "
                               f"logging {self.logging}")
-        return Outcome.change("; ".join(parts), plan=commands)
+        return Outcome.change("; ".join(parts), plan=UfwCommandsPlan(tuple(commands)))
 
-    def apply(self, session, outcome) -> None:
-        session.run(" && ".join(f"{c} >/dev/null" for c in outcome.plan), step=self.title)
+    def apply(self, session, outcome: Outcome[UfwCommandsPlan]) -> None:
+        session.run(" && ".join(f"{c} >/dev/null" for c in outcome.plan.commands), step=self.title)

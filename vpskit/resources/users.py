@@ -2,10 +2,29 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Literal
+
 from ..facts.base import q
 from ..facts.users import AuthorizedKeysFact, GroupFact, UserFact
-from .base import Outcome, Resource
+from .base import Outcome, Plan, Resource
 from .files import ON_SIGNAL, SWEEP, arrived_whole
+
+
+@dataclass(frozen=True)
+class UserPlan(Plan):
+    """Whether the user is created, modified (shell, groups) or removed."""
+
+    action: Literal["create", "modify", "remove"]
+
+
+@dataclass(frozen=True)
+class KeysPlan(Plan):
+    """The authorized_keys content to write, with the user's home and primary group as the host has them."""
+
+    home: str
+    group: str
+    content: str
 
 
 class Group(Resource):
@@ -49,10 +68,10 @@ class User(Resource):
     def check(self, facts) -> Outcome:
         live = facts.get(UserFact(self.user))
         if self.state == "absent":
-            return Outcome.change(f"remove user {self.user}") if live else Outcome.ok(f"user {self.user} is absent")
+            return Outcome.change(f"remove user {self.user}", plan=UserPlan("remove")) if live else Outcome.ok(f"user {self.user} is absent")
         if live is None:
             return Outcome.change(f"create user {self.user} (shell {self.shell}, groups {', '.join(self.groups) or '-'})",
-                                  plan="create")
+                                  plan=UserPlan("create"))
         drift = []
         if live["shell"] != self.shell:
             drift.append(f"shell {live['shell']} → {self.shell}")
@@ -60,14 +79,14 @@ class User(Resource):
         if missing:
             drift.append(f"add to groups {', '.join(missing)}")
         if drift:
-            return Outcome.change(f"user {self.user}: " + "; ".join(drift), plan="modify")
+            return Outcome.change(f"user {self.user}: " + "; ".join(drift), plan=UserPlan("modify"))
         return Outcome.ok(f"user {self.user} exists with shell {self.shell} and groups {', '.join(self.groups) or '-'}")
 
-    def apply(self, session, outcome) -> None:
+    def apply(self, session, outcome: Outcome[UserPlan]) -> None:
         groups = f"-G {q(','.join(self.groups))} " if self.groups else ""
-        if self.state == "absent":
+        if outcome.plan.action == "remove":
             session.run(f"userdel {q(self.user)}", step=self.title)
-        elif outcome.plan == "create":
+        elif outcome.plan.action == "create":
             session.run(f"useradd -m -U -s {q(self.shell)} {groups}{q(self.user)}", step=self.title)
         else:
             session.run(f"usermod -s {q(self.shell)} {'-a ' + groups if groups else ''}{q(self.user)}", step=self.title)
@@ -122,10 +141,10 @@ class AuthorizedKeys(Resource):
         wanted = self.desired(live["content"])
         return Outcome.change(f"authorize {len(self.keys)} key(s) for {self.user}"
                               + (" and drop any others" if self.exclusive else ""),
-                              plan=(live["home"], live["group"], wanted))
+                              plan=KeysPlan(live["home"], live["group"], wanted))
 
-    def apply(self, session, outcome) -> None:
-        home, group, content = outcome.plan
+    def apply(self, session, outcome: Outcome[KeysPlan]) -> None:
+        home, group, content = outcome.plan.home, outcome.plan.group, outcome.plan.content
         session.run(authorized_keys_command(f"{home}/.ssh", self.user, group, content.encode()), step=self.title,
                     stdin=content.encode())
 

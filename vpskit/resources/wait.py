@@ -64,4 +64,4 @@ class Wait(Resource):
 
     def invalidate(self, facts) -> None:
         """Waiting changes nothing on the host: only the probe is stale."""
-        facts.invalidate(lambda key: key == self.probe.key)
+        facts.invalidate(facts=[self.probe])
