@@ -32,7 +32,7 @@ class RunOptions:
     # hosts at once, as the command line's --forks (cli/options.py): a host mostly waits on its network
     forks: int = 50
     trust_new_hosts: bool = False
-    # the run changes nothing on its hosts (it writes on the controller alone, as k3s.kubeconfig): it looks at the
+    # the run changes nothing on its hosts (it writes on the controller alone: a file fetched): it looks at the
     # host lock as a check run does, waiting while an apply holds it, and takes none
     reads_only: bool = False
 
