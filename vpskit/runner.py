@@ -11,12 +11,13 @@ from .context import ExportsView, InventoryView, PlanContext
 from .errors import ConnectError, VpskitError
 from .exports import ExportStore
 from .facts.leftovers import StaleTempsSwept
-from .facts.lock import LOCK_PATH, HostLockFact, LockState, new_run_id, operator_name
+from .facts.lock import HostLockFact, LockState, new_run_id
 from .hostrun import PlanExecutor
 from .inventory.model import Host, Inventory
 from .keys import Keychain
 from .knownlogins import Remembered
 from .logins import LoginPlan, fell_back, plan_logins, plan_target, remember, target_for, worked
+from .onehost import MAX_LOCK_WAIT, lock_fact, refuse_if_held  # noqa: F401 - MAX_LOCK_WAIT read from here too
 from .playbook import Play, batches, select
 from .role import Login, Role, RolePlan
 from .results import HostResult, PlayResult, StepResult
@@ -26,10 +27,6 @@ from .session import HostSession
 from .templating import Templates
 
 
-# the lock wait happens inside the fact batch, which has its own time limit
-MAX_LOCK_WAIT = 90
-
-
 @dataclass
 class RunOptions:
     check: bool = False
@@ -37,6 +34,9 @@ class RunOptions:
     # hosts at once, as the command line's --forks (cli/options.py): a host mostly waits on its network
     forks: int = 50
     trust_new_hosts: bool = False
+    # the run changes nothing on its hosts (it writes on the controller alone: a file fetched): it looks at the
+    # host lock as a check run does, waiting while an apply holds it, and takes none
+    reads_only: bool = False
 
 
 @dataclass
@@ -190,16 +190,13 @@ class Run:
 
     def _lock_fact(self, state: HostState) -> HostLockFact:
         """The run's lock on the host, taken in the first fact round trip (waiting there, bounded)."""
-        wait = min(int(state.host.get("vpskit_lock_timeout", 30)), MAX_LOCK_WAIT)
-        return HostLockFact(self.run_id, operator_name(), state.runtime["vpskit_controller_address"], wait,
-                            str(state.host.get("vpskit_lock_path", LOCK_PATH)), checking=self.options.check)
+        return lock_fact(state.host, self.run_id, state.runtime["vpskit_controller_address"],
+                         self.options.check or self.options.reads_only)
 
     def _hold_lock(self, state: HostState, facts, lock: list[HostLockFact]) -> None:
         for fact in lock:
             held: LockState = facts.get(fact)
-            if not held.acquired:
-                raise VpskitError(f"{state.host.name}: another vpskit run is working on this host: "
-                                  f"{held.describe()}; waited {fact.args[3]}s (vpskit_lock_timeout)")
+            refuse_if_held(state.host.name, fact, held)
             if held.took_over_stale:
                 self.reporter.note(state.host.name, f"took over the lock of an earlier run that ended: "
                                                     f"{held.took_over_stale.describe()}")

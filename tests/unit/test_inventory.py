@@ -145,9 +145,11 @@ def test_relative_key_paths_resolve_against_the_inventory(tmp_path):
 
 def test_a_k3s_lab_inventory_puts_the_first_host_in_servers(tmp_path):
     from vpskit.lab.lab import Lab, LabHost, LabState
+    from vpskit.roleindex import lab_layouts, role_folders
     hosts = {n: LabHost(n, f"10.0.0.{i}", "bookworm") for i, n in ((11, "lab1"), (12, "lab2"))}
     state = LabState("b", "10.0.0", hosts=hosts)
-    (tmp_path / "hosts.yml").write_text(Lab(state_root=tmp_path).inventory_text(state, k3s=True))
+    k3s = lab_layouts(role_folders([]))["k3s"]  # `lab.up --k3s`: the k3s role's lab.yml
+    (tmp_path / "hosts.yml").write_text(Lab(state_root=tmp_path).inventory_text(state, k3s.place(list(hosts))))
     inv = load_inventory(tmp_path / "hosts.yml")
     assert set(inv.hosts["lab1"].groups) == {"lab", "k3s_servers"}
     assert set(inv.hosts["lab2"].groups) == {"lab", "k3s_agents"}

@@ -26,6 +26,7 @@ def reboot(c, inventory=None, limit=None, set_=None, serial=None, if_needed=Fals
     from ..logins import connect
     from ..maintenance.reboot import batches, drainers, reboot_host
     from ..maintenance.window import parse_window
+    from ..onehost import locked_session
     from ..session import HostSession
     from .common import load_project
     try:
@@ -79,8 +80,10 @@ def reboot(c, inventory=None, limit=None, set_=None, serial=None, if_needed=Fals
         def one(name):
             host = by_name[name]
             timeout = float(host.get("maintenance_reboot_timeout", 600))
-            return reboot_host(name, lambda: connect(host, roles, trust_new_hosts, keys=keys), states[name], timeout,
-                               drains.get(name))
+            opener = lambda h, r, t: connect(h, r, t, keys=keys)  # noqa: E731 - one passphrase prompt per key
+            with locked_session(host, roles, trust_new_hosts, opener=opener):  # no run starts until it is down
+                return reboot_host(name, lambda: connect(host, roles, trust_new_hosts, keys=keys), states[name],
+                                   timeout, drains.get(name))
         try:
             with ThreadPoolExecutor(max_workers=len(batch)) as pool:
                 for done in pool.map(one, batch):
