@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
+from .errors import VpskitError
 from .exports import Export
 from .inventory.model import Var
 from .ports import Network
@@ -78,6 +80,20 @@ class Role:
         """Logins this role may leave as the only way in (e.g. the admin user on a new SSH port), best first."""
         declare = getattr(self.module, "logins", None)
         return list(declare(variables)) if declare else []
+
+    def audit_items(self, variables: dict) -> list:
+        """The role's audit items (`items(variables)` in audit.py beside its __init__.py), imported by the audit
+        alone: a run, and --help, never load them."""
+        folders = getattr(self.module, "__path__", None) or []
+        if not any((Path(folder) / "audit.py").is_file() for folder in folders):
+            return []
+        name = f"{self.module.__name__}.audit"
+        try:
+            module = importlib.import_module(name)
+        except Exception as exc:  # noqa: BLE001 - a user role's mistake names its file
+            raise VpskitError(f"role {self.name} ({self.origin}): audit.py cannot be imported: "
+                              f"{type(exc).__name__}: {exc}") from None
+        return list(module.items(variables))
 
     def network(self, ctx) -> Network:
         """The ports (and routing) this role needs on ctx's host, for the firewall role to open."""

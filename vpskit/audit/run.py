@@ -1,13 +1,16 @@
-"""Audits hosts in parallel: one connection and one batch of read-only probes per host, then judges."""
+"""Audits hosts in parallel through the engine's own host session: one connection, one batch of facts per host
+(the items' facts with the host lock, looked at as check mode looks: never taken), then judges, masked."""
 
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
 from ..errors import VpskitError
-from ..facts.system import CommandOutputFact
+from ..facts.lock import LOCK_PATH, HostLockFact, new_run_id, operator_name
 from ..inventory.model import Host
 from ..logins import connect
+from ..runner import MAX_LOCK_WAIT
+from ..secrets import Masker, collect_secrets
 from ..session import HostSession
 from .checklist import checklist, probes_of
 from .model import Finding, HostAudit, ItemResult, Probes
@@ -22,27 +25,50 @@ def judge_all(items, probes: Probes, variables: dict) -> list[ItemResult]:
         else:
             try:
                 finding = item.judge(probes, variables)
-            except (KeyError, IndexError, ValueError, TypeError) as exc:
+            except (KeyError, IndexError, ValueError, TypeError, AttributeError) as exc:
                 finding = Finding.fail(f"could not read the probe output ({type(exc).__name__}: {exc})")
         results.append(ItemResult(item, finding))
     return results
 
 
-def audit_host(host: Host, roles, trust_new_hosts: bool = False, local: dict | None = None) -> HostAudit:
+def lock_look(host: Host, controller_address: str) -> HostLockFact:
+    """The host lock as a check run reads it: waits (bounded) while an apply holds it, writes nothing."""
+    wait = min(int(host.get("vpskit_lock_timeout", 30)), MAX_LOCK_WAIT)
+    return HostLockFact(new_run_id(), operator_name(), controller_address, wait,
+                        str(host.get("vpskit_lock_path", LOCK_PATH)), checking=True)
+
+
+def masked(results: list[ItemResult], masker: Masker) -> list[ItemResult]:
+    """The results as they may be shown: no secret of the inventory in an evidence or a fix."""
+    return [ItemResult(r.item, Finding(r.finding.status, masker.mask(r.finding.evidence), masker.mask(r.finding.fix)))
+            for r in results]
+
+
+def audit_host(host: Host, roles, trust_new_hosts: bool = False, local: dict | None = None,
+               connect=connect) -> HostAudit:
     """`local`: probes answered on the controller (name → (status, output)), such as the last drill's record."""
     variables = host.values
-    items = checklist(variables)
-    commands = probes_of(items)
-    facts = {name: CommandOutputFact(command) for name, command in commands.items()}
+    masker = Masker(collect_secrets(variables) | host.secrets)
+    items = checklist(variables, roles)
+    facts = probes_of(items)
+    conn = None
     try:
-        with connect(host, roles, trust_new_hosts) as conn:
-            cache = HostSession(host.name, conn).facts  # the run's own fact batching, read-only here
-            cache.ensure(facts.values())
-            probes = Probes({**(local or {}), **{name: cache.get(fact) for name, fact in facts.items()}})
+        conn = connect(host, roles, trust_new_hosts)
+        session = HostSession(host.name, conn, check_mode=True, masker=masker)
+        lock = lock_look(host, conn.local_address() or "")
+        session.facts.ensure([lock, *facts.values()])  # one round trip
+        held = session.facts.get(lock)
+        if not held.acquired:
+            raise VpskitError(f"{host.name}: another vpskit run is working on this host: {held.describe()}; "
+                              f"waited {lock.args[3]}s (vpskit_lock_timeout)")
+        probes = Probes({**(local or {}), **{name: session.facts.get(fact) for name, fact in facts.items()}})
     except VpskitError as exc:
-        return HostAudit(host.name, error=str(exc))
-    return HostAudit(host.name, judge_all(items, probes, variables), connections=conn.connections_opened,
-                     commands=conn.commands_run)
+        return HostAudit(host.name, error=masker.mask(str(exc)))
+    finally:
+        if conn is not None:
+            conn.close()
+    return HostAudit(host.name, masked(judge_all(items, probes, variables), masker),
+                     connections=conn.connections_opened, commands=conn.commands_run)
 
 
 def audit_hosts(hosts: list[Host], roles, forks: int = 10, trust_new_hosts: bool = False,
