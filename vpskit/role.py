@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
@@ -84,10 +85,13 @@ class Role:
     def audit_items(self, variables: dict) -> list:
         """The role's audit items (`items(variables)` in audit.py beside its __init__.py), imported by the audit
         alone: a run, and --help, never load them."""
-        folders = getattr(self.module, "__path__", None) or []
-        if not any((Path(folder) / "audit.py").is_file() for folder in folders):
+        found = [Path(folder) / "audit.py" for folder in getattr(self.module, "__path__", None) or []]
+        if not any(path.is_file() for path in found):
             return []
         name = f"{self.module.__name__}.audit"
+        loaded = sys.modules.get(name)
+        if loaded is not None and Path(getattr(loaded, "__file__", "") or "") not in found:
+            del sys.modules[name]  # another folder's role of the same name was loaded before (a user role path)
         try:
             module = importlib.import_module(name)
         except Exception as exc:  # noqa: BLE001 - a user role's mistake names its file
