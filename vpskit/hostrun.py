@@ -14,7 +14,7 @@ from .resources.base import FlushHandlers, Outcome, Resource
 from .role import Login, RolePlan
 from .session import HostSession
 
-Record = Callable[[str, str, str, str, "str | None"], None]
+Record = Callable[..., None]  # (role, title, status, reason, diff, upgrade=None)
 
 
 class PlanExecutor:
@@ -127,7 +127,7 @@ class PlanExecutor:
                 resource.invalidate(facts)
             diff = "(diff hidden: secret content)\n" if (resource.secret and outcome.diff) else outcome.diff
             self.changed += 1
-            self.record(role, resource.title, "changed", outcome.reason, diff)
+            self.record(role, resource.title, "changed", outcome.reason, diff, outcome.upgrade)
             notified += [n for n in resource.notify if n not in notified]
         except BlockedError:
             raise

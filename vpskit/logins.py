@@ -138,7 +138,7 @@ def remember(plans: list[tuple[LoginPlan, Remembered]]) -> None:
 
 
 def connect(host: Host, roles: list[Role], trust_new_hosts: bool = False, on_retry=None) -> Connection:
-    """An open connection for a one-host task (facts, audit, backups' tasks), remembering the login that worked."""
+    """An open connection for a one-host task (facts, audit, a role's tasks), remembering the login that worked."""
     plan = plan_logins(host, roles)
     conn = Connection(plan_target(plan, host, trust_new_hosts), on_retry=on_retry)
     conn.open()

@@ -15,6 +15,7 @@ class StepResult:
     reason: str
     diff: str | None = None
     play: str = ""
+    upgrade: tuple[str, str] | None = None  # the change's Outcome.upgrade: (from, to) version
 
 
 @dataclass

@@ -99,6 +99,13 @@ class Role:
                               f"{type(exc).__name__}: {exc}") from None
         return list(module.items(variables))
 
+    def reboot_drains(self, inventory, session) -> dict:
+        """Host name → the Drainer (vpskit.maintenance.reboot) that moves this role's work off that host before
+        `invoke reboot` reboots it and back after (module function `reboot_drains(inventory, session)`: a cluster
+        role's drains its nodes); such hosts reboot one at a time. `session(host)` opens a HostSession."""
+        declare = getattr(self.module, "reboot_drains", None)
+        return dict(declare(inventory, session)) if declare else {}
+
     def network(self, ctx) -> Network:
         """The ports (and routing) this role needs on ctx's host, for the firewall role to open."""
         declare = getattr(self.module, "network", None)

@@ -1,14 +1,18 @@
-"""The built-in roles by name and one-line summary, read from their sources without importing them.
+"""The roles by name, folder and one-line summary, read from their sources without importing them.
 
-The command line lists a task per role; importing the roles (and the engine they build on) for that would
-make `vpskit --help` pay for a run.
+The command line lists a task per role and the tasks a role's folder contributes (its tasks.py); importing the
+roles (and the engine they build on) for that would make `vpskit --help` pay for a run.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import re
+import sys
 from pathlib import Path
+from types import ModuleType
 
+from .errors import VpskitError
 from .paths import builtin_roles_dir
 
 # a module's docstring: its first statement, after comments and blank lines
@@ -17,8 +21,24 @@ DOCSTRING = re.compile(r'\A(?:[ \t]*(?:#[^\n]*)?\n)*[ \t]*[rRuU]?("""|\'\'\')(.*
 
 def builtin_role_summaries() -> dict[str, str]:
     """Each built-in role's name and the first line of its docstring."""
-    return {d.name: summary_of(_docstring(d / "__init__.py"), d.name) for d in sorted(builtin_roles_dir().iterdir())
-            if (d / "__init__.py").is_file()}
+    return role_summaries(role_folders([], builtin=True))
+
+
+def role_folders(user_paths: list[Path], builtin: bool = True) -> dict[str, Path]:
+    """Each role's folder by name: the user paths' first (a user role replaces the built-in of its name), in
+    the order RoleLibrary.names gives."""
+    found: dict[str, Path] = {}
+    for path in [*user_paths, *([builtin_roles_dir()] if builtin else [])]:
+        if path.is_dir():
+            for folder in sorted(path.iterdir()):
+                if (folder / "__init__.py").is_file():
+                    found.setdefault(folder.name, folder)
+    return found
+
+
+def role_summaries(folders: dict[str, Path]) -> dict[str, str]:
+    """The first line of each role folder's docstring, by name."""
+    return {name: summary_of(_docstring(folder / "__init__.py"), name) for name, folder in folders.items()}
 
 
 def summary_of(doc: str | None, name: str) -> str:
@@ -29,3 +49,24 @@ def summary_of(doc: str | None, name: str) -> str:
 def _docstring(path: Path) -> str | None:
     match = DOCSTRING.match(path.read_text())
     return match.group(2) if match else None
+
+
+def load_alone(role: str, path: Path, kind: str) -> ModuleType | None:
+    """A file of a role's folder (its tasks.py, breaks.py) as the module vpskit_role_<kind>_<role>, without
+    importing the role's package: None when there is none; a VpskitError naming the file when it fails."""
+    if not path.is_file():
+        return None
+    module_name = f"vpskit_role_{kind}_{role}"
+    loaded = sys.modules.get(module_name)
+    if loaded is not None and getattr(loaded, "__file__", None) == str(path):
+        return loaded
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:  # noqa: BLE001 - a user's file may fail in any way: said with its path
+        sys.modules.pop(module_name, None)
+        raise VpskitError(f"{path} is not loaded ({type(exc).__name__}: {exc})") from None
+    return module
+

@@ -219,9 +219,9 @@ class Run:
 
     def _recorder(self, state: HostState, play: str, held: list[StepResult] | None = None):
         """Records each step in the host's result and the report, or in `held` (a check kept only if it is final)."""
-        def record(role: str, title: str, status: str, reason: str, diff: str | None) -> None:
+        def record(role: str, title: str, status: str, reason: str, diff: str | None, upgrade=None) -> None:
             step = StepResult(role, title, status, self.masker.mask(reason),
-                              self.masker.mask(diff) if diff else None, play)
+                              self.masker.mask(diff) if diff else None, play, upgrade)
             if held is not None:
                 held.append(step)
             else:

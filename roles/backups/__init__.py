@@ -7,11 +7,9 @@ from vpskit.resources import CronJob, Directory, File, Packages, Service
 from vpskit.role import RolePlan
 
 from .repository import environment, location, missing
-from .settings import (CONFIG, CONFIG_DIR, HEARTBEAT, PASSWORD, PGPASS, RESTIC_ENV, RESTIC_KEY, RESTIC_KNOWN_HOSTS,
-                       RESTIC_PASSWORD, RESTIC_REPOSITORY_FILE, SSH_CONFIG, STATE_DIR, offsite_kind, pgpass, settings,
+from .settings import (CONFIG, CONFIG_DIR, HEARTBEAT, PASSWORD, PGPASS, PROGRAM, RESTIC_ENV, RESTIC_KEY,
+                       RESTIC_KNOWN_HOSTS, RESTIC_PASSWORD, RESTIC_REPOSITORY_FILE, SSH_CONFIG, STATE_DIR, offsite_kind, pgpass, settings,
                        ssh_config)
-
-PROGRAM = "/usr/local/sbin/vpskit-backup"
 
 
 def packages(v: dict) -> list[str]:

@@ -1,7 +1,7 @@
 """The backups role's audit items: backups scheduled, recent and restore-tested (the program's metrics, as
 node-exporter's textfile collector reads them), and the disaster-recovery drill passed within dr_drill_max_age.
 
-The drill records its report on the controller (vpskit/dr/record.py), so the drill item reads a controller probe,
+The drill records its report on the controller (vpskit/records.py, DRILLS), so the drill item reads a controller probe,
 `controller:dr-drill`, which the audit fills in beside the host's own probes.
 """
 

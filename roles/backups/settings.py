@@ -6,6 +6,7 @@ import shlex
 
 from .repository import SFTP, kind
 
+PROGRAM = "/usr/local/sbin/vpskit-backup"
 CONFIG_DIR = "/etc/vpskit-backup"
 CONFIG = f"{CONFIG_DIR}/config"
 PGPASS = f"{CONFIG_DIR}/pgpass"

@@ -22,6 +22,7 @@ from .binary import BINARY
 from .nodename import name_error, node_name, registered_name
 from . import hardening
 from .ports import network  # noqa: F401  (the ports K3s needs, opened by the firewall role)
+from .reboots import reboot_drains  # noqa: F401  (`invoke reboot` drains cluster nodes, one at a time)
 from .topology import api_port, api_url, inventory_errors, topology  # noqa: F401 - inventory_errors: run at load
 # spec.yml's checks of this role's variables
 from .flags import extra_config_error  # noqa: F401,E402

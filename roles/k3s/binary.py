@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from vpskit.errors import RemoteError, VpskitError
 from vpskit.facts import CommandOutputFact, FileFact, HostInfoFact
@@ -65,7 +66,7 @@ class K3sBinary(Resource):
             reason = f"upgrade k3s from {upgrade} to {self.version}"
         else:
             reason = f"replace /usr/local/bin/k3s: its sha256 {str(binary.sha256)[:12]}… is not the {self.version} release's"
-        return Outcome.change(reason, plan=(arch, upgrade))
+        return replace(Outcome.change(reason, plan=(arch, upgrade)), upgrade=(upgrade, self.version) if upgrade else None)
 
     def apply(self, session, outcome: Outcome) -> None:
         arch, upgrade = outcome.plan

@@ -29,7 +29,7 @@ from vpskit.errors import VpskitError
 from vpskit.facts.system import CommandOutputFact
 from vpskit.facts.ufw import UfwFact, sources_allowed
 from vpskit.inventory.model import Host, Var
-from vpskit.lab.breaks import BREAKS, find, refuse_non_lab
+from vpskit.lab.breaks import all_breaks, find, refuse_non_lab
 from vpskit.roleloader import RoleLibrary
 
 DEFAULTS = {k: v.value for k, v in audit_defaults().items()}
@@ -254,9 +254,9 @@ def test_lab_break_refuses_hosts_no_lab_booted():
 
 
 def test_every_break_says_what_finds_and_repairs_it():
-    assert all(b.found_by and b.repaired_by for b in BREAKS)
+    assert all(b.found_by and b.repaired_by for b in all_breaks())
     with pytest.raises(VpskitError, match="no lab.break scenario"):
-        find("nope")
+        find("nope", all_breaks())
 
 
 def test_check_reports_drift_per_host_and_role():

@@ -375,7 +375,8 @@ def test_restore_files_only_into_an_empty_folder(tmp_path):
 
 def test_restore_task_checks_its_input_and_asks_first(tmp_path, monkeypatch, capsys):
     from invoke import Context, Exit
-    from vpskit.cli.backups_tasks import restore, restore_command
+    from tests.unit.roletasks import role_tasks
+    restore, restore_command = role_tasks("backups").restore, role_tasks("backups").restore_command
     assert restore_command("postgres:shop", "shop_restored") == "restore postgres shop shop_restored"
     assert restore_command("files", "/srv/it's") == "restore files '/srv/it'\"'\"'s'"
     for what, target in (("postgres:shop", "x; drop"), ("files", "relative"), ("postgres:shop", None)):

@@ -21,10 +21,10 @@ import pytest
 from tests.unit.backuphost import LocalBackupHost, seed_files
 from vpskit.builtin_roles.backups.audit import DRILL as PROBE, drill as drill_item
 from vpskit.audit.model import Probes
-from vpskit.dr.report import DrillReport, Phase, markdown, text
-from vpskit.dr.snapshots import NoSnapshot, newest
-from vpskit.dr.steps import Steps
-from vpskit.dr.target import next_lab_index, production_host, rebuilt, spare
+from vpskit.builtin_roles.backups.dr.report import DrillReport, Phase, markdown, text
+from vpskit.builtin_roles.backups.dr.snapshots import NoSnapshot, newest
+from vpskit.builtin_roles.backups.dr.steps import Steps
+from vpskit.builtin_roles.backups.dr.target import next_lab_index, production_host, rebuilt, spare
 from vpskit.durations import human, seconds
 from vpskit.errors import VpskitError
 from vpskit.inventory.formats import FORMATS

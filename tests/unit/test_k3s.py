@@ -131,10 +131,12 @@ def test_the_binary_is_compared_with_the_release_sums():
     assert not resource.check(binary_facts(good, sums)).changed
     missing = resource.check(binary_facts(FileState("absent"), None, (127, "")))
     assert missing.changed and missing.reason.startswith("install k3s") and missing.plan == ("amd64", None)
+    assert missing.upgrade is None  # an install moves no version
     old = resource.check(binary_facts(FileState("file", sha256="d" * 64), None, (0, "k3s version v1.35.0+k3s1 (x)")))
     assert old.reason == f"upgrade k3s from v1.35.0+k3s1 to {VERSION}" and old.plan == ("amd64", "v1.35.0+k3s1")
+    assert old.upgrade == ("v1.35.0+k3s1", VERSION)  # what k3s.upgrade reads
     tampered = resource.check(binary_facts(FileState("file", sha256="e" * 64), sums))
-    assert tampered.changed and "is not the" in tampered.reason
+    assert tampered.changed and "is not the" in tampered.reason and tampered.upgrade is None
 
 
 @pytest.mark.parametrize("running, refused", [

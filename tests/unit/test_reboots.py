@@ -4,6 +4,7 @@ host's reboot against scripted connections (down, then up on a new boot), with a
 from __future__ import annotations
 
 import datetime
+from types import SimpleNamespace
 
 import pytest
 
@@ -11,7 +12,9 @@ from vpskit.builtin_roles.k3s.reboots import reboot_drains
 from vpskit.connection import CommandResult
 from vpskit.errors import ConnectError, VpskitError
 from vpskit.facts.reboot import RebootState, kernel_key, parse_reboot
-from vpskit.maintenance.reboot import REBOOT, batches, reboot_host
+from vpskit.maintenance.reboot import REBOOT, batches, drainers, reboot_host
+from vpskit.role import Role
+from vpskit.roleloader import RoleLibrary
 from vpskit.maintenance.window import parse_window
 from tests.unit.planctx import cluster
 
@@ -33,7 +36,7 @@ k3s agent
 
 def test_the_reboot_fact_names_the_file_the_packages_and_a_newer_kernel():
     state = parse_reboot(OUTPUT)
-    assert state.needed and state.k3s == "agent" and state.boot_id == "5b3c"
+    assert state.needed and state.boot_id == "5b3c"  # the k3s line of older versions is ignored
     assert state.packages == ("linux-image-6.1.0-28-amd64", "libc6")
     assert state.newest_kernel == "6.1.0-28-amd64" and state.kernel_behind
     assert state.reasons() == ["/var/run/reboot-required since 2025-12-01 00:00 UTC, asked by "
@@ -157,3 +160,23 @@ def test_cluster_nodes_are_drained_through_another_server():
     single = reboot_drains(cluster({}, ["s1"]), lambda host: host)
     assert single["s1"].skip == "single-node cluster: not drained" and single["s1"].drain() is None
     assert reboot_drains(cluster({}, ["s1"], []), lambda h: h)["s1"].restore(None) == "single-node cluster: not drained"
+
+
+def test_the_drainers_come_from_the_roles_that_declare_them():
+    """`invoke reboot` asks every role of the library: the k3s role drains its cluster nodes, and a role of
+    one's own may drain a host of its own (here a database primary); a role without the hook drains nothing."""
+    inventory = cluster({"k3s_drain": True}, ["s1", "s2", "s3"], ["a1"])
+    primary = Drainer([])
+    database = Role("database", SimpleNamespace(plan=None, reboot_drains=lambda inv, session: {"db1": primary}), {})
+    found = drainers([*RoleLibrary().all(), database], inventory, lambda host: host)
+    assert set(found) == {"s1", "s2", "s3", "a1", "db1"} and found["db1"] is primary
+    assert found["a1"].via.name == "s1"  # the k3s role's drainer, found through the library
+    assert batches(["web1", "db1", "a1", "web2"], set(found), None) == [["db1"], ["a1"], ["web1", "web2"]]
+    assert drainers([Role("plain", SimpleNamespace(plan=None), {})], inventory, lambda h: h) == {}
+
+
+def test_a_host_two_roles_would_drain_is_refused_naming_both():
+    one = Role("one", SimpleNamespace(plan=None, reboot_drains=lambda inv, session: {"h1": Drainer([])}), {})
+    two = Role("two", SimpleNamespace(plan=None, reboot_drains=lambda inv, session: {"h1": Drainer([])}), {})
+    with pytest.raises(VpskitError, match="h1: both the one and the two role drain it before a reboot"):
+        drainers([one, two], cluster({}, ["s1"]), lambda h: h)

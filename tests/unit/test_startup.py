@@ -43,9 +43,11 @@ def test_listing_every_task_imports_no_role():
     loaded = _modules_after("import sys\nsys.argv = ['vpskit', '--list']\nfrom vpskit.cli.program import main\n"
                             "try:\n    main()\nexcept SystemExit:\n    pass")
     assert _heavy(loaded) == []
+    # the roles' tasks files were read (by their paths, alone), their packages were not
+    assert {"vpskit_role_tasks_k3s", "vpskit_role_tasks_backups"} <= loaded
 
 
-@pytest.mark.parametrize("task", ["bootstrap", "k3s.upgrade", "audit", "lab.up", "backups.restore"])
+@pytest.mark.parametrize("task", ["bootstrap", "k3s.upgrade", "audit", "lab.up", "backups.restore", "dr.drill", "reboot"])
 def test_a_task_help_imports_nothing_it_would_run(task):
     loaded = _modules_after(f"import sys\nsys.argv = ['vpskit', '--help', {task!r}]\n"
                             "from vpskit.cli.program import main\ntry:\n    main()\nexcept SystemExit:\n    pass")

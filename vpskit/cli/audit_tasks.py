@@ -8,7 +8,7 @@ from ..audit.model import SEVERITIES  # the model alone: the checklist's items a
 from ..errors import VpskitError
 from .options import DEFAULT_FORKS, RUN_HELP, fail
 
-# the controller probe the drill item reads (roles/backups/audit.py): the last `invoke dr.drill` record
+# the controller probe the drill item reads (its role's audit.py): the last `invoke dr.drill` record
 DRILL_RECORD = "controller:dr-drill"
 
 
@@ -26,7 +26,7 @@ def audit(c, inventory=None, limit=None, set_=None, json=None, markdown=None, fa
     from ..audit.outside.run import audit_urls
     from ..audit.report import text, write_json, write_markdown
     from ..audit.run import audit_hosts
-    from ..dr import record
+    from .. import records
     from .common import inventory_file, load_project
     try:
         project = load_project(inventory, set_, roles_path)
@@ -36,7 +36,7 @@ def audit(c, inventory=None, limit=None, set_=None, json=None, markdown=None, fa
     path = inventory_file(inventory)
     # the hosts' (with the last drill's record read here), then what a user sees of the listed URLs from here
     audits = audit_hosts(hosts, project.library.all(), int(forks), trust_new_hosts,
-                         lambda host: {DRILL_RECORD: record.read(path, host.name)}) + audit_urls(hosts)
+                         lambda host: {DRILL_RECORD: records.read(path, records.DRILLS, host.name)}) + audit_urls(hosts)
     print(text(audits))
     if json:
         write_json(json, audits, fail_on)

@@ -19,7 +19,8 @@ from ..results import exit_code
 from ..roleloader import RoleLibrary, all_defaults, all_inventory_checks, all_specs
 from ..runner import Run, RunOptions
 from ..templating import Templates
-from .options import DEFAULT_FORKS, fail
+from .collect import env_roles_paths
+from .options import RunArgs, fail
 
 @dataclass
 class Project:
@@ -37,8 +38,8 @@ def inventory_file(inventory: str | None) -> Path:
 
 
 def roles_paths(path: Path, cli: str | None, overrides: list[str] | None) -> list[Path]:
-    """--roles-path first, then vpskit_roles_path from the inventory (relative to its file)."""
-    found = [Path(p).expanduser().resolve() for p in (cli or "").split(os.pathsep) if p]
+    """--roles-path first, then VPSKIT_ROLES_PATH, then vpskit_roles_path from the inventory (relative to its file)."""
+    found = [Path(p).expanduser().resolve() for p in (cli or "").split(os.pathsep) if p] + env_roles_paths()
     plain = load_inventory(path, overrides=overrides)  # connection variables only: role defaults come later
     for host in plain.hosts.values():
         value = host.get("vpskit_roles_path") or []
@@ -79,19 +80,20 @@ def plays_for(plays: list[Play], names: list[str]) -> list[Play]:
     return chosen
 
 
-def run_roles(names: list[str] | None, inventory=None, limit=None, check=False, diff=False, set_=None,
-              json=None, forks=DEFAULT_FORKS, trust_new_hosts=False, quiet=False, roles_path=None, playbook=None) -> None:
+def run_roles(names: list[str] | None, args: RunArgs) -> None:
+    """Runs the plays (of `names` only, unless None) as a run task's options say; exits with the run's code."""
     try:
-        project = load_project(inventory, set_, roles_path, playbook, names)
-        hosts = project.inventory.select(limit)
+        project = load_project(args.inventory, args.set_, args.roles_path, args.playbook, names)
+        hosts = project.inventory.select(args.limit)
     except VpskitError as exc:
         fail(str(exc))
-    options = RunOptions(check=check, diff=diff or check, forks=int(forks), trust_new_hosts=trust_new_hosts)
+    options = RunOptions(check=args.check, diff=args.diff or args.check, forks=int(args.forks),
+                         trust_new_hosts=args.trust_new_hosts)
     run = Run(project.inventory, hosts, project.plays, project.library, project.templates, options,
-              Reporter(diff=options.diff, verbose_ok=not quiet))
+              Reporter(diff=options.diff, verbose_ok=not args.quiet))
     results = run.execute()
-    code = exit_code(results, check)
-    if json:
-        write_json(json, results, check, code, run.play_results, run.exports.report())
+    code = exit_code(results, args.check)
+    if args.json:
+        write_json(args.json, results, args.check, code, run.play_results, run.exports.report())
     if code:
         raise Exit(code=code)

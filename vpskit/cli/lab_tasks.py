@@ -94,16 +94,22 @@ def ssh(c, name, user="root", lab="lab", subnet="10.213.0"):
                           "inventory": f"the lab's inventory (default {LAB_INVENTORY})"})
 def break_(c, host=None, scenario=None, list_=False, inventory=None):
     """Apply a named misconfiguration to a lab host, for students to find (audit, check) and repair (bootstrap)."""
-    from ..lab.breaks import BREAKS, find, lab_addresses, refuse_non_lab
+    from ..lab.breaks import all_breaks, find, lab_addresses, refuse_non_lab
+    from .collect import env_roles_paths
     if list_ or not host:
-        for b in BREAKS:
+        try:
+            breaks = all_breaks(env_roles_paths())
+        except VpskitError as exc:
+            fail(str(exc))
+        for b in breaks:
             print(f"{b.name}: {b.what}\n    found by: {b.found_by}\n    repaired by: {b.repaired_by}")
         return
     from ..logins import connect
     from .common import load_project
     try:
-        chosen = find(scenario) if scenario else random.choice(BREAKS)
         project = load_project(inventory or str(LAB_INVENTORY), None)
+        breaks = all_breaks(project.library.user_paths)
+        chosen = find(scenario, breaks) if scenario else random.choice(breaks)
         hosts = project.inventory.select(host)
         refuse_non_lab(hosts, lab_addresses())
         for target in hosts:

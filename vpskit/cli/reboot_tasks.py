@@ -1,4 +1,4 @@
-"""`invoke reboot`: the hosts that need a reboot, one at a time in a cluster (drained), back before the next."""
+"""`invoke reboot`: the hosts that need a reboot, the ones a role drains one at a time, back before the next."""
 
 from __future__ import annotations
 
@@ -20,11 +20,10 @@ from .options import RUN_HELP, fail
 def reboot(c, inventory=None, limit=None, set_=None, serial=None, if_needed=False, check=False, forks=10,
            trust_new_hosts=False, roles_path=None):
     """Reboot the hosts that need it (/var/run/reboot-required, a newer kernel): cluster nodes one at a time."""
-    from ..builtin_roles.k3s.reboots import reboot_drains
     from ..errors import VpskitError
     from ..facts.reboot import RebootFact
     from ..logins import connect
-    from ..maintenance.reboot import batches, reboot_host
+    from ..maintenance.reboot import batches, drainers, reboot_host
     from ..maintenance.window import parse_window
     from ..session import HostSession
     from .common import load_project
@@ -64,7 +63,10 @@ def reboot(c, inventory=None, limit=None, set_=None, serial=None, if_needed=Fals
             print(f"{host.name}: no reboot needed")
     for host in due:
         print(f"{host.name}: {'would reboot' if check else 'reboot'}: {'; '.join(states[host.name].reasons())}")
-    drains = reboot_drains(project.inventory, session)
+    try:
+        drains = drainers(roles, project.inventory, session)
+    except VpskitError as exc:
+        fail(str(exc))
     order = batches([h.name for h in due], set(drains), int(serial) if serial else None)
     if check or not due:
         if check and due:

@@ -1,4 +1,4 @@
-"""The task collection: bootstrap, check, one task per role, facts, inventory, audit, and the lab.
+"""The task collection: bootstrap, check, facts, inventory, audit, the lab, and what the roles bring (collect.py).
 
 Tasks import what they run in their bodies (see options.py): building this collection imports no role.
 """
@@ -10,50 +10,41 @@ import json as jsonlib
 from invoke import Collection, task
 
 from ..errors import VpskitError
-from ..roleindex import builtin_role_summaries
-from . import audit_tasks, backups_tasks, dr_tasks, k3s_tasks, lab_tasks, lock_tasks, reboot_tasks, runbook_tasks
-from .options import DEFAULT_FORKS, RUN_HELP, fail
+from . import audit_tasks, lab_tasks, lock_tasks, reboot_tasks, runbook_tasks
+from .collect import add_role_tasks, env_roles_paths
+from .options import RUN_HELP, RunArgs, fail, run_task
 
 RUN_ITERABLE = ["set_"]
 
 
-@task(help=RUN_HELP, iterable=RUN_ITERABLE)
-def bootstrap(c, inventory=None, limit=None, check=False, diff=False, set_=None, json=None, forks=DEFAULT_FORKS,
-              trust_new_hosts=False, quiet=False, roles_path=None, playbook=None):
+@run_task()
+def bootstrap(c, args: RunArgs):
     """Run every play, in order, on the inventory's hosts (a fresh VPS becomes a hardened host)."""
     from .common import run_roles
-    run_roles(None, inventory, limit, check, diff, set_, json, forks, trust_new_hosts, quiet, roles_path, playbook)
+    run_roles(None, args)
 
 
-@task(help={k: v for k, v in RUN_HELP.items() if k != "check"}, iterable=RUN_ITERABLE)
-def check(c, inventory=None, limit=None, diff=True, set_=None, json=None, forks=DEFAULT_FORKS, trust_new_hosts=False,
-          quiet=False, roles_path=None, playbook=None):
+@run_task(drop=("check",), fixed={"check": True, "diff": True})
+def check(c, args: RunArgs):
     """Show what bootstrap would change, with diffs, changing nothing; exit 2 when there is drift."""
     from .common import run_roles
-    run_roles(None, inventory, limit, True, diff, set_, json, forks, trust_new_hosts, quiet, roles_path, playbook)
+    run_roles(None, args)
 
 
-def role_task(name: str, doc: str):
-    """One task per role, with the same options as bootstrap; it runs the plays that hold the role."""
-    @task(name=name, help=RUN_HELP, iterable=RUN_ITERABLE)
-    def _role(c, inventory=None, limit=None, check=False, diff=False, set_=None, json=None, forks=DEFAULT_FORKS,
-              trust_new_hosts=False, quiet=False, roles_path=None, playbook=None):
+def role_task(name: str, doc: str, task_name: str | None = None):
+    """A role's run task (named after it, or `task_name`), with bootstrap's options: the plays that hold it."""
+    @run_task(name=task_name or name, doc=doc)
+    def _role(c, args: RunArgs):
         from .common import run_roles
-        run_roles([name], inventory, limit, check, diff, set_, json, forks, trust_new_hosts, quiet, roles_path,
-                  playbook)
-    _role.__doc__ = doc
-    _role.body.__doc__ = doc
+        run_roles([name], args)
     return _role
 
 
-@task(help={"names": "role names, comma-separated (your own roles too, with --roles-path)", **RUN_HELP},
-      iterable=RUN_ITERABLE)
-def role(c, names, inventory=None, limit=None, check=False, diff=False, set_=None, json=None, forks=DEFAULT_FORKS,
-         trust_new_hosts=False, quiet=False, roles_path=None, playbook=None):
+@run_task(positional=("names",), help={"names": "role names, comma-separated (your own roles too, with --roles-path)"})
+def role(c, args: RunArgs, names: str):
     """Run the named roles only (built-in or from a roles path), in the plays that hold them."""
     from .common import run_roles
-    run_roles([n.strip() for n in names.split(",") if n.strip()], inventory, limit, check, diff, set_, json, forks,
-              trust_new_hosts, quiet, roles_path, playbook)
+    run_roles([n.strip() for n in names.split(",") if n.strip()], args)
 
 
 @task(help={"host": "inventory name of the host", "inventory": RUN_HELP["inventory"],
@@ -103,16 +94,11 @@ def inventory(c, inventory=None, limit=None, set_=None, json=False, roles_path=N
 
 
 def build_namespace() -> Collection:
-    """The shipped tasks: runs, one task per built-in role, facts, inventory and the lab."""
+    """The shipped tasks (runs, facts, inventory, the lab), then each role's (VPSKIT_ROLES_PATH's roles first)."""
     ns = Collection(bootstrap, check, role, facts, inventory, audit_tasks.audit, runbook_tasks.runbooks,
                     lock_tasks.unlock, reboot_tasks.reboot)
-    for name, summary in builtin_role_summaries().items():
-        if name not in ("k3s", "backups"):  # collections: the role by default, and their other tasks
-            ns.add_task(role_task(name, summary))
     ns.add_collection(lab_tasks.namespace(), name="lab")
-    ns.add_collection(k3s_tasks.namespace(), name="k3s")
-    ns.add_collection(backups_tasks.namespace(), name="backups")
-    ns.add_collection(dr_tasks.namespace(), name="dr")
+    add_role_tasks(ns, env_roles_paths(), role_task)
     return ns
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from .base import Fact
 
@@ -22,7 +22,6 @@ class RebootState:
     boot_id: str = ""
     booted: float | None = None  # when PID 1 started, UTC seconds
     now: float | None = None
-    k3s: str | None = field(default=None)  # "server" or "agent" when the host runs K3s
 
     @property
     def newest_kernel(self) -> str | None:
@@ -68,9 +67,7 @@ class RebootFact(Fact):
                 "echo \"running $(uname -r)\"; "
                 "for k in /boot/vmlinuz-*; do [ -e \"$k\" ] && echo \"installed ${k#/boot/vmlinuz-}\"; done; "
                 "echo \"boot_id $(cat /proc/sys/kernel/random/boot_id)\"; "
-                "echo \"booted $(date -d \"$(ps -o lstart= -p 1)\" +%s)\"; echo \"now $(date +%s)\"; "
-                "if [ -f /etc/systemd/system/k3s.service ]; then echo 'k3s server'; "
-                "elif [ -f /etc/systemd/system/k3s-agent.service ]; then echo 'k3s agent'; fi; true")
+                "echo \"booted $(date -d \"$(ps -o lstart= -p 1)\" +%s)\"; echo \"now $(date +%s)\"")
 
     def parse(self, output: str, rc: int) -> RebootState:
         return parse_reboot(output)
@@ -88,8 +85,8 @@ def parse_reboot(output: str) -> RebootState:
             values["installed"].append(value)
         elif key in ("required", "booted", "now") and re.fullmatch(r"\d+(\.\d+)?", value):
             values[key] = float(value)
-        elif key in ("running", "boot_id", "k3s"):
+        elif key in ("running", "boot_id"):
             values[key] = value
     return RebootState(values.get("required"), tuple(values["packages"]), values.get("running", ""),
                        tuple(values["installed"]), values.get("boot_id", ""), values.get("booted"),
-                       values.get("now"), values.get("k3s"))
+                       values.get("now"))

@@ -1,4 +1,7 @@
-"""Teaching scenarios: named misconfigurations for lab hosts, each found by audit/check and repaired by bootstrap."""
+"""Teaching scenarios: named misconfigurations for lab hosts, each found by audit/check and repaired by bootstrap.
+
+Each role declares its own (a `BREAKS` list in its folder's breaks.py, loaded alone by its path); the lab collects.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import VpskitError
+from ..roleindex import load_alone, role_folders
 
 
 @dataclass(frozen=True)
@@ -18,39 +22,31 @@ class Break:
     repaired_by: str
 
 
-BREAKS = [
-    Break("password-login", "a file that sorts before vpskit's sshd drop-in turns password logins back on",
-          "printf 'PasswordAuthentication yes\\nKbdInteractiveAuthentication yes\\n' "
-          "> /etc/ssh/sshd_config.d/00-lab-break.conf && systemctl reload ssh",
-          "audit infra.ssh-key-only (effective sshd -T); check: the ssh role's effective settings",
-          "invoke bootstrap (the override is moved aside, sshd reloaded)"),
-    Break("ufw-disabled", "the firewall is switched off", "ufw --force disable",
-          "audit net.firewall; check: the firewall role", "invoke bootstrap"),
-    Break("fail2ban-stopped", "fail2ban is stopped, so nothing bans brute-force attempts", "systemctl stop fail2ban",
-          "audit net.fail2ban; check: the fail2ban role", "invoke bootstrap"),
-    Break("redirects-accepted", "the kernel accepts ICMP redirects again (live, not in any file)",
-          "sysctl -q -w net.ipv4.conf.all.accept_redirects=1 net.ipv4.conf.all.send_redirects=1",
-          "audit hard.sysctl; check: the sysctl role (live values)", "invoke bootstrap"),
-    Break("updates-off", "automatic security updates are switched off",
-          "sed -i 's/\"1\"/\"0\"/' /etc/apt/apt.conf.d/20auto-upgrades",
-          "audit hard.unattended-upgrades; check: the base role", "invoke bootstrap"),
-    Break("kubeconfig-readable", "the server's kubeconfig (cluster-admin credentials) is world-readable",
-          "test -f /etc/rancher/k3s/k3s.yaml && chmod 0644 /etc/rancher/k3s/k3s.yaml",
-          "audit k8s.kubeconfig-mode; check: the k3s role", "invoke bootstrap"),
-    Break("stale-backup", "backups silently stopped three days ago",
-          "d=/var/lib/prometheus/node-exporter; mkdir -p $d && "
-          "printf 'vpskit_backup_last_success_timestamp_seconds{set=\"files\"} %s\\n' $(( $(date +%s) - 259200 )) "
-          "> $d/vpskit_backup.prom.tmp && mv $d/vpskit_backup.prom.tmp $d/vpskit_backup.prom",
-          "audit infra.backup-age", "the next backup run (cron, or `vpskit-backup run` on the host)"),
-]
+BREAKS_FILE = "breaks.py"
 
 
-def find(name: str) -> Break:
-    for scenario in BREAKS:
+def all_breaks(user_paths: list[Path] = ()) -> list[Break]:
+    """Every role's scenarios (BREAKS in the breaks.py of its folder; the user paths' roles first, as the role
+    library finds them), in role order; two with one name are an error naming both files."""
+    found: list[Break] = []
+    where: dict[str, Path] = {}
+    for role, folder in role_folders(list(user_paths)).items():
+        module = load_alone(role, folder / BREAKS_FILE, "breaks")
+        for scenario in getattr(module, "BREAKS", ()) if module else ():
+            if scenario.name in where:
+                raise VpskitError(f"lab.break scenario {scenario.name!r} is in {where[scenario.name]} and "
+                                  f"{folder / BREAKS_FILE}")
+            where[scenario.name] = folder / BREAKS_FILE
+            found.append(scenario)
+    return found
+
+
+def find(name: str, breaks: list[Break]) -> Break:
+    for scenario in breaks:
         if scenario.name == name:
             return scenario
     raise VpskitError(f"no lab.break scenario {name!r} (invoke lab.break --list): "
-                      f"{', '.join(b.name for b in BREAKS)}")
+                      f"{', '.join(b.name for b in breaks)}")
 
 
 def lab_addresses(state_root: Path = Path("/var/lib/vpskit")) -> set[str]:

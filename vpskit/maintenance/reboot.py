@@ -1,8 +1,8 @@
 """Coordinated reboots: who needs one and why, in which order, and one host's reboot from the drain (when it is a
 cluster node) to a fresh login on the new boot.
 
-The engine knows no role: a cluster node's drain comes from the caller as a Drainer (the k3s role's), and
-`clustered` names the hosts that must go one at a time.
+The engine knows no role: a host's drain comes from the roles as a Drainer (a role's `reboot_drains`, see
+`drainers`), and the hosts a role drains go one at a time.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ BOOTED = "timeout 120 systemctl is-system-running --wait || true"
 
 
 class Drainer(Protocol):
-    """Moves a cluster node's work away before its reboot and back after (roles/k3s/reboots.py)."""
+    """Moves a host's work away before its reboot and back after (a role's `reboot_drains`: vpskit.role.Role)."""
 
     def drain(self) -> object: ...
 
@@ -37,6 +37,19 @@ class Rebooted:
     booted: float | None  # when the new boot's PID 1 started, UTC seconds
     back: float  # when the fresh login on the new boot succeeded, UTC seconds
     said: list[str] = field(default_factory=list)
+
+
+def drainers(roles: list, inventory, session: Callable[[object], object]) -> dict[str, Drainer]:
+    """Every role's drainers by host name; a host two roles would drain is an error (which goes first is
+    unknowable here)."""
+    found: dict[str, Drainer] = {}
+    owner: dict[str, str] = {}
+    for role in roles:
+        for host, drainer in role.reboot_drains(inventory, session).items():
+            if host in found:
+                raise VpskitError(f"{host}: both the {owner[host]} and the {role.name} role drain it before a reboot")
+            found[host], owner[host] = drainer, role.name
+    return found
 
 
 def batches(hosts: list[str], clustered: set[str], serial: int | None) -> list[list[str]]:

@@ -18,6 +18,8 @@ class Outcome:
     plan: object = None  # resource-specific detail of what apply must do
     # the step cannot proceed (a directory where a file belongs, a unit that does not exist): never applied
     blocked: bool = False
+    # (from, to) when the change moves a version (a binary upgraded): read by tasks, never parsed from `reason`
+    upgrade: tuple[str, str] | None = None
 
     @classmethod
     def ok(cls, reason: str) -> "Outcome":

@@ -12,10 +12,10 @@ import shlex
 import time
 from typing import Callable
 
+from ..settings import PROGRAM
 from .report import DrillReport, Phase
 from .snapshots import NoSnapshot, newest
 
-PROGRAM = "/usr/local/sbin/vpskit-backup"
 WORK = "/var/lib/vpskit-dr"
 # the new host must not back up its drill copy into the production repository, nor ping production's heartbeat
 DISARM = "rm -f /etc/cron.d/vpskit-backup /etc/cron.d/vpskit-backup-verify /etc/cron.d/vpskit-backup-check " \

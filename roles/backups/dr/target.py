@@ -6,8 +6,8 @@ the spare's own connection settings.
 
 from __future__ import annotations
 
-from ..errors import VpskitError
-from ..inventory.model import Host, Inventory, Var
+from vpskit.errors import VpskitError
+from vpskit.inventory.model import Host, Inventory, Var
 
 SPARES = "dr_spares"
 CONNECTION = ("vpskit_host", "vpskit_port", "vpskit_user", "vpskit_ssh_key", "vpskit_known_hosts", "ansible_host",

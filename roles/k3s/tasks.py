@@ -1,37 +1,34 @@
-"""k3s.* tasks: the role, an upgrade that shows its plan first, the kubeconfig alone, and uninstall."""
+"""k3s.* tasks: an upgrade that shows its plan first, the kubeconfig alone, uninstall and replace (`invoke k3s`
+runs the role itself).
+
+Loaded alone when the command line starts (vpskit/cli/collect.py): the role and the engine load in the bodies.
+"""
 
 from __future__ import annotations
 
 import io
-import re
 import sys
 from types import SimpleNamespace
 
-from invoke import Collection, Exit, task
+from invoke import Exit, task
 
-from ..errors import VpskitError
-from .options import DEFAULT_FORKS, RUN_HELP, fail
+from vpskit.cli.options import RUN_HELP, RunArgs, fail, run_task
+from vpskit.errors import VpskitError
 
 SHORT_HELP = {k: RUN_HELP[k] for k in ("inventory", "limit", "set_", "forks", "trust_new_hosts", "roles_path")}
-UPGRADE = re.compile(r"upgrade k3s from \S+ to \S+")
 
 
-@task(default=True, help=RUN_HELP, iterable=["set_"])
-def run(c, inventory=None, limit=None, check=False, diff=False, set_=None, json=None, forks=DEFAULT_FORKS,
-        trust_new_hosts=False, quiet=False, roles_path=None, playbook=None):
-    """k3s role: servers (the first, then one at a time), agents; pinned, verified; kubeconfig merged."""
-    from .common import run_roles
-    run_roles(["k3s"], inventory, limit, check, diff, set_, json, forks, trust_new_hosts, quiet, roles_path, playbook)
-
-
-@task(help={**SHORT_HELP, "yes": "do not ask for confirmation"}, iterable=["set_"])
-def upgrade(c, inventory=None, limit=None, set_=None, forks=DEFAULT_FORKS, trust_new_hosts=False, roles_path=None, yes=False):
+@run_task(drop=("check", "diff", "json", "quiet", "playbook"), fixed={"quiet": True}, extra={"yes": False},
+          help={"yes": "do not ask for confirmation"})
+def upgrade(c, args: RunArgs, yes: bool):
     """Show which hosts would move to k3s_version (check mode), confirm, then upgrade one server at a time."""
-    from ..runner import RunOptions
-    from .common import run_roles
-    project = _project(inventory, set_, roles_path, ["k3s"])
-    checked = _execute(project, limit, RunOptions(check=True, forks=int(forks), trust_new_hosts=trust_new_hosts))
-    moves = [(r.name, m.group(0)) for r in checked for s in r.steps if (m := UPGRADE.search(s.reason))]
+    from vpskit.runner import RunOptions
+    from vpskit.cli.common import run_roles
+    project = _project(args.inventory, args.set_, args.roles_path, ["k3s"])
+    checked = _execute(project, args.limit, RunOptions(check=True, forks=int(args.forks),
+                                                       trust_new_hosts=args.trust_new_hosts))
+    moves = [(r.name, f"upgrade k3s from {s.upgrade[0]} to {s.upgrade[1]}") for r in checked for s in r.steps
+             if s.upgrade and s.role == "k3s"]
     failed = [r for r in checked if r.failed]
     if failed:
         fail("; ".join(f"{r.name}: {r.error}" for r in failed))
@@ -42,13 +39,13 @@ def upgrade(c, inventory=None, limit=None, set_=None, forks=DEFAULT_FORKS, trust
         print(f"{host}: {move}")
     if not yes and input("upgrade these hosts, servers one at a time? [y/N] ").strip().lower() != "y":
         raise Exit("upgrade cancelled", code=1)
-    run_roles(["k3s"], inventory, limit, False, False, set_, None, forks, trust_new_hosts, True, roles_path)
+    run_roles(["k3s"], args)
 
 
 @task(help={k: v for k, v in SHORT_HELP.items() if k not in ("limit", "forks")}, iterable=["set_"])
 def kubeconfig(c, inventory=None, set_=None, trust_new_hosts=False, roles_path=None):
     """Merge the cluster into your kubeconfig (k3s_kubeconfig_path) as context k3s_context_name, nothing else."""
-    from ..builtin_roles.k3s import kubeconfig_plan
+    from vpskit.builtin_roles.k3s import kubeconfig_plan
     _run_only(kubeconfig_plan, "k3s kubeconfig", ["k3s_servers[0]"], inventory, set_, roles_path, trust_new_hosts)
 
 
@@ -56,7 +53,7 @@ def kubeconfig(c, inventory=None, set_=None, trust_new_hosts=False, roles_path=N
       iterable=["set_"])
 def uninstall(c, inventory=None, limit=None, set_=None, trust_new_hosts=False, roles_path=None, yes=False):
     """Remove K3s from the cluster's hosts (agents first) with the uninstall script the role wrote."""
-    from ..builtin_roles.k3s import uninstall_plan
+    from vpskit.builtin_roles.k3s import uninstall_plan
     if not yes and input("remove K3s and all its data from every k3s_servers and k3s_agents host? [y/N] "
                          ).strip().lower() != "y":
         raise Exit("uninstall cancelled", code=1)
@@ -69,11 +66,11 @@ def uninstall(c, inventory=None, limit=None, set_=None, trust_new_hosts=False, r
       iterable=["set_"])
 def replace(c, host, inventory=None, set_=None, trust_new_hosts=False, roles_path=None, yes=False):
     """Rejoin a rebuilt HOST: its old node removed through a surviving server, then the role on HOST alone."""
-    from ..builtin_roles.k3s import forget_plan
-    from ..playbook import Play
-    from ..role import Role
-    from ..roleloader import RoleLibrary
-    from ..runner import RunOptions
+    from vpskit.builtin_roles.k3s import forget_plan
+    from vpskit.playbook import Play
+    from vpskit.role import Role
+    from vpskit.roleloader import RoleLibrary
+    from vpskit.runner import RunOptions
     project = _project(inventory, set_, roles_path, None)
     inv = project.inventory
     servers = [n for n in inv.hosts if "k3s_servers" in inv.hosts[n].groups]
@@ -103,7 +100,7 @@ def replace(c, host, inventory=None, set_=None, trust_new_hosts=False, roles_pat
 
 
 def _project(inventory, set_, roles_path, only):
-    from .common import load_project
+    from vpskit.cli.common import load_project
     try:
         return load_project(inventory, set_, roles_path, only=only)
     except VpskitError as exc:
@@ -111,8 +108,8 @@ def _project(inventory, set_, roles_path, only):
 
 
 def _execute(project, limit, options, plays=None, library=None, stream=None):
-    from ..report import Reporter
-    from ..runner import Run
+    from vpskit.report import Reporter
+    from vpskit.runner import Run
     try:
         hosts = project.inventory.select(limit)
     except VpskitError as exc:
@@ -124,10 +121,10 @@ def _execute(project, limit, options, plays=None, library=None, stream=None):
 
 def _run_only(plan, name: str, patterns: list[str], inventory, set_, roles_path, trust_new_hosts, limit=None):
     """Runs one plan function as its own role on the hosts of each pattern in turn."""
-    from ..playbook import Play
-    from ..role import Role
-    from ..roleloader import RoleLibrary
-    from ..runner import RunOptions
+    from vpskit.playbook import Play
+    from vpskit.role import Role
+    from vpskit.roleloader import RoleLibrary
+    from vpskit.runner import RunOptions
     project = _project(inventory, set_, roles_path, None)
     role = Role(name.replace(" ", "-"), SimpleNamespace(plan=plan, __doc__=name), {})
     library = RoleLibrary(project.library.user_paths, given=[role])
@@ -135,7 +132,3 @@ def _run_only(plan, name: str, patterns: list[str], inventory, set_, roles_path,
     results = _execute(project, limit, RunOptions(trust_new_hosts=trust_new_hosts), plays, library, sys.stdout)
     if any(r.failed for r in results):
         raise Exit(code=1)
-
-
-def namespace() -> Collection:
-    return Collection("k3s", run, upgrade, kubeconfig, uninstall, replace)

@@ -6,7 +6,7 @@ import json
 import os
 from dataclasses import asdict, dataclass, field
 
-from ..durations import human
+from vpskit.durations import human
 
 
 @dataclass
