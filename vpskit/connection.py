@@ -28,7 +28,7 @@ from paramiko.ssh_exception import (
 )
 
 from .errors import ConnectError, HostKeyError, LoginRefusedError
-from .keys import key_file_auth
+from .keys import Keychain
 from .knownhosts import KnownHosts
 from .knownhosts import load as load_known_hosts
 
@@ -54,6 +54,8 @@ class Target:
     fallbacks: list[tuple[str, int]] = field(default_factory=list)
     # SHA256 fingerprint of the key that worked last time: offered first among the agent's keys
     identity: str | None = None
+    # the run's opened key files (a passphrase asked once per key per run); None: this connection's own
+    keys: Keychain | None = field(default=None, compare=False, repr=False)
 
     def logins(self) -> list[tuple[str, int]]:
         result = [(self.user, self.port)]
@@ -236,7 +238,7 @@ class Connection:
         if self._client is not None:
             return
         # a key that cannot be opened stops here, before the host sees any attempt
-        auth = key_file_auth(self.target.key_file) if self.target.key_file else None
+        auth = (self.target.keys or Keychain()).auth(self.target.key_file) if self.target.key_file else None
         attempts = max(1, self.target.connect_retries + 1)
         delay = 1.0
         for attempt in range(1, attempts + 1):

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from .connection import Connection, Target, host_key_known
 from .inventory.model import Host
+from .keys import Keychain
 from .knownlogins import KnownLogins, Remembered, default_path, host_key
 from .role import Login, Role
 
@@ -92,8 +93,8 @@ def plan_logins(host: Host, roles: list[Role], own_roles_only: bool = False,
 
 
 def target_for(host: Host, logins: list[Login], trust_new_hosts: bool = False,
-               identity: str | None = None) -> Target:
-    """Connection settings of a host from its merged variables."""
+               identity: str | None = None, keys: Keychain | None = None) -> Target:
+    """Connection settings of a host from its merged variables; `keys`: the run's opened key files."""
     first, *fallbacks = logins
     return Target(
         name=host.name,
@@ -107,11 +108,12 @@ def target_for(host: Host, logins: list[Login], trust_new_hosts: bool = False,
         connect_retries=int(host.get("vpskit_connect_retries", 2)),
         trust_new_hosts=trust_new_hosts,
         identity=identity,
+        keys=keys,
     )
 
 
-def plan_target(plan: LoginPlan, host: Host, trust_new_hosts: bool = False) -> Target:
-    return target_for(host, plan.logins, trust_new_hosts, plan.identity)
+def plan_target(plan: LoginPlan, host: Host, trust_new_hosts: bool = False, keys: Keychain | None = None) -> Target:
+    return target_for(host, plan.logins, trust_new_hosts, plan.identity, keys)
 
 
 def fell_back(plan: LoginPlan, connection) -> str | None:
@@ -137,10 +139,12 @@ def remember(plans: list[tuple[LoginPlan, Remembered]]) -> None:
         KnownLogins(path).update(changes)
 
 
-def connect(host: Host, roles: list[Role], trust_new_hosts: bool = False, on_retry=None) -> Connection:
-    """An open connection for a one-host task (facts, audit, a role's tasks), remembering the login that worked."""
+def connect(host: Host, roles: list[Role], trust_new_hosts: bool = False, on_retry=None,
+            keys: Keychain | None = None) -> Connection:
+    """An open connection for a one-host task (facts, audit, a role's tasks), remembering the login that worked;
+    a task that connects more than once gives its `keys`, so a passphrase is asked once."""
     plan = plan_logins(host, roles)
-    conn = Connection(plan_target(plan, host, trust_new_hosts), on_retry=on_retry)
+    conn = Connection(plan_target(plan, host, trust_new_hosts, keys), on_retry=on_retry)
     conn.open()
     remember([(plan, worked(conn))])
     return conn

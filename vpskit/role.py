@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import importlib
 import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
+from .errors import VpskitError
 from .exports import Export
 from .inventory.model import Var
 from .ports import Network
@@ -107,6 +110,23 @@ class Role:
         """Logins this role may leave as the only way in (e.g. the admin user on a new SSH port), best first."""
         declare = self.hook("logins")
         return list(declare(variables)) if declare else []
+
+    def audit_items(self, variables: dict) -> list:
+        """The role's audit items (`items(variables)` in audit.py beside its __init__.py), imported by the audit
+        alone: a run, and --help, never load them."""
+        found = [Path(folder) / "audit.py" for folder in getattr(self.module, "__path__", None) or []]
+        if not any(path.is_file() for path in found):
+            return []
+        name = f"{self.module.__name__}.audit"
+        loaded = sys.modules.get(name)
+        if loaded is not None and Path(getattr(loaded, "__file__", "") or "") not in found:
+            del sys.modules[name]  # another folder's role of the same name was loaded before (a user role path)
+        try:
+            module = importlib.import_module(name)
+        except Exception as exc:  # noqa: BLE001 - a user role's mistake names its file
+            raise VpskitError(f"role {self.name} ({self.origin}): audit.py cannot be imported: "
+                              f"{type(exc).__name__}: {exc}") from None
+        return list(module.items(variables))
 
     def reboot_drains(self, inventory, session) -> dict:
         """Host name → the Drainer (vpskit.maintenance.reboot) that moves this role's work off that host before

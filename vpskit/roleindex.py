@@ -1,7 +1,9 @@
-"""The roles by name, folder and one-line summary, read from their sources without importing them.
+"""The roles by name, folder and one-line summary, and their lab layouts, read from their sources without importing
+them.
 
-The command line lists a task per role and the tasks a role's folder contributes (its tasks.py); importing the
-roles (and the engine they build on) for that would make `vpskit --help` pay for a run.
+The command line lists a task per role and the tasks a role's folder contributes (its tasks.py), and `lab.up` a flag
+per role with a lab.yml; importing the roles (and the engine they build on) for that would make `vpskit --help` pay
+for a run.
 """
 
 from __future__ import annotations
@@ -9,11 +11,16 @@ from __future__ import annotations
 import importlib.util
 import re
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
 from .errors import VpskitError
 from .paths import builtin_roles_dir
+
+LAB_FILE = "lab.yml"
+# which lab hosts a group of a lab layout gets
+LAB_CHOICES = ("first", "others")
 
 # a module's docstring: its first statement, after comments and blank lines
 DOCSTRING = re.compile(r'\A(?:[ \t]*(?:#[^\n]*)?\n)*[ \t]*[rRuU]?("""|\'\'\')(.*?)\1', re.DOTALL)
@@ -70,3 +77,42 @@ def load_alone(role: str, path: Path, kind: str) -> ModuleType | None:
         raise VpskitError(f"{path} is not loaded ({type(exc).__name__}: {exc})") from None
     return module
 
+
+
+@dataclass(frozen=True)
+class LabLayout:
+    """A role's groups for a lab to try it on (`invoke lab.up --<role>`): each group gets the first lab host or
+    the others."""
+
+    role: str
+    help: str
+    groups: tuple[tuple[str, str], ...]
+
+    def place(self, hosts: list[str]) -> dict[str, list[str]]:
+        """Group name → the lab hosts it holds (a group left empty is left out). Pure."""
+        chosen = {"first": hosts[:1], "others": hosts[1:]}
+        return {group: chosen[which] for group, which in self.groups if chosen[which]}
+
+
+def lab_layouts(folders: dict[str, Path]) -> dict[str, LabLayout]:
+    """Each role folder's lab.yml as a LabLayout, by role name; a malformed one is a VpskitError naming the file."""
+    return {name: _lab_layout(name, folder / LAB_FILE) for name, folder in folders.items()
+            if (folder / LAB_FILE).is_file()}
+
+
+def _lab_layout(role: str, path: Path) -> LabLayout:
+    import yaml  # loaded already by invoke at start-up
+    try:
+        data = yaml.safe_load(path.read_text())
+    except (OSError, yaml.YAMLError) as exc:
+        raise VpskitError(f"{path}: not readable as YAML: {exc}") from None
+    groups = data.get("groups") if isinstance(data, dict) else None
+    if (not isinstance(groups, dict) or not groups or not isinstance(data.get("help", ""), str)
+            or set(data) - {"help", "groups"}):
+        raise VpskitError(f"{path}: give `help` (a line of text) and `groups` (group name: first or others), "
+                          "nothing else")
+    for group, which in groups.items():
+        if not isinstance(group, str) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", group) or which not in LAB_CHOICES:
+            raise VpskitError(f"{path}: group {group!r}: {which!r}: a group name (letters, digits, _) takes "
+                              f"{' or '.join(LAB_CHOICES)}")
+    return LabLayout(role, data.get("help") or f"put the lab hosts in {role}'s groups", tuple(groups.items()))

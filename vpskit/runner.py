@@ -10,11 +10,14 @@ from .connection import Connection
 from .context import ExportsView, InventoryView, PlanContext
 from .errors import ConnectError, VpskitError
 from .exports import ExportStore
-from .facts.lock import LOCK_PATH, HostLockFact, LockState, new_run_id, operator_name
+from .facts.leftovers import StaleTempsSwept
+from .facts.lock import HostLockFact, LockState, new_run_id
 from .hostrun import PlanExecutor
 from .inventory.model import Host, Inventory
+from .keys import Keychain
 from .knownlogins import Remembered
 from .logins import LoginPlan, fell_back, plan_logins, plan_target, remember, target_for, worked
+from .onehost import MAX_LOCK_WAIT, lock_fact, refuse_if_held  # noqa: F401 - MAX_LOCK_WAIT read from here too
 from .playbook import Play, batches, select
 from .role import Login, Role, RolePlan
 from .results import HostResult, PlayResult, StepResult
@@ -24,10 +27,6 @@ from .session import HostSession
 from .templating import Templates
 
 
-# the lock wait happens inside the fact batch, which has its own time limit
-MAX_LOCK_WAIT = 90
-
-
 @dataclass
 class RunOptions:
     check: bool = False
@@ -35,6 +34,9 @@ class RunOptions:
     # hosts at once, as the command line's --forks (cli/options.py): a host mostly waits on its network
     forks: int = 50
     trust_new_hosts: bool = False
+    # the run changes nothing on its hosts (it writes on the controller alone: a file fetched): it looks at the
+    # host lock as a check run does, waiting while an apply holds it, and takes none
+    reads_only: bool = False
 
 
 @dataclass
@@ -76,6 +78,7 @@ class Run:
                                          HostResult(h.name)) for h in hosts}
         self.play_results: list[PlayResult] = []
         self.run_id = new_run_id()
+        self.keys = Keychain()  # a key's passphrase is asked once for every host and fresh login of the run
 
     def execute(self) -> list[HostResult]:
         self.reporter.start(list(self.states), self.options.check)
@@ -142,7 +145,9 @@ class Run:
                                     lambda login: self._confirm_target(state, login), play.name,
                                     lambda target, identity: self._proven(state, target, identity))
             lock = [self._lock_fact(state)] if first else []
-            published = executor.run(plans, lock, lambda facts: self._hold_lock(state, facts, lock))
+            # once the lock is held, in the same round trip: what killed runs left in vpskit's folders
+            sweep = [StaleTempsSwept(self.run_id, lock[0].args[4])] if lock and not self.options.check else []
+            published = executor.run(plans, [*lock, *sweep], lambda facts: self._hold_lock(state, facts, lock))
             done = not settle or self.options.check or not (executor.changed or any(p.predicted for p in published))
             if done:
                 for step in steps:
@@ -166,7 +171,7 @@ class Run:
         return done
 
     def _open(self, state: HostState) -> None:
-        state.connection = self.connect(plan_target(state.logins, state.host, self.options.trust_new_hosts),
+        state.connection = self.connect(plan_target(state.logins, state.host, self.options.trust_new_hosts, self.keys),
                                       on_retry=lambda message: self.reporter.note(state.host.name, message))
         state.session = HostSession(state.host.name, state.connection, self.options.check, self.masker,
                                     note=lambda message: self.reporter.note(state.host.name, message))
@@ -185,16 +190,13 @@ class Run:
 
     def _lock_fact(self, state: HostState) -> HostLockFact:
         """The run's lock on the host, taken in the first fact round trip (waiting there, bounded)."""
-        wait = min(int(state.host.get("vpskit_lock_timeout", 30)), MAX_LOCK_WAIT)
-        return HostLockFact(self.run_id, operator_name(), state.runtime["vpskit_controller_address"], wait,
-                            str(state.host.get("vpskit_lock_path", LOCK_PATH)), checking=self.options.check)
+        return lock_fact(state.host, self.run_id, state.runtime["vpskit_controller_address"],
+                         self.options.check or self.options.reads_only)
 
     def _hold_lock(self, state: HostState, facts, lock: list[HostLockFact]) -> None:
         for fact in lock:
             held: LockState = facts.get(fact)
-            if not held.acquired:
-                raise VpskitError(f"{state.host.name}: another vpskit run is working on this host: "
-                                  f"{held.describe()}; waited {fact.args[3]}s (vpskit_lock_timeout)")
+            refuse_if_held(state.host.name, fact, held)
             if held.took_over_stale:
                 self.reporter.note(state.host.name, f"took over the lock of an earlier run that ended: "
                                                     f"{held.took_over_stale.describe()}")
@@ -235,7 +237,7 @@ class Run:
     def _confirm_target(self, state: HostState, login: Login | None):
         current = Login(state.connection.user, state.connection.port)
         return target_for(state.host, [login or current], self.options.trust_new_hosts,
-                          state.works.identity if state.works else None)
+                          state.works.identity if state.works else None, self.keys)
 
     def _proven(self, state: HostState, target, identity: str | None) -> None:
         """A fresh login proved after a change (the ssh role moving to the admin): the next run starts there."""

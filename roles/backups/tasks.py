@@ -74,12 +74,12 @@ def restore_command(what: str, target: str | None) -> str:
 
 def _on_hosts(command: str, inventory, limit, set_, trust_new_hosts, roles_path, one: bool = False,
               prompt: str | None = None) -> bool:
-    """Runs `vpskit-backup COMMAND` on each host of group backups (within --limit), one after another."""
+    """Runs `vpskit-backup COMMAND` on each host of group backups (within --limit), one after another, holding the
+    host's run lock (`list` only looks at it: it changes nothing)."""
     from vpskit.builtin_roles.backups.settings import PROGRAM
     from vpskit.cli.common import load_project
-    from vpskit.logins import connect
+    from vpskit.onehost import host_masker, locked_session
     from vpskit.playbook import select
-    from vpskit.secrets import Masker, collect_secrets
     try:
         project = load_project(inventory, set_, roles_path)
         wanted = {h.name for h in project.inventory.select(limit)}
@@ -94,10 +94,11 @@ def _on_hosts(command: str, inventory, limit, set_, trust_new_hosts, roles_path,
         raise Exit("restore cancelled", code=1)
     roles, ok = project.library.all(), True
     for host in hosts:
-        masker = Masker(collect_secrets(host.values) | host.secrets)
+        masker = host_masker(host)
         try:
-            with connect(host, roles, trust_new_hosts) as conn:
-                result = conn.run(f"{PROGRAM} {command}", timeout=3600)
+            with locked_session(host, roles, trust_new_hosts, read_only=command == "list",
+                                note=lambda message: print(f"{host.name}: {message}")) as session:
+                result = session.connection.run(f"{PROGRAM} {command}", timeout=3600)
         except VpskitError as exc:
             print(f"{host.name}: {masker.mask(str(exc))}")
             ok = False
@@ -129,10 +130,9 @@ def drill(c, host, onto, keep=False, json=None, markdown=None, roles=None, lab="
     from vpskit.durations import seconds
     from vpskit.inventory.model import Inventory
     from vpskit.lab import Lab
-    from vpskit.logins import connect
+    from vpskit.onehost import host_masker, locked_session
     from vpskit.report import Reporter
     from vpskit.runner import RunOptions, Run
-    from vpskit.secrets import Masker, collect_secrets
     from vpskit.cli.common import load_project
     only = [r.strip() for r in roles.split(",") if r.strip()] if roles else None
     try:
@@ -143,7 +143,7 @@ def drill(c, host, onto, keep=False, json=None, markdown=None, roles=None, lab="
         chosen = None if onto == "lab" else spare(project.inventory, production, onto)
     except (VpskitError, ValueError) as exc:
         fail(str(exc))
-    masker = Masker(collect_secrets(production.values) | production.secrets)
+    masker = host_masker(production)
     report = DrillReport(host, onto, time.time(), *targets, repository=str(v.get("backups_restic_repository")))
     steps = Steps(report, shell=None)
     machines = Lab(name=lab, subnet_prefix=subnet) if chosen is None else None
@@ -177,8 +177,8 @@ def drill(c, host, onto, keep=False, json=None, markdown=None, roles=None, lab="
     if all(p.ok for p in report.phases):
         snapshot_host = str(v.get("dr_snapshot_host") or v.get("base_hostname") or production.name)
         try:
-            with connect(new, project.library.all(), trust_new_hosts) as conn:
-                steps.shell = lambda command: conn.run(command, timeout=3600)
+            with locked_session(new, project.library.all(), trust_new_hosts) as session:
+                steps.shell = lambda command: session.connection.run(command, timeout=3600)
                 steps.restore(v, snapshot_host, report.restored)
         except VpskitError as exc:  # the new host went away mid-drill: that step failed, and the report says so
             report.phases.append(Phase("connect", ok=False, detail=str(exc)))

@@ -46,7 +46,8 @@ def upgrade(c, args: RunArgs, yes: bool):
 def kubeconfig(c, inventory=None, set_=None, trust_new_hosts=False, roles_path=None):
     """Merge the cluster into your kubeconfig (k3s_kubeconfig_path) as context k3s_context_name, nothing else."""
     from vpskit.builtin_roles.k3s import kubeconfig_plan
-    _run_only(kubeconfig_plan, "k3s kubeconfig", ["k3s_servers[0]"], inventory, set_, roles_path, trust_new_hosts)
+    _run_only(kubeconfig_plan, "k3s kubeconfig", ["k3s_servers[0]"], inventory, set_, roles_path, trust_new_hosts,
+              reads_only=True)
 
 
 @task(help={**{k: v for k, v in SHORT_HELP.items() if k != "forks"}, "yes": "do not ask for confirmation"},
@@ -119,8 +120,10 @@ def _execute(project, limit, options, plays=None, library=None, stream=None):
     return run.execute()
 
 
-def _run_only(plan, name: str, patterns: list[str], inventory, set_, roles_path, trust_new_hosts, limit=None):
-    """Runs one plan function as its own role on the hosts of each pattern in turn."""
+def _run_only(plan, name: str, patterns: list[str], inventory, set_, roles_path, trust_new_hosts, limit=None,
+              reads_only: bool = False):
+    """Runs one plan function as its own role on the hosts of each pattern in turn (`reads_only`: a plan that
+    changes nothing on them, which looks at the host lock without taking it)."""
     from vpskit.playbook import Play
     from vpskit.role import Role
     from vpskit.roleloader import RoleLibrary
@@ -129,6 +132,7 @@ def _run_only(plan, name: str, patterns: list[str], inventory, set_, roles_path,
     role = Role(name.replace(" ", "-"), SimpleNamespace(plan=plan, __doc__=name), {})
     library = RoleLibrary(project.library.user_paths, given=[role])
     plays = [Play(f"{name} ({pattern})", pattern, [role.name]) for pattern in patterns]
-    results = _execute(project, limit, RunOptions(trust_new_hosts=trust_new_hosts), plays, library, sys.stdout)
+    results = _execute(project, limit, RunOptions(trust_new_hosts=trust_new_hosts, reads_only=reads_only), plays,
+                       library, sys.stdout)
     if any(r.failed for r in results):
         raise Exit(code=1)

@@ -204,7 +204,7 @@ def test_a_run_as_cron_runs_it_dumps_counts_and_copies(lab, first_backup):
     folder = f"{BACKUPS}/{first_backup}"
     files = sh(lab, HOST, f"ls {folder}").stdout.split()
     assert {"postgres-shop.dump", "postgres-shop.counts", "postgres-globals.sql", "files.tar.gz", "files.sha256",
-            "k3s-state.db", "k3s-token.enc", "k3s-token.sha256", "VPSKIT-BACKUP"} <= set(files)
+            "k3s-state.db", "k3s-token.enc", "k3s-token.pbkdf2", "VPSKIT-BACKUP"} <= set(files)
     assert sh(lab, HOST, f"cat {folder}/postgres-shop.counts").stdout.splitlines() == EXPECTED
     copy = run_on(lab, f"sqlite3 {folder}/k3s-state.db 'pragma integrity_check' 'select count(*) from kine'")
     assert copy.split()[0] == "ok" and int(copy.split()[1]) > 0

@@ -180,6 +180,7 @@ def test_known_hosts_marker_lines_warn_or_refuse_instead_of_stopping_every_conne
 def test_a_passphrase_protected_key_logs_in_with_its_passphrase_and_says_so_without(lab, tmp_path, monkeypatch):
     import shutil
     from dataclasses import replace
+    from vpskit import keys
     from vpskit.keys import PASSPHRASE_ENV, KeyPassphraseError
     key = tmp_path / "id_ed25519"
     shutil.copy(lab.key_path, key)
@@ -188,7 +189,8 @@ def test_a_passphrase_protected_key_logs_in_with_its_passphrase_and_says_so_with
     target = replace(lab_target(lab, HOST), key_file=str(key))
     monkeypatch.delenv("SSH_AUTH_SOCK", raising=False)
     monkeypatch.delenv(PASSPHRASE_ENV, raising=False)
-    with pytest.raises(KeyPassphraseError, match="protected by a passphrase"):
+    monkeypatch.setattr(keys, "terminal_prompt", lambda: None)  # as under cron
+    with pytest.raises(KeyPassphraseError, match="is passphrase-protected: load it into ssh-agent"):
         Connection(target).open()
     monkeypatch.setenv(PASSPHRASE_ENV, "lab passphrase")
     with Connection(target) as conn:
@@ -248,3 +250,21 @@ def test_an_air_gap_upload_as_a_sudo_login_reaches_the_root_only_staging_folder(
     again = apply_one(host, resources())
     assert again.error is None and summary(again)["changed"] == 0
     sh(lab, HOST, f"rm -rf {STAGE} {UPLOADS} {BINARY}")
+
+
+def test_a_killed_writes_temp_file_is_swept_by_the_next_run_even_one_that_writes_elsewhere(lab):
+    """A run killed mid-write left `.vpskit-XXXXXX` in a folder; the next run writes into another folder only,
+    and still sweeps it (its first round trip, under its lock), keeping a recent temp and a stranger's file."""
+    folder, elsewhere = "/srv/faults3-a", "/srv/faults3-b"
+    host = lab_host(lab, HOST)
+    first = PlanRole("writes", [File(f"{folder}/app.conf", content="a\n")], [])
+    assert run_roles([host], [first], RunOptions(), Reporter(stream=io.StringIO()))[0].error is None
+    with Connection(lab_target(lab, HOST)) as watcher:
+        planted = watcher.run(f"cd {folder} && echo x > .vpskit-Kill3d && touch -d '-2 hours' .vpskit-Kill3d && "
+                              "echo x > .vpskit-Fresh1 && echo x > notes.txt && touch -d '-2 hours' notes.txt")
+        assert planted.ok, planted.stderr
+        other = PlanRole("writes", [File(f"{elsewhere}/b.conf", content="b\n")], [])
+        result = run_roles([host], [other], RunOptions(), Reporter(stream=io.StringIO()))[0]
+        assert result.error is None and result.commands <= 3
+        assert watcher.run(f"ls -A {folder}").stdout.split() == [".vpskit-Fresh1", "app.conf", "notes.txt"]
+        watcher.run(f"rm -rf {folder} {elsewhere}")

@@ -512,3 +512,84 @@ def test_a_killed_restore_test_leaves_no_copy_of_the_data_behind(tmp_path, signa
         again = host.run("verify", TMPDIR=str(scratch))
         assert again.returncode == 0, again.stderr
     assert not (host.state / "verify").exists() and not list(scratch.iterdir())
+
+
+# -- the K3s token's record: salted and slow, an older unsalted one accepted once and rewritten ----------------
+TOKEN = "K10secret::server:abc\n"
+
+
+def _small_k3s_host(root):
+    k3s = root / "k3s"
+    (k3s / "server" / "db").mkdir(parents=True)
+    (k3s / "server" / "token").write_text(TOKEN)
+    with sqlite3.connect(k3s / "server" / "db" / "state.db") as db:
+        db.execute("create table kine (id integer primary key, value blob)")
+    _write(root / "password", "correct horse\n")
+    return LocalBackupHost(root, backups_k3s=True, backups_k3s_data_dir=str(k3s), backups_min_bytes=1)
+
+
+def _a_day_older(run, days=1):
+    """The run as if made days before: retention keeps one run a day, and these tests need more."""
+    import datetime
+    stamp = datetime.datetime.strptime(run.name, "%Y%m%dT%H%M%SZ") - datetime.timedelta(days=days)
+    return run.rename(run.with_name(stamp.strftime("%Y%m%dT%H%M%SZ")))
+
+
+def _pbkdf2_matches(record: str, token: str) -> bool:
+    """The record checked by Python's own PBKDF2, not by the program that wrote it."""
+    import hashlib
+    kind, iterations, salt, key = record.split()
+    digest = hashlib.sha256(token.encode()).hexdigest().encode()
+    return kind == "pbkdf2-sha256" and hashlib.pbkdf2_hmac(
+        "sha256", digest, bytes.fromhex(salt), int(iterations), 32).hex() == key.lower()
+
+
+def test_the_token_record_is_salted_pbkdf2_and_verify_checks_it(tmp_path):
+    import hashlib
+    host = _small_k3s_host(tmp_path)
+    assert host.run().returncode == 0
+    _a_day_older(host.runs()[0])
+    assert host.run().returncode == 0
+    first, second = host.runs()
+    records = [(run / "k3s-token.pbkdf2").read_text() for run in (first, second)]
+    assert all(_pbkdf2_matches(record, TOKEN) for record in records)
+    assert int(records[0].split()[1]) >= 600000 and records[0].split()[2] != records[1].split()[2]  # own salts
+    plain = hashlib.sha256(TOKEN.encode()).hexdigest()
+    for run in (first, second):
+        assert not (run / "k3s-token.sha256").exists()
+        assert all(plain not in f.read_text(errors="replace") for f in run.iterdir() if f.is_file())
+    assert host.run("verify").returncode == 0
+    salt = records[1].split()[2]
+    (second / "k3s-token.pbkdf2").write_text(records[1].replace(salt, "00" * 8))
+    tampered = host.run("verify")
+    assert tampered.returncode == 1 and "does not decrypt to the token that was backed up" in tampered.stderr
+
+
+def test_an_older_unsalted_record_is_accepted_once_then_rewritten_or_refused_when_wrong(tmp_path):
+    import hashlib
+    host = _small_k3s_host(tmp_path)
+    assert host.run().returncode == 0
+    old = _a_day_older(host.runs()[0])
+    (old / "k3s-token.pbkdf2").unlink()  # what an earlier vpskit left: the token's plain SHA-256
+    (old / "k3s-token.sha256").write_text(hashlib.sha256(TOKEN.encode()).hexdigest() + "\n")
+    assert host.run("verify").returncode == 0, "the newest run's old record is still a valid check"
+    steps = host.run_args("restore", "k3s")
+    assert steps.returncode == 0 and "sha256sum <" in steps.stdout
+    upgraded = host.run()
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert f"run {old.name}: the K3s token's unsalted record rewritten salted" in upgraded.stdout
+    assert not (old / "k3s-token.sha256").exists() and _pbkdf2_matches((old / "k3s-token.pbkdf2").read_text(), TOKEN)
+    # a record that does not match its token is refused, never rewritten into one that would pass
+    newest = host.runs()[-1]
+    (newest / "k3s-token.pbkdf2").unlink()
+    (newest / "k3s-token.sha256").write_text("0" * 64 + "\n")
+    refused = host.run("verify")
+    assert refused.returncode == 1 and "does not decrypt to the token that was backed up" in refused.stderr
+    newest = _a_day_older(newest, days=2)
+    again = host.run()
+    assert again.returncode == 0
+    assert f"run {newest.name}: its encrypted K3s token does not match its unsalted record" in again.stderr
+    assert (newest / "k3s-token.sha256").exists() and not (newest / "k3s-token.pbkdf2").exists()
+    (newest / "k3s-token.sha256").unlink()
+    missing = host.run_args("restore", "k3s", RUN=newest.name)
+    assert missing.returncode == 1 and "holds no record of its K3s token" in missing.stderr

@@ -38,13 +38,16 @@ def test_without_an_admin_or_a_key_file_the_message_says_so():
 
 def connection(monkeypatch, failures: dict) -> Connection:
     """A Connection whose logins fail as `failures` says, by (user, port), without touching the network."""
-    target = Target("h", "192.0.2.1", 2222, "ops", key_file="/k", connect_retries=0, fallbacks=[("root", 22)])
+    class OpenedKeys:  # the run's keychain, with the key file already opened
+        def auth(self, path):
+            return {"key_filename": [path]}
+    target = Target("h", "192.0.2.1", 2222, "ops", key_file="/k", connect_retries=0, fallbacks=[("root", 22)],
+                    keys=OpenedKeys())
     conn = Connection(target)
 
     def connect_once(user, port, auth=None):
         raise failures[(user, port)]
     monkeypatch.setattr(conn, "_connect_once", connect_once)
-    monkeypatch.setattr("vpskit.connection.key_file_auth", lambda path: {"key_filename": [path]})
     return conn
 
 

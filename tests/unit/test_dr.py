@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.unit.backuphost import LocalBackupHost, seed_files
-from vpskit.audit.items_drill import PROBE, drill as drill_item
+from vpskit.builtin_roles.backups.audit import DRILL as PROBE, drill as drill_item
 from vpskit.audit.model import Probes
 from vpskit.builtin_roles.backups.dr.report import DrillReport, Phase, markdown, text
 from vpskit.builtin_roles.backups.dr.snapshots import NoSnapshot, newest

@@ -145,9 +145,11 @@ def test_relative_key_paths_resolve_against_the_inventory(tmp_path):
 
 def test_a_k3s_lab_inventory_puts_the_first_host_in_servers(tmp_path):
     from vpskit.lab.lab import Lab, LabHost, LabState
+    from vpskit.roleindex import lab_layouts, role_folders
     hosts = {n: LabHost(n, f"10.0.0.{i}", "bookworm") for i, n in ((11, "lab1"), (12, "lab2"))}
     state = LabState("b", "10.0.0", hosts=hosts)
-    (tmp_path / "hosts.yml").write_text(Lab(state_root=tmp_path).inventory_text(state, k3s=True))
+    k3s = lab_layouts(role_folders([]))["k3s"]  # `lab.up --k3s`: the k3s role's lab.yml
+    (tmp_path / "hosts.yml").write_text(Lab(state_root=tmp_path).inventory_text(state, k3s.place(list(hosts))))
     inv = load_inventory(tmp_path / "hosts.yml")
     assert set(inv.hosts["lab1"].groups) == {"lab", "k3s_servers"}
     assert set(inv.hosts["lab2"].groups) == {"lab", "k3s_agents"}
@@ -224,3 +226,17 @@ def test_a_secret_value_is_not_shown_in_the_error(tmp_path, monkeypatch):
     with pytest.raises(InventoryError) as info:
         load(tmp_path, one_host("vpskit_host", "!env VPSKIT_TEST_HOST"))
     assert "not a host name" not in str(info.value) and "Secret(!env VPSKIT_TEST_HOST)" in str(info.value)
+
+
+def test_a_host_name_cannot_reach_a_vars_file_outside_the_inventorys_folder(tmp_path):
+    from vpskit.errors import InventoryError
+    from vpskit.inventory import load_inventory
+    (tmp_path / "inv" / "host_vars").mkdir(parents=True)
+    (tmp_path / "outside.yml").write_text("vpskit_user: mallory\n")
+    (tmp_path / "inv" / "hosts.yml").write_text("all:\n  hosts:\n    ../../outside:\n      vpskit_host: 192.0.2.1\n")
+    with pytest.raises(InventoryError) as caught:
+        load_inventory(tmp_path / "inv" / "hosts.yml")
+    assert "must not hold" in caught.value.message and caught.value.line == 3
+    for fine in ("web-1.example.org", "vps_2", "2001:db8::1", "10.0.0.7"):
+        (tmp_path / "inv" / "hosts.yml").write_text(f"all:\n  hosts:\n    '{fine}':\n      vpskit_host: 192.0.2.1\n")
+        assert fine in load_inventory(tmp_path / "inv" / "hosts.yml").hosts

@@ -11,8 +11,9 @@ import pytest
 import yaml
 
 from tests.unit.factstub import StubFacts
+from tests.unit.audit.workloads import sysctl_read
 from tests.unit.test_k3s import DEFAULTS, ctx_for
-from vpskit.audit import items_k3s_hardening as cis
+from vpskit.builtin_roles.k3s import audit as cis
 from vpskit.audit.model import Probes
 from vpskit.builtin_roles import sysctl
 from vpskit.builtin_roles.k3s import plan
@@ -38,8 +39,8 @@ def written(ctx) -> str:
 
 
 def judged(config_text: str, kernel: str = GUIDE_KERNEL) -> dict:
-    probes = Probes({"k3s_role": (0, "server\n"), "k3s_config": (0, config_text), "k3s_kernel": (0, kernel)})
-    return {i.id: i.judge(probes, DEFAULTS).status for i in cis.items(DEFAULTS)}
+    probes = Probes({"k3s_role": (0, "server\n"), "k3s_config": (0, config_text), "k3s_kernel": sysctl_read(cis.KERNEL, kernel)})
+    return {i.id: i.judge(probes, DEFAULTS).status for i in cis.hardening_items(DEFAULTS)}
 
 
 def resources(ctx) -> dict:

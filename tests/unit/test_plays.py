@@ -207,6 +207,30 @@ def test_a_check_run_leaves_no_lock_behind_and_an_apply_takes_it(tmp_path):
     assert results["s1"].error is None and (tmp_path / "s1" / "lock").exists()
 
 
+def test_a_run_that_only_reads_its_hosts_applies_without_taking_the_lock_and_waits_for_an_apply(tmp_path):
+    """k3s.kubeconfig's kind of run: it writes on the controller alone, so it looks at the lock as check mode does."""
+    import subprocess
+    from tests.unit.test_lock import process_start, write_lock
+    inv, log = inventory(tmp_path, names=("s1",)), tmp_path / "log"
+    roles = [role("first", lambda ctx: RolePlan("first", [log_step(ctx, "first", log)]))]
+    plays = [Play("first", "all", ["first"])]
+
+    def reading():
+        run = Run(inv, inv.select(None), plays, RoleLibrary(given=roles), Templates(), RunOptions(reads_only=True),
+                  Reporter(stream=io.StringIO()), connect=LocalConnection)
+        return {r.name: r for r in run.execute()}["s1"]
+    result = reading()
+    assert result.error is None and log.read_text() == "s1 first\n" and not (tmp_path / "s1" / "lock").exists()
+    holder = subprocess.Popen(["sleep", "30"])
+    try:
+        write_lock(tmp_path / "s1" / "lock", "applying", holder.pid, process_start(holder.pid))
+        inv.hosts["s1"].vars["vpskit_lock_timeout"] = Var(0, "test")
+        assert "held by bob@desk" in reading().error
+    finally:
+        holder.kill()
+        holder.wait()
+
+
 class Journal:
     """Every command of every host in the order the hosts ran them; optionally each host's first command waits
     at a barrier, which only hosts checked together can all reach (one after another, it breaks)."""

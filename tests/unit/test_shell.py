@@ -146,3 +146,17 @@ def test_resource_commands_from_specs(shellcheck, tmp_path):
     assert files
     findings = run_shellcheck(shellcheck, files, shell="sh", exclude=RESOURCE_EXCLUSIONS)
     assert not findings, f"\n{findings}"
+
+
+def test_the_audits_batch(shellcheck, tmp_path):
+    """Every item's reads, every switch on, as the audit sends them: one batch of the same machinery."""
+    from vpskit.audit.checklist import audit_defaults, checklist, probes_of
+    from vpskit.roleloader import RoleLibrary
+    roles = RoleLibrary().all()
+    values = {**{k: v.value for k, v in audit_defaults().items()}, "audit_expected_fqdn": "example.test",
+              "audit_postgres": True}
+    facts = list(probes_of(checklist(values, roles)).values())
+    script = write(tmp_path, "audit-batch.sh", batch_script(sections_for(facts), "0123456789abcdef"))
+    ascii_kinds = {code: "`tr A-Z a-z` lowercases kubectl's kind names, which are ASCII" for code in ("SC2018", "SC2019")}
+    findings = run_shellcheck(shellcheck, [script], shell="sh", exclude={**FACT_EXCLUSIONS, **ascii_kinds})
+    assert not findings, f"\n{findings}"

@@ -97,3 +97,84 @@ def test_a_lock_path_other_users_could_reach_is_refused(value, fault):
     from vpskit.inventory.formats import lock_path_error
     assert fault in lock_path_error(value)
     assert lock_path_error("/run/vpskit/lock") is None and lock_path_error("/var/lib/vpskit/run.lock") is None
+
+
+@pytest.mark.parametrize("name, value, fault", [
+    ("sysctl_extra", {"-p/etc/evil.conf": 1}, "keys must be kernel parameters"),
+    ("sysctl_extra", {"kernel sysrq": 1}, "keys must be kernel parameters"),
+    ("sysctl_network", {"net.ipv4.tcp_syncookies": "1\nkernel.sysrq = 1"}, "one line of text"),
+    ("sysctl_kernel", {"kernel.sysrq": [1]}, "one line of text"),
+    ("fail2ban_findtime", "10m\nmaxretry = 1000", "must be a duration"),
+    ("fail2ban_ignoreip", ["10.0.0.0/8", "0.0.0.0/0 ; rm"], "must hold IP addresses, networks"),
+    ("fail2ban_banaction", "-x", "must be a name"),
+    ("fail2ban_maxretry", 0, "fail2ban_maxretry"),
+])
+def test_the_fail2ban_and_sysctl_specs_refuse_what_would_inject_lines_or_options(tmp_path, name, value, fault):
+    import yaml
+    (tmp_path / "hosts.yml").write_text(yaml.safe_dump({"all": {"hosts": {"vps1": {name: value}}}}))
+    with pytest.raises(InventoryError, match=re.escape(fault)):
+        load(tmp_path / "hosts.yml")
+
+
+def test_the_fail2ban_and_sysctl_specs_accept_what_their_upstreams_do(tmp_path):
+    import yaml
+    values = {"sysctl_extra": {"net.ipv4.tcp_rmem": "4096 87380 6291456", "kernel.perf_event_paranoid": -1,
+                               "net/ipv4/conf/all/rp_filter": 2, "vm.swappiness": 10},
+              "sysctl_ip_forward": True, "fail2ban_bantime": "1w", "fail2ban_findtime": "1h30m",
+              "fail2ban_ignoreip": ["192.0.2.7", "10.0.0.0/8", "2001:db8::/32", "office.example.org"],
+              "fail2ban_banaction": "nftables-multiport", "fail2ban_maxretry": 3}
+    (tmp_path / "hosts.yml").write_text(yaml.safe_dump({"all": {"hosts": {"vps1": values}}}))
+    assert load(tmp_path / "hosts.yml").hosts["vps1"].get("fail2ban_banaction") == "nftables-multiport"
+
+
+def test_every_roles_defaults_pass_its_own_spec():
+    from vpskit.audit.thresholds import audit_defaults, audit_specs
+    for role in RoleLibrary().all():
+        for name, spec in role.spec.items():
+            assert spec.error(role.defaults[name].value) is None, (role.name, name)
+    defaults = audit_defaults()
+    for name, spec in audit_specs().items():
+        value = defaults[name].value if hasattr(defaults[name], "value") else defaults[name]
+        assert spec.error(value) is None, name
+
+
+@pytest.mark.parametrize("values, fault", [
+    ({"base_unattended_reboot_time": '03:30";\nDPkg::Pre-Invoke {"touch /tmp/pwned"};//'}, "must be a time of day"),
+    ({"base_hostname": "web1\n127.0.0.1 evil"}, "base_hostname must be an IP address or a DNS name"),
+    ({"base_hostname": "192.0.2.4"}, "must be a host name, not an address"),
+    ({"baseline_login_defs": {".*": "x"}}, "setting names must be letters, digits and _"),
+    ({"baseline_login_defs": {"UMASK": "027\nENCRYPT_METHOD MD5"}}, "UMASK: the value must be one line"),
+    ({"baseline_restricted_modes": {"/home": "0700"}}, "could lock out logins"),
+    ({"baseline_restricted_modes": {"/etc/crontab": "u+s"}}, "the mode must be octal"),
+    ({"baseline_restricted_modes": {"/etc/../home": "0700"}}, "keys must be normalised absolute paths"),
+    ({"baseline_debsums_cron": "weekly; rm -rf /"}, "baseline_debsums_cron must be one of daily, weekly"),
+    ({"ssh_allow_tcp_forwarding": "no\nAuthorizedKeysFile /tmp/k"}, "ssh_allow_tcp_forwarding must be one of"),
+    ({"ssh_allow_users": ["alice\nForceCommand /tmp/x"]}, "ssh_allow_users must not hold newlines"),
+    ({"users_admin_groups": ["sudo", "-rf"]}, "must list group names"),
+    ({"users_admin_shell": "bash"}, "must be a normalised absolute path"),
+    ({"monitoring_namespace": "monitoring; rm -rf /"}, "not Kubernetes names"),
+    ({"k3s_flannel_backend": "vxlan\nnode-ip: 1.2.3.4"}, "k3s_flannel_backend must be one of"),
+    ({"backups_k3s_data_dir": "var/lib/rancher/k3s"}, "must be a normalised absolute path"),
+    ({"k3s_api_allow": ["203.0.113.0/24", "any port 22"]}, "k3s_api_allow must hold IP addresses, networks"),
+    ({"k3s_cluster_cidr": "10.42.0.0/16 proto udp"}, "k3s_cluster_cidr must hold IP addresses, networks"),
+    ({"k3s_node_ip": "-10.0.0.1"}, "k3s_node_ip must be an IP address or a DNS name"),
+])
+def test_values_that_become_lines_words_or_paths_are_refused_at_load(tmp_path, values, fault):
+    import yaml
+    (tmp_path / "hosts.yml").write_text(yaml.safe_dump({"all": {"hosts": {"vps1": values}}}))
+    with pytest.raises(InventoryError, match=re.escape(fault)):
+        load(tmp_path / "hosts.yml")
+
+
+@pytest.mark.parametrize("values, fault", [
+    ({"audit_expected_fqdn": "-s"}, "audit_expected_fqdn must be an IP address or a DNS name"),
+    ({"audit_textfile_dir": "prometheus/node-exporter"}, "audit_textfile_dir must be a normalised absolute path"),
+])
+def test_the_audits_probe_words_are_checked_at_load(tmp_path, values, fault):
+    import yaml
+    from vpskit.audit.thresholds import audit_defaults, audit_specs
+    (tmp_path / "hosts.yml").write_text(yaml.safe_dump({"all": {"hosts": {"vps1": values}}}))
+    roles = RoleLibrary().all()
+    with pytest.raises(InventoryError, match=re.escape(fault)):
+        load_inventory(tmp_path / "hosts.yml", {**all_defaults(roles), **audit_defaults()},
+                       {*(r.name for r in roles), "audit"}, specs={**all_specs(roles), **audit_specs()})

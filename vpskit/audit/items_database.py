@@ -63,7 +63,8 @@ def items(v: dict) -> list[Item]:
     needs = {"postgres": probe(v)} if v["audit_postgres"] else {}
     return [
         Item("db.slow-query-log", "database", "warning", "Slow query log on (log_min_duration_statement)",
-             "ALTER SYSTEM SET log_min_duration_statement = '250ms'; SELECT pg_reload_conf();", slow_query_log, needs),
+             "ALTER SYSTEM SET log_min_duration_statement = '250ms'; SELECT pg_reload_conf();", slow_query_log, needs,
+             rank=10),
         Item("db.pooler", "database", "info", "A connection pooler once connections run high",
-             "PgBouncer in front (transaction pooling), the application connecting to it", pooler, needs),
+             "PgBouncer in front (transaction pooling), the application connecting to it", pooler, needs, rank=20),
     ]

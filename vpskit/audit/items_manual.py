@@ -19,5 +19,5 @@ MANUAL = [
 
 
 def items(v: dict) -> list[Item]:
-    return [Item(key, "operations", severity, title, "a team decision, written down", prompt=prompt)
-            for key, severity, title, prompt in MANUAL]
+    return [Item(key, "operations", severity, title, "a team decision, written down", prompt=prompt, rank=20 + 10 * n)
+            for n, (key, severity, title, prompt) in enumerate(MANUAL)]

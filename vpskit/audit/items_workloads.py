@@ -8,9 +8,8 @@ from typing import Callable
 
 from .cluster import availability, hygiene, isolation, logs, monitors, podsecurity
 from .cluster.objects import BATCH_KINDS, Cluster, Workload, read_cluster, scope
-from .items_cluster import on_servers
+from .cluster.where import cluster, on_servers
 from .model import Finding, Item, Probes
-from .probes import shared
 
 SHOWN = 8  # workloads named in one item's evidence; the rest are counted
 STATEFUL = ("Deployment", "StatefulSet")
@@ -163,12 +162,19 @@ def structured_logs(p: Probes, v: dict) -> Finding:
     return Finding.ok(f"{sum(len(s.lines) for s in read)} line(s) of {len(read)} workload(s), all JSON")
 
 
+# after the stack's own items in their sections (observability: the monitoring and logging roles' first)
+RANK = 100
+
+
 def items(v: dict) -> list[Item]:
-    needs = shared("k3s_role", "nodes", "workloads", "monitors")
-    found = [Item(c.id, c.section, c.severity, c.title, c.fix, judge_of(c), needs) for c in CHECKS]
+    needs = cluster("nodes", "workloads", "monitors")
+    found = [Item(c.id, c.section, c.severity, c.title, c.fix, judge_of(c), needs, rank=RANK + n)
+             for n, c in enumerate(CHECKS)]
     found.append(Item("sec.pod-security", "security", "warning", "Namespaces enforce Pod Security Standards",
-                      f"kubectl label namespace <ns> {isolation.ENFORCE}={v['audit_pss_level']}", namespace_pss, needs))
+                      f"kubectl label namespace <ns> {isolation.ENFORCE}={v['audit_pss_level']}", namespace_pss, needs,
+                      rank=RANK + len(CHECKS)))
     found.append(Item("obs.structured-logs", "observability", "warning", "Application logs are structured (JSON)",
                       "log one JSON object a line (a JSON formatter in the app's logging set-up), so Loki can "
-                      "filter on fields", on_servers(structured_logs), {**shared("k3s_role"), "app_logs": logs.probe(v)}))
+                      "filter on fields", on_servers(structured_logs), {**cluster(), "app_logs": logs.probe(v)},
+                      rank=RANK + len(CHECKS) + 1))
     return found

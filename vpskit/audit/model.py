@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
+
+if TYPE_CHECKING:  # the model alone loads for --help; the facts load when the audit runs
+    from ..facts.base import Fact
 
 SECTIONS = ("infrastructure", "network", "kubernetes", "availability", "security", "database", "tls", "outside",
             "observability", "hardening", "operations")
@@ -40,9 +43,9 @@ class Finding:
 
 @dataclass(frozen=True)
 class Probes:
-    """The output of every probe command on one host: name → (exit status, stdout)."""
+    """What the items read on one host, by name: a fact's value (a probe command's is (exit status, stdout))."""
 
-    results: dict[str, tuple[int, str]]
+    results: dict[str, object]
     parsed: dict = field(default_factory=dict, compare=False, repr=False)  # JSON read once per host, not per item
 
     def json(self, name: str):
@@ -50,6 +53,10 @@ class Probes:
         if name not in self.parsed:
             self.parsed[name] = json.loads(self.out(name))
         return self.parsed[name]
+
+    def fact(self, name: str):
+        """The value of the fact read under this name (the fact class's own parse of the host's output)."""
+        return self.results[name]
 
     def rc(self, name: str) -> int:
         return self.results[name][0]
@@ -63,7 +70,12 @@ class Probes:
 
 @dataclass(frozen=True)
 class Item:
-    """One checklist item: the probes it needs (read-only shell) and how it judges their output."""
+    """One checklist item: what it reads on the host (facts, by name) and how it judges them.
+
+    `probes` maps a name to a fact (vpskit/facts/*, or a role's own) or to a read-only shell command; all of a
+    host's are gathered in one batch. `rank` places the item in its section of the report (lower first; a
+    user role's items, unranked, come after the built-in ones).
+    """
 
     id: str
     section: str
@@ -71,8 +83,9 @@ class Item:
     title: str
     fix: str  # the vpskit task that repairs it, or what to do
     judge: Callable[[Probes, dict], Finding] | None = None  # None: a manual item
-    probes: dict[str, str] = field(default_factory=dict)
+    probes: dict[str, "str | Fact"] = field(default_factory=dict)
     prompt: str = ""  # for manual items: what to check by hand
+    rank: int = 1000
 
     def __post_init__(self):
         assert self.section in SECTIONS and self.severity in SEVERITIES, self

@@ -1,13 +1,17 @@
-"""Audits hosts in parallel: one connection and one batch of read-only probes per host, then judges."""
+"""Audits hosts in parallel through the engine's own host session: one connection, one batch of facts per host
+(the items' facts with the host lock, looked at as check mode looks: never taken), then judges, masked."""
 
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
 from ..errors import VpskitError
-from ..facts.system import CommandOutputFact
+from ..facts.lock import new_run_id
 from ..inventory.model import Host
+from ..keys import Keychain
 from ..logins import connect
+from ..onehost import host_masker, lock_fact, refuse_if_held
+from ..secrets import Masker
 from ..session import HostSession
 from .checklist import checklist, probes_of
 from .model import Finding, HostAudit, ItemResult, Probes
@@ -22,30 +26,45 @@ def judge_all(items, probes: Probes, variables: dict) -> list[ItemResult]:
         else:
             try:
                 finding = item.judge(probes, variables)
-            except (KeyError, IndexError, ValueError, TypeError) as exc:
+            except (KeyError, IndexError, ValueError, TypeError, AttributeError) as exc:
                 finding = Finding.fail(f"could not read the probe output ({type(exc).__name__}: {exc})")
         results.append(ItemResult(item, finding))
     return results
 
 
-def audit_host(host: Host, roles, trust_new_hosts: bool = False, local: dict | None = None) -> HostAudit:
-    """`local`: probes answered on the controller (name → (status, output)), such as the last drill's record."""
+def masked(results: list[ItemResult], masker: Masker) -> list[ItemResult]:
+    """The results as they may be shown: no secret of the inventory in an evidence or a fix."""
+    return [ItemResult(r.item, Finding(r.finding.status, masker.mask(r.finding.evidence), masker.mask(r.finding.fix)))
+            for r in results]
+
+
+def audit_host(host: Host, roles, trust_new_hosts: bool = False, local: dict | None = None,
+               keys: Keychain | None = None, connect=connect) -> HostAudit:
+    """`local`: probes answered on the controller (name → (status, output)), such as the last drill's record;
+    `keys`: the audit's opened key files (a passphrase asked once for all hosts)."""
     variables = host.values
-    items = checklist(variables)
-    commands = probes_of(items)
-    facts = {name: CommandOutputFact(command) for name, command in commands.items()}
+    masker = host_masker(host)
+    items = checklist(variables, roles)
+    facts = probes_of(items)
+    conn = None
     try:
-        with connect(host, roles, trust_new_hosts) as conn:
-            cache = HostSession(host.name, conn).facts  # the run's own fact batching, read-only here
-            cache.ensure(facts.values())
-            probes = Probes({**(local or {}), **{name: cache.get(fact) for name, fact in facts.items()}})
+        conn = connect(host, roles, trust_new_hosts, keys=keys)
+        session = HostSession(host.name, conn, check_mode=True, masker=masker)
+        lock = lock_fact(host, new_run_id(), conn.local_address() or "", checking=True)  # looked at, never taken
+        session.facts.ensure([lock, *facts.values()])  # one round trip
+        refuse_if_held(host.name, lock, session.facts.get(lock))
+        probes = Probes({**(local or {}), **{name: session.facts.get(fact) for name, fact in facts.items()}})
     except VpskitError as exc:
-        return HostAudit(host.name, error=str(exc))
-    return HostAudit(host.name, judge_all(items, probes, variables), connections=conn.connections_opened,
-                     commands=conn.commands_run)
+        return HostAudit(host.name, error=masker.mask(str(exc)))
+    finally:
+        if conn is not None:
+            conn.close()
+    return HostAudit(host.name, masked(judge_all(items, probes, variables), masker),
+                     connections=conn.connections_opened, commands=conn.commands_run)
 
 
 def audit_hosts(hosts: list[Host], roles, forks: int = 10, trust_new_hosts: bool = False,
                 local=lambda host: {}) -> list[HostAudit]:
+    keys = Keychain()
     with ThreadPoolExecutor(max_workers=max(1, min(forks, len(hosts) or 1))) as pool:
-        return list(pool.map(lambda h: audit_host(h, roles, trust_new_hosts, local(h)), hosts))
+        return list(pool.map(lambda h: audit_host(h, roles, trust_new_hosts, local(h), keys), hosts))

@@ -8,6 +8,9 @@ from ..audit.model import SEVERITIES  # the model alone: the checklist's items a
 from ..errors import VpskitError
 from .options import DEFAULT_FORKS, RUN_HELP, fail
 
+# the controller probe the drill item reads (its role's audit.py): the last `invoke dr.drill` record
+DRILL_RECORD = "controller:dr-drill"
+
 
 @task(help={"inventory": RUN_HELP["inventory"], "limit": RUN_HELP["limit"], "set_": RUN_HELP["set_"],
             "json": "also write the audit as JSON (schema in the README) to this file",
@@ -23,7 +26,6 @@ def audit(c, inventory=None, limit=None, set_=None, json=None, markdown=None, fa
     from ..audit.outside.run import audit_urls
     from ..audit.report import text, write_json, write_markdown
     from ..audit.run import audit_hosts
-    from ..audit.items_drill import PROBE
     from .. import records
     from .common import inventory_file, load_project
     try:
@@ -34,7 +36,7 @@ def audit(c, inventory=None, limit=None, set_=None, json=None, markdown=None, fa
     path = inventory_file(inventory)
     # the hosts' (with the last drill's record read here), then what a user sees of the listed URLs from here
     audits = audit_hosts(hosts, project.library.all(), int(forks), trust_new_hosts,
-                         lambda host: {PROBE: records.read(path, records.DRILLS, host.name)}) + audit_urls(hosts)
+                         lambda host: {DRILL_RECORD: records.read(path, records.DRILLS, host.name)}) + audit_urls(hosts)
     print(text(audits))
     if json:
         write_json(json, audits, fail_on)

@@ -22,9 +22,11 @@ def reboot(c, inventory=None, limit=None, set_=None, serial=None, if_needed=Fals
     """Reboot the hosts that need it (/var/run/reboot-required, a newer kernel): cluster nodes one at a time."""
     from ..errors import VpskitError
     from ..facts.reboot import RebootFact
+    from ..keys import Keychain
     from ..logins import connect
     from ..maintenance.reboot import batches, drainers, reboot_host
     from ..maintenance.window import parse_window
+    from ..onehost import locked_session
     from ..session import HostSession
     from .common import load_project
     try:
@@ -36,6 +38,7 @@ def reboot(c, inventory=None, limit=None, set_=None, serial=None, if_needed=Fals
     if serial is not None and int(serial) < 1:
         fail(f"--serial {serial}: at least 1")
     roles = project.library.all()
+    keys = Keychain()  # hosts are logged into again and again: a key's passphrase is asked once
     now = datetime.datetime.now(datetime.timezone.utc)
     if if_needed:
         outside = [h for h in hosts if windows[h.name] and not windows[h.name].contains(now)]
@@ -44,11 +47,11 @@ def reboot(c, inventory=None, limit=None, set_=None, serial=None, if_needed=Fals
         hosts = [h for h in hosts if h not in outside]
 
     def session(host) -> HostSession:
-        return HostSession(host.name, connect(host, roles, trust_new_hosts))
+        return HostSession(host.name, connect(host, roles, trust_new_hosts, keys=keys))
 
     def state_of(host):
         try:
-            with connect(host, roles, trust_new_hosts) as conn:
+            with connect(host, roles, trust_new_hosts, keys=keys) as conn:
                 return RebootFact().parse(conn.run(RebootFact().command()).stdout, 0)
         except VpskitError as exc:
             return exc
@@ -77,8 +80,10 @@ def reboot(c, inventory=None, limit=None, set_=None, serial=None, if_needed=Fals
         def one(name):
             host = by_name[name]
             timeout = float(host.get("maintenance_reboot_timeout", 600))
-            return reboot_host(name, lambda: connect(host, roles, trust_new_hosts), states[name], timeout,
-                               drains.get(name))
+            opener = lambda h, r, t: connect(h, r, t, keys=keys)  # noqa: E731 - one passphrase prompt per key
+            with locked_session(host, roles, trust_new_hosts, opener=opener):  # no run starts until it is down
+                return reboot_host(name, lambda: connect(host, roles, trust_new_hosts, keys=keys), states[name],
+                                   timeout, drains.get(name))
         try:
             with ThreadPoolExecutor(max_workers=len(batch)) as pool:
                 for done in pool.map(one, batch):

@@ -115,3 +115,19 @@ class UfwFact(Fact):
             state["active"] = True
         state["rules"] = rules
         return state
+
+
+def covers(port_spec: str, port: int) -> bool:
+    """Whether a rule's port ('22', '80,443', '8000:9000', 'any') takes in this port. Pure."""
+    if port_spec == "any":
+        return True
+    for part in port_spec.split(","):
+        low, _, high = part.partition(":")
+        if low.isdigit() and int(low) <= port <= int(high if high.isdigit() else low):
+            return True
+    return False
+
+
+def sources_allowed(rules: list[UfwRule], port: int) -> list[str]:
+    """The sources ufw's incoming allow (and limit) rules let reach this port, "any" for every address."""
+    return list(dict.fromkeys(r.src for r in rules if r.action in ("allow", "limit") and covers(r.port, port)))

@@ -89,6 +89,14 @@ def absolute_paths_error(value) -> str | None:
     return f"must list absolute paths, got {bad[0]!r}" if bad else None
 
 
+def absolute_path_error(value) -> str | None:
+    """Why value is not one normalised absolute path without control characters, else None."""
+    text = str(value)
+    if isinstance(value, str) and text.startswith("/") and not CONTROL.search(text) and posixpath.normpath(text) == text:
+        return None
+    return f"must be a normalised absolute path, got {value!r}"
+
+
 def positive_error(value) -> str | None:
     return None if isinstance(value, int) and value >= 1 else f"must be 1 or more, got {value!r}"
 
@@ -207,10 +215,112 @@ def duration_error(value) -> str | None:
     return None
 
 
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+def name_error(value) -> str | None:
+    """Why value cannot be a plain name that becomes a file name (no '/', no leading '-' or '.'), else None."""
+    if isinstance(value, str) and len(value) <= 128 and NAME.match(value):
+        return None
+    return f"must be a name of letters, digits and _.- (starting with a letter or digit), got {value!r}"
+
+
+def networks_error(value) -> str | None:
+    """Why value is not a list of IP addresses, networks (CIDR) or DNS names, else None."""
+    for entry in value if isinstance(value, list) else [value]:
+        try:
+            ipaddress.ip_network(str(entry), strict=False)
+            continue
+        except ValueError:
+            pass
+        if not isinstance(entry, str) or address_error(entry):
+            return f"must hold IP addresses, networks (10.0.0.0/8) or DNS names, got {entry!r}"
+    return None
+
+
+def host_name_error(value) -> str | None:
+    """Why value cannot be the host's own name (/etc/hostname): a DNS name, not an address, else None."""
+    text = str(value)
+    try:
+        ipaddress.ip_address(text)
+        return f"must be a host name, not an address, got {value!r}"
+    except ValueError:
+        pass
+    return address_error(value) if isinstance(value, str) else f"must be a host name, got {value!r}"
+
+
+def clock_time_error(value) -> str | None:
+    """Why value is not a time of day HH:MM (or now), else None: it becomes a quoted word of apt's configuration."""
+    if isinstance(value, str) and (value == "now" or re.fullmatch(r"(?:[01]\d|2[0-3]):[0-5]\d", value)):
+        return None
+    return f"must be a time of day HH:MM (such as 03:30) or now, got {value!r}"
+
+
+def k8s_name_error(value) -> str | None:
+    """Why value is not one Kubernetes name (a namespace), else None."""
+    return k8s_names_error([value])
+
+
+def group_names_error(value) -> str | None:
+    """Why value is not a list of POSIX group names, else None (they become arguments of usermod)."""
+    bad = [g for g in (value if isinstance(value, list) else [value]) if not (isinstance(g, str) and POSIX_USER.match(g))]
+    return f"must list group names ([a-z_][a-z0-9_-], at most 32), got {bad[0]!r}" if bad else None
+
+
+def config_settings_error(value) -> str | None:
+    """Why value is not a mapping of setting names (letters, digits, _) to one-line values, else None: each
+    becomes a line `NAME value` found again by its name."""
+    if not isinstance(value, dict):
+        return f"must be a mapping of settings, got {value!r}"
+    for key, setting in value.items():
+        if not isinstance(key, str) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
+            return f"setting names must be letters, digits and _, got {key!r}"
+        if isinstance(setting, (dict, list)) or CONTROL.search(str(setting)):
+            return f"{key}: the value must be one line, got {setting!r}"
+    return None
+
+
+def path_modes_error(value) -> str | None:
+    """Why value is not a mapping of absolute paths to octal modes that cannot lock logins out, else None."""
+    if not isinstance(value, dict):
+        return f"must be a mapping of paths to modes, got {value!r}"
+    for path, mode in value.items():
+        text = str(path)
+        if not isinstance(path, str) or CONTROL.search(text) or not text.startswith("/") or posixpath.normpath(text) != text:
+            return f"keys must be normalised absolute paths, got {path!r}"
+        if text in ("/", "/home", "/etc", "/etc/ssh", "/usr", "/bin", "/sbin", "/lib", "/var", "/run") \
+                or text.startswith("/home/"):
+            return (f"{text}: a mode of vpskit's there could lock out logins (sshd reads authorized_keys as the "
+                    "user, through these folders) or break the system")
+        if not (isinstance(mode, str) and re.fullmatch(r"0?[0-7]{3}", mode)):
+            return f"{text}: the mode must be octal such as \"0600\" (quoted), got {mode!r}"
+    return None
+
+
+SYSCTL_KEY = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_-]*(?:[./][A-Za-z0-9_][A-Za-z0-9_-]*)+$")
+
+
+def sysctl_settings_error(value) -> str | None:
+    """Why value is not a mapping of kernel parameters (net.ipv4.tcp_syncookies) to one-line values, else None:
+    each key becomes a line of a sysctl.d file and an argument of `sysctl -w`, where a leading '-' is an option."""
+    if not isinstance(value, dict):
+        return f"must be a mapping of kernel parameters to values, got {value!r}"
+    for key, setting in value.items():
+        if not isinstance(key, str) or not SYSCTL_KEY.match(key):
+            return (f"keys must be kernel parameters (dot-separated words of letters, digits, _ and -), "
+                    f"got {key!r}")
+        if isinstance(setting, (dict, list)) or setting is None or CONTROL.search(str(setting)) or not str(setting).strip():
+            return f"{key}: the value must be a number or one line of text, got {setting!r}"
+    return None
+
+
 FORMATS = {
     "address": address_error, "user": user_error, "port": port_error, "timezone": timezone_error,
     "schedule": schedule_error, "database_names": database_names_error, "absolute_paths": absolute_paths_error,
     "owned_dir": owned_dir_error, "positive": positive_error, "count": count_error, "k8s_names": k8s_names_error,
     "version": version_error, "package_names": package_names_error, "line": line_error, "word": word_error,
-    "http_url": http_url_error, "lock_path": lock_path_error, "duration": duration_error,
+    "http_url": http_url_error, "lock_path": lock_path_error, "duration": duration_error, "name": name_error,
+    "networks": networks_error, "sysctl_settings": sysctl_settings_error, "host_name": host_name_error,
+    "clock_time": clock_time_error, "k8s_name": k8s_name_error, "group_names": group_names_error,
+    "config_settings": config_settings_error, "path_modes": path_modes_error, "absolute_path": absolute_path_error,
 }

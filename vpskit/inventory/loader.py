@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Callable
 
@@ -44,6 +45,9 @@ class _Walker:
         self.host_groups: dict[str, list[str]] = {}
 
     def group(self, name: str, body, parent: str | None, line: int | None) -> None:
+        problem = name_problem(name)
+        if problem:
+            raise InventoryError(f"group name {name!r} {problem}", self.display, line)
         body = _require_mapping(body, f"group {name!r}", self.display, line)
         group = self.groups.setdefault(name, Group(name, line=line))
         if parent and parent not in group.parents:
@@ -61,6 +65,9 @@ class _Walker:
             where = hosts.where(host).line
             if not isinstance(host, str) or not host:
                 raise InventoryError(f"host name must be a string, got {host!r}", self.display, where)
+            problem = name_problem(host)
+            if problem:
+                raise InventoryError(f"host name {host!r} {problem}", self.display, where)
             host_body = _require_mapping(host_body, f"host {host!r}", self.display, where)
             if host not in self.host_groups:
                 self.host_order.append(host)
@@ -101,6 +108,20 @@ def _depths(groups: dict[str, Group]) -> None:
         return 0 if not parents else 1 + max(depth(p) for p in parents)
     for group in groups.values():
         group.depth = depth(group.name)
+
+
+UNSAFE_NAME = re.compile(r"[\x00-\x20\x7f/\\,]")
+
+
+def name_problem(name) -> str | None:
+    """Why a host or group name is unsafe, else None: it names host_vars/NAME and group_vars/NAME files (a '/' or
+    '..' would read a file outside the inventory's folder), lines of reports, --limit patterns (split at ',')."""
+    if not isinstance(name, str) or not name:
+        return "must be a non-empty string"
+    if UNSAFE_NAME.search(name) or name.startswith(("-", ".")):
+        return ("must not hold spaces, control characters, '/', '\\' or ',', nor start with '-' or '.' (it names "
+                "files in host_vars/ and group_vars/ and is matched by --limit)")
+    return None
 
 
 def _vars_file(directory: Path, name: str) -> list[Path]:

@@ -216,8 +216,8 @@ class Lab:
         self.known_hosts_path.write_text("\n".join(lines) + ("\n" if lines else ""))
 
     # -- inventory -----------------------------------------------------------------------------
-    def inventory_text(self, state: LabState | None = None, k3s: bool = False) -> str:
-        """The lab's inventory; with k3s, the first host in k3s_servers and the others in k3s_agents."""
+    def inventory_text(self, state: LabState | None = None, groups: dict[str, list[str]] | None = None) -> str:
+        """The lab's inventory; `groups`: further groups (name → lab hosts), as a role's lab layout places them."""
         state = state or self.load_state()
         lines = [
             "# Written by `invoke lab.up`, removed by `invoke lab.down`: the local lab hosts.",
@@ -232,17 +232,15 @@ class Lab:
         ]
         for host in state.hosts.values():
             lines += [f"        {host.name}:", f"          vpskit_host: {host.address}"]
-        if k3s and state.hosts:
-            first, *others = state.hosts
-            lines += ["    k3s_servers:", "      hosts:", f"        {first}:"]
-            if others:
-                lines += ["    k3s_agents:", "      hosts:", *(f"        {name}:" for name in others)]
+        for group, members in (groups or {}).items():
+            if members:
+                lines += [f"    {group}:", "      hosts:", *(f"        {name}:" for name in members)]
         return "\n".join(lines) + "\n"
 
-    def write_inventory(self, path: Path, k3s: bool = False) -> None:
+    def write_inventory(self, path: Path, groups: dict[str, list[str]] | None = None) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_text(self.inventory_text(k3s=k3s))
+        tmp.write_text(self.inventory_text(groups=groups))
         tmp.replace(path)
 
     # -- down / status -------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from typing import Callable, Literal
 from ..diffing import content_diff
 from ..facts.base import Fact, q
 from ..facts.files import FileFact, FileState
+from ..facts.leftovers import record_folder
 from ..facts.services import ServiceFact
 from .base import Outcome, Plan, Resource
 
@@ -25,17 +26,22 @@ def is_unit_path(path: str) -> bool:
 
 
 
-def sweep_command(folder: str, pattern: str, minutes: int = 5, kind: str = "f") -> str:
+def sweep_command(folder: str, pattern: str, minutes: int = 5, kind: str = "f", record: bool = True) -> str:
     """Shell that removes what killed runs left in `folder` (a shell word) named `pattern`, older than `minutes`.
 
     A run killed mid-write leaves its temp file: SIGKILL runs no trap, and dash runs no EXIT trap on a signal.
     The host lock keeps two applies apart, so only a dead run's files are that old; `kind` d sweeps folders.
+    A folder of temp files is recorded (unless `record` is false: a user's own), so each applying run sweeps it
+    too (vpskit/facts/leftovers.py).
     """
     remove = "-delete" if kind == "f" else "-exec rm -rf {} +"
-    return f"find {folder} -maxdepth 1 -type {kind} -name '{pattern}' -mmin +{minutes} {remove}"
+    sweep = f"find {folder} -maxdepth 1 -type {kind} -name '{pattern}' -mmin +{minutes} {remove}"
+    return f"{sweep}\n{record_folder(folder)}" if kind == "f" and record else sweep
 
 
 SWEEP = sweep_command('"$d"', ".vpskit-??????")
+# in a folder of a user's, written as that user: swept by the next write only
+USER_SWEEP = sweep_command('"$d"', ".vpskit-??????", record=False)
 # the age of other writers' leftovers (downloads, uploads, staging): their files may take long to arrive
 LEFTOVER_MINUTES = 60
 ON_SIGNAL = "trap 'exit 129' HUP INT TERM PIPE"

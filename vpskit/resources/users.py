@@ -8,7 +8,7 @@ from typing import Literal
 from ..facts.base import q
 from ..facts.users import AuthorizedKeysFact, GroupFact, UserFact
 from .base import Outcome, Plan, Resource
-from .files import ON_SIGNAL, SWEEP, arrived_whole
+from .files import ON_SIGNAL, USER_SWEEP, arrived_whole
 
 
 @dataclass(frozen=True)
@@ -157,7 +157,7 @@ def _as_user(content: bytes) -> str:
         "umask 077",
         'd=$1',
         'chmod 700 "$d"',
-        SWEEP,
+        USER_SWEEP,
         'tmp=$(mktemp "$d/.vpskit-XXXXXX")',
         "trap 'rm -f \"$tmp\"' EXIT",
         ON_SIGNAL,

@@ -15,7 +15,7 @@ import yaml
 
 from vpskit.audit import items_workloads
 from vpskit.audit.model import Probes
-from vpskit.audit.probes import PROBES
+from vpskit.audit.cluster.where import CLUSTER_PROBES as PROBES
 from tests.unit.audit.workloads import DEFAULTS, listed, nodes
 
 REPO = Path(__file__).parents[3]

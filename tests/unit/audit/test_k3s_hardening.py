@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import subprocess
 
-from vpskit.audit import items_k3s_hardening as cis
+from vpskit.builtin_roles.k3s import audit as cis
 from vpskit.audit.model import Probes
-from tests.unit.audit.workloads import DEFAULTS
+from tests.unit.audit.workloads import DEFAULTS, sysctl_read
 
 GUIDE = """protect-kernel-defaults: true
 secrets-encryption: true
@@ -31,8 +31,8 @@ PLAIN = "--- # /etc/rancher/k3s/config.yaml\nnode-name: web1\nsecrets-encryption
 
 
 def judged(config: str, kernel: str = "0\n1\n10\n1\n") -> dict:
-    probes = Probes({"k3s_role": (0, "server\n"), "k3s_config": (0, config), "k3s_kernel": (0, kernel)})
-    return {i.id: i.judge(probes, DEFAULTS) for i in cis.items(DEFAULTS)}
+    probes = Probes({"k3s_role": (0, "server\n"), "k3s_config": (0, config), "k3s_kernel": sysctl_read(cis.KERNEL, kernel)})
+    return {i.id: i.judge(probes, DEFAULTS) for i in cis.hardening_items(DEFAULTS)}
 
 
 def test_the_guides_configuration_passes_every_item():
@@ -59,8 +59,8 @@ def test_drop_ins_replace_a_key_and_key_plus_appends():
 
 
 def test_agents_and_hosts_without_k3s_are_not_asked():
-    probes = Probes({"k3s_role": (0, "agent\n"), "k3s_config": (0, ""), "k3s_kernel": (0, "")})
-    assert {i.judge(probes, DEFAULTS).status for i in cis.items(DEFAULTS)} == {"n/a"}
+    probes = Probes({"k3s_role": (0, "agent\n"), "k3s_config": (0, ""), "k3s_kernel": sysctl_read(cis.KERNEL, "")})
+    assert {i.judge(probes, DEFAULTS).status for i in cis.hardening_items(DEFAULTS)} == {"n/a"}
 
 
 def test_the_probe_reads_the_drop_ins_in_order_and_leaves_credentials_on_the_host(tmp_path):

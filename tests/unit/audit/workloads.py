@@ -11,6 +11,7 @@ import yaml
 from vpskit.audit.checklist import audit_defaults
 from vpskit.audit.cluster.objects import read_cluster, scope
 from vpskit.audit.model import Probes
+from vpskit.facts.system import SysctlFact
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "workloads"
 DEFAULTS = {k: v.value for k, v in audit_defaults().items()}
@@ -49,3 +50,10 @@ def workload(c, ref: str):
 
 def objects_of(items: list, kind: str, name: str) -> dict:
     return next(i for i in items if i["kind"] == kind and i["metadata"]["name"] == name)
+
+
+def sysctl_read(keys, printed: str) -> dict:
+    """SysctlFact's value on a host whose /proc/sys holds these values (`printed` as `sysctl -n` prints them)."""
+    lines = [f"access\t{k}\trw" for k in keys]
+    lines += [f"/proc/sys/{k.replace('.', '/')}:{value}" for k, value in zip(keys, printed.split())]
+    return SysctlFact(*keys).parse("\n".join(lines) + "\n", 0)

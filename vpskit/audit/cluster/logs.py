@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from ...facts.base import q
 from .objects import scope
+from .where import KUBECTL
 
 MARK = "=== "
 PREFIX = re.compile(r"^\[pod/[^/\]]+/[^\]]+\] ")
@@ -27,11 +28,11 @@ def probe(v: dict) -> str:
         skip = f'case "$ns" in {keep}) ;; *) continue ;; esac'
     else:
         skip = f'case "$ns" in {"|".join(q(n) for n in sorted(chosen.platform)) or "-"}) continue ;; esac'
-    listing = ("k3s kubectl get deployments,statefulsets,daemonsets -A -o "
+    listing = (f"{KUBECTL} get deployments,statefulsets,daemonsets -A -o "
                "jsonpath='{range .items[*]}{.metadata.namespace} {.kind}/{.metadata.name}{\"\\n\"}{end}'")
     tail, most = int(v["audit_log_tail_lines"]), int(v["audit_log_sample_workloads"])
     return (f"{listing} | while read -r ns w; do {skip}; echo \"$ns $w\"; done | head -n {most} | "
-            f"while read -r ns w; do echo \"{MARK}$ns $w\"; timeout 20 k3s kubectl logs -n \"$ns\" "
+            f"while read -r ns w; do echo \"{MARK}$ns $w\"; timeout 20 {KUBECTL} logs -n \"$ns\" "
             f"\"$(echo \"$w\" | tr A-Z a-z)\" --all-containers --prefix --tail={tail} 2>&1 | cut -c1-{LINE_WIDTH}; done")
 
 
