@@ -30,10 +30,11 @@ from vpskit.facts.system import CommandOutputFact
 from vpskit.facts.ufw import UfwFact, sources_allowed
 from vpskit.inventory.model import Host, Var
 from vpskit.lab.breaks import all_breaks, find, refuse_non_lab
-from vpskit.roleloader import RoleLibrary
+from vpskit.roleloader import RoleLibrary, all_defaults
 
-DEFAULTS = {k: v.value for k, v in audit_defaults().items()}
 ROLES = RoleLibrary().all()
+# the audit thresholds an inventory gets: the engine's and those the roles own (roles/<role>/defaults.yml)
+DEFAULTS = {k: v.value for k, v in {**all_defaults(ROLES), **audit_defaults()}.items()}
 # every fact the whole checklist reads, by probe name
 FACTS = probes_of(checklist({**DEFAULTS, "audit_expected_fqdn": "example.test", "audit_postgres": True}, ROLES))
 

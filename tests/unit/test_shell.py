@@ -153,7 +153,9 @@ def test_the_audits_batch(shellcheck, tmp_path):
     from vpskit.audit.checklist import audit_defaults, checklist, probes_of
     from vpskit.roleloader import RoleLibrary
     roles = RoleLibrary().all()
-    values = {**{k: v.value for k, v in audit_defaults().items()}, "audit_expected_fqdn": "example.test",
+    from vpskit.roleloader import all_defaults
+    values = {**{k: v.value for k, v in {**all_defaults(roles), **audit_defaults()}.items()},
+              "audit_expected_fqdn": "example.test",
               "audit_postgres": True}
     facts = list(probes_of(checklist(values, roles)).values())
     script = write(tmp_path, "audit-batch.sh", batch_script(sections_for(facts), "0123456789abcdef"))

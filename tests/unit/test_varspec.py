@@ -2,6 +2,7 @@
 and line; the corpus of hostile inventories (tests/fixtures/hostile/) each stops at its file:line before anything
 runs; values a spec declares secret are masked by `invoke inventory`; override templates are sandboxed."""
 
+import json
 import re
 import subprocess
 import sys
@@ -178,3 +179,28 @@ def test_the_audits_probe_words_are_checked_at_load(tmp_path, values, fault):
     with pytest.raises(InventoryError, match=re.escape(fault)):
         load_inventory(tmp_path / "hosts.yml", {**all_defaults(roles), **audit_defaults()},
                        {*(r.name for r in roles), "audit"}, specs={**all_specs(roles), **audit_specs()})
+
+
+# the audit thresholds a role owns are declared by that role (defaults.yml + spec.yml), under the names users know
+ROLE_OWNED_THRESHOLDS = {"audit_max_backup_age_hours": ("backups", 6, "six"),
+                         "audit_textfile_dir": ("backups", "/srv/metrics", "metrics"),
+                         "audit_max_snapshot_age_hours": ("k3s", 2, "two"),
+                         "audit_k3s_support_warn_days": ("k3s", 10, -1),
+                         "audit_k3s_support": ("k3s", {"1.36": "2027-06-28"}, "soon"),
+                         "audit_required_alerts": ("monitoring", ["NodeDown"], "NodeDown")}
+
+
+@pytest.mark.parametrize("name", sorted(ROLE_OWNED_THRESHOLDS))
+def test_a_role_owned_audit_threshold_reaches_the_host_and_a_bad_one_is_refused_at_its_line(tmp_path, name):
+    from vpskit.audit.thresholds import audit_defaults, audit_specs
+    owner, good, bad = ROLE_OWNED_THRESHOLDS[name]
+    roles = RoleLibrary().all()
+    assert name in next(r for r in roles if r.name == owner).spec and name not in audit_defaults()
+
+    def load(value):
+        (tmp_path / "hosts.yml").write_text(f"all:\n  hosts:\n    vps1:\n      {name}: {json.dumps(value)}\n")
+        return load_inventory(tmp_path / "hosts.yml", {**all_defaults(roles), **audit_defaults()},
+                              {*(r.name for r in roles), "audit"}, specs={**all_specs(roles), **audit_specs()})
+    assert load(good).hosts["vps1"].values[name] == good
+    with pytest.raises(InventoryError, match=re.escape(f"hosts.yml:4") + ".*" + name):
+        load(bad)

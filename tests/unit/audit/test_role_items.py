@@ -78,7 +78,7 @@ def fake_sshd(tmp_path, monkeypatch):
 
 def test_every_built_in_item_comes_from_a_role_or_the_engine_and_each_names_its_fix():
     roles = RoleLibrary().all()
-    engine = {i.id for i in checklist({k: v.value for k, v in audit_defaults().items()})}
+    engine = {i.id for i in checklist({k: v.value for k, v in {**all_defaults(roles), **audit_defaults()}.items()})}
     owned = {role.name: [i.id for i in role.audit_items(host_of(roles).values)] for role in roles}
     assert {"infra.disk", "net.dns", "hard.reboot-required", "app.replicas", "db.pooler", "ops.on-call"} <= engine
     assert owned["ssh"] == ["infra.ssh-key-only", "infra.root-login"]

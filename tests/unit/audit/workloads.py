@@ -12,9 +12,10 @@ from vpskit.audit.checklist import audit_defaults
 from vpskit.audit.cluster.objects import read_cluster, scope
 from vpskit.audit.model import Probes
 from vpskit.facts.system import SysctlFact
+from vpskit.roleloader import RoleLibrary, all_defaults
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "workloads"
-DEFAULTS = {k: v.value for k, v in audit_defaults().items()}
+DEFAULTS = {k: v.value for k, v in {**all_defaults(RoleLibrary().all()), **audit_defaults()}.items()}
 
 
 def listed(name: str) -> dict:
