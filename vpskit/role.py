@@ -114,9 +114,19 @@ class Role:
     def audit_items(self, variables: dict) -> list:
         """The role's audit items (`items(variables)` in audit.py beside its __init__.py), imported by the audit
         alone: a run, and --help, never load them."""
+        module = self._audit_module()
+        return list(module.items(variables)) if module else []
+
+    def cluster_access(self):
+        """How the audit reads the cluster this role runs (`CLUSTER`, a vpskit.audit.cluster.where.ClusterAccess,
+        in its audit.py), or None."""
+        module = self._audit_module()
+        return getattr(module, "CLUSTER", None) if module else None
+
+    def _audit_module(self):
         found = [Path(folder) / "audit.py" for folder in getattr(self.module, "__path__", None) or []]
         if not any(path.is_file() for path in found):
-            return []
+            return None
         name = f"{self.module.__name__}.audit"
         loaded = sys.modules.get(name)
         if loaded is not None and Path(getattr(loaded, "__file__", "") or "") not in found:
@@ -126,7 +136,7 @@ class Role:
         except Exception as exc:  # noqa: BLE001 - a user role's mistake names its file
             raise VpskitError(f"role {self.name} ({self.origin}): audit.py cannot be imported: "
                               f"{type(exc).__name__}: {exc}") from None
-        return list(module.items(variables))
+        return module
 
     def reboot_drains(self, inventory, session) -> dict:
         """Host name → the Drainer (vpskit.maintenance.reboot) that moves this role's work off that host before

@@ -5,16 +5,16 @@ from __future__ import annotations
 
 import datetime as dt
 
-from vpskit.audit.cluster.where import KUBECTL, cluster, listed, on_servers
+from vpskit.audit.cluster.where import cluster, listed, on_servers
 from vpskit.audit.model import Finding, Item, Probes
 
-from ..k3s.audit import ready_workloads
+from ..k3s.audit import CLUSTER, ready_workloads
 from ..k3s.manifests import MANIFESTS
 
 PROBES = {
-    "cert_manager": f"{KUBECTL} get deployments -n cert-manager -o json",
-    "issuers": f"{KUBECTL} get clusterissuers -o json",
-    "certificates": f"{KUBECTL} get certificates -A -o json",
+    "cert_manager": f"{CLUSTER.kubectl} get deployments -n cert-manager -o json",
+    "issuers": f"{CLUSTER.kubectl} get clusterissuers -o json",
+    "certificates": f"{CLUSTER.kubectl} get certificates -A -o json",
     # what this role wrote to the auto-deploy folder: Traefik's HelmChartConfig carries the redirect
     "redirect": f"grep -l -E 'redirectScheme' {MANIFESTS}/vpskit-certs.yaml",
 }
@@ -65,7 +65,7 @@ def https_redirect(p: Probes, v: dict) -> Finding:
 
 def items(v: dict) -> list[Item]:
     def needs(name: str) -> dict:
-        return {**cluster(), name: PROBES[name]}
+        return {**cluster(CLUSTER), name: PROBES[name]}
     return [
         Item("tls.cert-manager", "tls", "critical", "cert-manager ready", "invoke certs", cert_manager,
              needs("cert_manager"), rank=10),

@@ -16,7 +16,7 @@ import time
 import yaml
 
 from vpskit.audit.cluster.objects import WORKLOAD_KINDS
-from vpskit.audit.cluster.where import cluster, listed, node_kind, on_servers
+from vpskit.audit.cluster.where import ClusterAccess, cluster, listed, node_kind, on_servers
 from vpskit.audit.model import Finding, Item, Probes
 from vpskit.facts.files import FileFact
 from vpskit.facts.system import SysctlFact
@@ -26,6 +26,11 @@ from . import CONFIG, KUBECONFIG, node_ready
 from .hardening import KERNEL
 from .topology import api_port
 
+# how the audit reads the cluster (the engine's workload items and the stack roles' too): K3s's own kubectl, and
+# a server or agent told by its unit (vpskit's and K3s's own installer use these names; a server also runs an agent)
+CLUSTER = ClusterAccess("K3s", "k3s kubectl",
+                        "if [ -f /etc/systemd/system/k3s.service ]; then echo server; "
+                        "elif [ -f /etc/systemd/system/k3s-agent.service ]; then echo agent; else exit 1; fi")
 # keys whose values are credentials: left on the host (the probe's output never holds them)
 SECRET_KEYS = ("token", "agent-token", "datastore-endpoint", "etcd-s3-access-key", "etcd-s3-secret-key")
 PROBES = {
@@ -45,7 +50,7 @@ FIX = "k3s_hardening: true, then invoke bootstrap (or by hand, k3s_extra_config:
 
 def server(*names: str) -> dict:
     """The probes of these names (this module's or the shared cluster ones), with the server/agent probe."""
-    return {**cluster(*(n for n in names if n not in PROBES)), **{n: PROBES[n] for n in names if n in PROBES}}
+    return {**cluster(CLUSTER, *(n for n in names if n not in PROBES)), **{n: PROBES[n] for n in names if n in PROBES}}
 
 
 def k3s_minor(version_output: str) -> str | None:

@@ -3,15 +3,15 @@ to the inventory's receivers, the critical alert rules loaded, and each critical
 
 from __future__ import annotations
 
-from vpskit.audit.cluster.where import KUBECTL, cluster, listed, on_servers
+from vpskit.audit.cluster.where import cluster, listed, on_servers
 from vpskit.audit.model import Finding, Item, Probes
 
-from ..k3s.audit import component
+from ..k3s.audit import CLUSTER, component
 from ..k3s.manifests import MANIFESTS
 
 PROBES = {
     "node_exporter": "ss -H -tln 'sport = :9100' | grep -q . || systemctl is-active --quiet prometheus-node-exporter",
-    "alert_rules": f"{KUBECTL} get prometheusrules -A -o json",
+    "alert_rules": f"{CLUSTER.kubectl} get prometheusrules -A -o json",
     # what this role wrote to the auto-deploy folder: Alertmanager's root route goes to the inventory's receivers
     # (not the null one)
     "receivers": f"grep -l -E '^ *receiver: vpskit *$' {MANIFESTS}/vpskit-monitoring.yaml",
@@ -59,15 +59,16 @@ def runbooks(p: Probes, v: dict) -> Finding:
 
 
 def items(v: dict) -> list[Item]:
-    rules = {**cluster(), "alert_rules": PROBES["alert_rules"]}
+    rules = {**cluster(CLUSTER), "alert_rules": PROBES["alert_rules"]}
     found = [Item("infra.node-exporter", "infrastructure", "warning", "Node metrics exported", "invoke monitoring",
                   node_exporter, {"node_exporter": PROBES["node_exporter"]}, rank=70)]
     found += [Item(f"obs.{word}", "observability", "critical" if word in ("prometheus", "alertmanager") else "warning",
-                   f"{name} ready", "invoke monitoring", component(word, name), cluster("workloads"), rank=10 * (n + 1))
+                   f"{name} ready", "invoke monitoring", component(word, name), cluster(CLUSTER, "workloads"),
+                   rank=10 * (n + 1))
               for n, (word, name) in enumerate(COMPONENTS.items())]
     found += [
         Item("obs.receivers", "observability", "critical", "Alertmanager has a receiver", "invoke monitoring",
-             receivers, {**cluster(), "receivers": PROBES["receivers"]}, rank=60),
+             receivers, {**cluster(CLUSTER), "receivers": PROBES["receivers"]}, rank=60),
         Item("obs.alert-rules", "observability", "critical", "Critical alert rules loaded", "invoke monitoring",
              alert_rules, rules, rank=70),
         Item("obs.runbooks", "observability", "warning", "Every critical alert names a runbook", "invoke runbooks",

@@ -152,29 +152,29 @@ def test_backup_age_and_restore_test_from_textfile_metrics():
 
 
 def test_cluster_items_are_not_applicable_without_k3s_and_server_items_on_agents():
-    assert k3s_audit.nodes_ready(probes(k3s_role=(1, "")), DEFAULTS) == Finding.na("K3s is not installed here")
-    assert k3s_audit.nodes_ready(probes(k3s_role="agent\n"), DEFAULTS).evidence == "checked on the servers"
+    assert k3s_audit.nodes_ready(probes(cluster_node=(1, "")), DEFAULTS) == Finding.na("no cluster is installed here")
+    assert k3s_audit.nodes_ready(probes(cluster_node="agent\n"), DEFAULTS).evidence == "checked on the servers"
 
 
 def test_k3s_support_window():
     version = "k3s version v1.36.4+k3s1 (2a4d8f4e)\n"
-    assert k3s_audit.version(probes(k3s_role="server", k3s_version=version), DEFAULTS).status == "pass"
+    assert k3s_audit.version(probes(cluster_node="server", k3s_version=version), DEFAULTS).status == "pass"
     old = {**DEFAULTS, "audit_k3s_support": {"1.36": "2020-01-01"}}
-    assert k3s_audit.version(probes(k3s_role="server", k3s_version=version), old).status == "fail"
-    unknown = k3s_audit.version(probes(k3s_role="server", k3s_version="k3s version v1.99.0+k3s1"), DEFAULTS)
+    assert k3s_audit.version(probes(cluster_node="server", k3s_version=version), old).status == "fail"
+    unknown = k3s_audit.version(probes(cluster_node="server", k3s_version="k3s version v1.99.0+k3s1"), DEFAULTS)
     assert unknown.status == "warn" and "not in audit_k3s_support" in unknown.evidence
 
 
 def test_nodes_and_workloads_from_kubectl_json():
     nodes = {"items": [{"metadata": {"name": "a"}, "status": {"conditions": [{"type": "Ready", "status": "True"}]}},
                        {"metadata": {"name": "b"}, "status": {"conditions": [{"type": "Ready", "status": "False"}]}}]}
-    found = k3s_audit.nodes_ready(probes(k3s_role="server", nodes=json.dumps(nodes)), DEFAULTS)
+    found = k3s_audit.nodes_ready(probes(cluster_node="server", nodes=json.dumps(nodes)), DEFAULTS)
     assert found.status == "fail" and "b" in found.evidence
     workloads = {"items": [{"kind": "Deployment", "metadata": {"namespace": "monitoring", "name": "grafana"},
                             "spec": {"replicas": 1}, "status": {"readyReplicas": 1}},
                            {"kind": "DaemonSet", "metadata": {"namespace": "logging", "name": "alloy"},
                             "status": {"desiredNumberScheduled": 2, "numberReady": 1}}]}
-    p = probes(k3s_role="server", workloads=json.dumps(workloads))
+    p = probes(cluster_node="server", workloads=json.dumps(workloads))
     assert k3s_audit.component("grafana", "Grafana")(p, DEFAULTS).status == "pass"
     assert k3s_audit.component("alloy", "Alloy")(p, DEFAULTS).status == "fail"
     assert k3s_audit.component("loki", "Loki")(p, DEFAULTS).evidence == "no Loki workload"
@@ -183,12 +183,12 @@ def test_nodes_and_workloads_from_kubectl_json():
 def test_cordoned_nodes_warn_naming_them_and_the_uncordon():
     nodes = {"items": [{"metadata": {"name": "a"}, "spec": {"unschedulable": True}},
                        {"metadata": {"name": "b"}, "spec": {}}]}
-    found = k3s_audit.nodes_cordoned(probes(k3s_role="server", nodes=json.dumps(nodes)), DEFAULTS)
+    found = k3s_audit.nodes_cordoned(probes(cluster_node="server", nodes=json.dumps(nodes)), DEFAULTS)
     assert found == Finding.warn("cordoned (no new pods scheduled there): a; k3s kubectl uncordon a")
     nodes["items"][0]["spec"] = {}
-    assert k3s_audit.nodes_cordoned(probes(k3s_role="server", nodes=json.dumps(nodes)), DEFAULTS).status == "pass"
-    assert k3s_audit.nodes_cordoned(probes(k3s_role="server", nodes=(1, "")), DEFAULTS).status == "fail"
-    assert k3s_audit.nodes_cordoned(probes(k3s_role="agent"), DEFAULTS).status == "n/a"
+    assert k3s_audit.nodes_cordoned(probes(cluster_node="server", nodes=json.dumps(nodes)), DEFAULTS).status == "pass"
+    assert k3s_audit.nodes_cordoned(probes(cluster_node="server", nodes=(1, "")), DEFAULTS).status == "fail"
+    assert k3s_audit.nodes_cordoned(probes(cluster_node="agent"), DEFAULTS).status == "n/a"
 
 
 def test_a_pending_reboot_warns_with_the_packages_and_fails_after_days():
@@ -207,7 +207,7 @@ def test_a_pending_reboot_warns_with_the_packages_and_fails_after_days():
 
 def test_certificates_expiring_soon_fail():
     certs = {"items": [{"metadata": {"namespace": "web", "name": "site"}, "status": {"notAfter": "2000-01-01T00:00:00Z"}}]}
-    found = certs_audit.certificates(probes(k3s_role="server", certificates=json.dumps(certs)), DEFAULTS)
+    found = certs_audit.certificates(probes(cluster_node="server", certificates=json.dumps(certs)), DEFAULTS)
     assert found.status == "fail" and "web/site" in found.evidence
 
 
@@ -306,9 +306,18 @@ def test_every_critical_alert_names_a_runbook():
         rule("NodeDown", "critical", runbook="runbooks/NodeDown.md"),
         rule("KubeletDown", "critical", runbook_url="https://runbooks.prometheus-operator.dev/kubeletdown"),
         rule("CPUThrottlingHigh", "info"), {"record": "job:up:sum", "expr": "sum(up)"}]}]}}]}
-    p = probes(k3s_role="server", alert_rules=json.dumps(listed))
+    p = probes(cluster_node="server", alert_rules=json.dumps(listed))
     assert monitoring_audit.runbooks(p, DEFAULTS) == Finding.ok("all 2 critical alerts name a runbook")
     listed["items"][0]["spec"]["groups"][0]["rules"].append(rule("MyAppDown", "critical", summary="x"))
-    found = monitoring_audit.runbooks(probes(k3s_role="server", alert_rules=json.dumps(listed)), DEFAULTS)
+    found = monitoring_audit.runbooks(probes(cluster_node="server", alert_rules=json.dumps(listed)), DEFAULTS)
     assert found.status == "fail" and "MyAppDown" in found.evidence and "NodeDown" not in found.evidence
-    assert monitoring_audit.runbooks(probes(k3s_role="server", alert_rules=(1, "")), DEFAULTS).status == "fail"
+    assert monitoring_audit.runbooks(probes(cluster_node="server", alert_rules=(1, "")), DEFAULTS).status == "fail"
+
+
+def test_with_no_role_running_a_cluster_the_workload_items_read_nothing_and_are_not_applicable():
+    from vpskit.audit import items_workloads
+    without = items_workloads.items(DEFAULTS, None)
+    assert {name for item in without for name in item.probes} == {"cluster_node"}
+    assert all(item.judge(Probes({"cluster_node": (1, "")}), DEFAULTS).status == "n/a" for item in without)
+    # with the k3s role, they read through its kubectl
+    assert "k3s kubectl get nodes -o json" in probes_of(checklist(DEFAULTS, ROLES))["nodes"].command()

@@ -39,7 +39,7 @@ def written(ctx) -> str:
 
 
 def judged(config_text: str, kernel: str = GUIDE_KERNEL) -> dict:
-    probes = Probes({"k3s_role": (0, "server\n"), "k3s_config": (0, config_text), "k3s_kernel": sysctl_read(cis.KERNEL, kernel)})
+    probes = Probes({"cluster_node": (0, "server\n"), "k3s_config": (0, config_text), "k3s_kernel": sysctl_read(cis.KERNEL, kernel)})
     return {i.id: i.judge(probes, DEFAULTS).status for i in cis.hardening_items(DEFAULTS)}
 
 

@@ -13,12 +13,12 @@ from . import items_database, items_host, items_manual, items_workloads
 from .model import SECTIONS, Item
 from .thresholds import audit_defaults, audit_specs  # noqa: F401 (the checklist's callers read them here too)
 
-ENGINE_ITEMS = (items_host, items_workloads, items_database, items_manual)
-
-
 def checklist(variables: dict, roles=()) -> list[Item]:
-    """The engine's items and every role's, each section in rank order (then in the order they were found)."""
-    found = [item for module in ENGINE_ITEMS for item in module.items(variables)]
+    """The engine's items and every role's, each section in rank order (then in the order they were found); the
+    workload items read the cluster the way the role running it says (Role.cluster_access)."""
+    access = next((found for role in roles if (found := role.cluster_access()) is not None), None)
+    found = [*items_host.items(variables), *items_workloads.items(variables, access), *items_database.items(variables),
+             *items_manual.items(variables)]
     found += [item for role in roles for item in role.audit_items(variables)]
     return sorted(found, key=lambda item: (SECTIONS.index(item.section), item.rank))
 

@@ -8,7 +8,7 @@ from typing import Callable
 
 from .cluster import availability, hygiene, isolation, logs, monitors, podsecurity
 from .cluster.objects import BATCH_KINDS, Cluster, Workload, read_cluster, scope
-from .cluster.where import cluster, on_servers
+from .cluster.where import ClusterAccess, cluster, on_servers
 from .model import Finding, Item, Probes
 
 SHOWN = 8  # workloads named in one item's evidence; the rest are counted
@@ -166,8 +166,9 @@ def structured_logs(p: Probes, v: dict) -> Finding:
 RANK = 100
 
 
-def items(v: dict) -> list[Item]:
-    needs = cluster("nodes", "workloads", "monitors")
+def items(v: dict, access: ClusterAccess | None = None) -> list[Item]:
+    """`access`: how this host reads its cluster (the cluster role's); none: every item not applicable."""
+    needs = cluster(access, "nodes", "workloads", "monitors")
     found = [Item(c.id, c.section, c.severity, c.title, c.fix, judge_of(c), needs, rank=RANK + n)
              for n, c in enumerate(CHECKS)]
     found.append(Item("sec.pod-security", "security", "warning", "Namespaces enforce Pod Security Standards",
@@ -175,6 +176,6 @@ def items(v: dict) -> list[Item]:
                       rank=RANK + len(CHECKS)))
     found.append(Item("obs.structured-logs", "observability", "warning", "Application logs are structured (JSON)",
                       "log one JSON object a line (a JSON formatter in the app's logging set-up), so Loki can "
-                      "filter on fields", on_servers(structured_logs), {**cluster(), "app_logs": logs.probe(v)},
+                      "filter on fields", on_servers(structured_logs), {**cluster(access), **({"app_logs": logs.probe(v, access.kubectl)} if access else {})},
                       rank=RANK + len(CHECKS) + 1))
     return found

@@ -37,7 +37,7 @@ def rendered_stack() -> tuple[dict, dict, list[str]]:
 def test_every_item_reads_the_real_charts_objects_and_cert_manager_passes_pod_security():
     batch, found, namespaces = rendered_stack()
     v = {**DEFAULTS, "audit_namespaces": namespaces}
-    probes = Probes({"k3s_role": (0, "server\n"), "nodes": (0, json.dumps(nodes(1))),
+    probes = Probes({"cluster_node": (0, "server\n"), "nodes": (0, json.dumps(nodes(1))),
                      "workloads": (0, json.dumps(batch)), "monitors": (0, json.dumps(found)), "app_logs": (0, "")})
     findings = {i.id: i.judge(probes, v) for i in items_workloads.items(v)}
     assert all(f.status in ("pass", "fail", "n/a", "warn") for f in findings.values())

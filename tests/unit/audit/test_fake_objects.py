@@ -15,8 +15,10 @@ import yaml
 
 from vpskit.audit import items_workloads
 from vpskit.audit.model import Probes
-from vpskit.audit.cluster.where import CLUSTER_PROBES as PROBES
+from vpskit.builtin_roles.k3s.audit import CLUSTER
 from tests.unit.audit.workloads import DEFAULTS, listed, nodes
+
+PROBES = CLUSTER.probes()  # the K3s role's cluster reads, as the audit sends them
 
 REPO = Path(__file__).parents[3]
 SERVER_FIELDS = ("uid", "resourceVersion", "creationTimestamp", "generation")
@@ -62,7 +64,7 @@ def test_the_applied_application_comes_back_in_the_api_shape_and_passes(tmp_path
     assert backend["status"]["readyReplicas"] == 2 and backend["metadata"]["uid"]
     monitors = fake_kubectl(tmp_path, PROBES["monitors"])
     assert monitors.returncode == 1 and 'doesn\'t have a resource type "servicemonitors"' in monitors.stderr
-    probes = Probes({"k3s_role": (0, "server\n"), "nodes": (0, json.dumps(nodes(2))), "workloads": (0, answer.stdout),
+    probes = Probes({"cluster_node": (0, "server\n"), "nodes": (0, json.dumps(nodes(2))), "workloads": (0, answer.stdout),
                      "app_logs": (0, ""),
                      "monitors": (monitors.returncode, monitors.stdout)})
     found = {i.id: i.judge(probes, DEFAULTS) for i in items_workloads.items(DEFAULTS)}

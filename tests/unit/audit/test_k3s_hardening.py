@@ -31,7 +31,7 @@ PLAIN = "--- # /etc/rancher/k3s/config.yaml\nnode-name: web1\nsecrets-encryption
 
 
 def judged(config: str, kernel: str = "0\n1\n10\n1\n") -> dict:
-    probes = Probes({"k3s_role": (0, "server\n"), "k3s_config": (0, config), "k3s_kernel": sysctl_read(cis.KERNEL, kernel)})
+    probes = Probes({"cluster_node": (0, "server\n"), "k3s_config": (0, config), "k3s_kernel": sysctl_read(cis.KERNEL, kernel)})
     return {i.id: i.judge(probes, DEFAULTS) for i in cis.hardening_items(DEFAULTS)}
 
 
@@ -59,7 +59,7 @@ def test_drop_ins_replace_a_key_and_key_plus_appends():
 
 
 def test_agents_and_hosts_without_k3s_are_not_asked():
-    probes = Probes({"k3s_role": (0, "agent\n"), "k3s_config": (0, ""), "k3s_kernel": sysctl_read(cis.KERNEL, "")})
+    probes = Probes({"cluster_node": (0, "agent\n"), "k3s_config": (0, ""), "k3s_kernel": sysctl_read(cis.KERNEL, "")})
     assert {i.judge(probes, DEFAULTS).status for i in cis.hardening_items(DEFAULTS)} == {"n/a"}
 
 

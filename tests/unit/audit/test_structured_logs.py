@@ -36,7 +36,7 @@ def run_probe(tmp_path, **variables) -> tuple[str, list[str]]:
     stub.chmod(0o755)
     calls = tmp_path / "calls"
     calls.write_text("")
-    command = logs.probe({**DEFAULTS, **variables})
+    command = logs.probe({**DEFAULTS, **variables}, "k3s kubectl")
     done = subprocess.run(["sh", "-c", command], capture_output=True, text=True, timeout=30,
                           env={**os.environ, "PATH": f"{tmp_path}:{os.environ['PATH']}", "CALLS": str(calls)})
     assert done.returncode == 0, done.stderr
@@ -46,7 +46,7 @@ def run_probe(tmp_path, **variables) -> tuple[str, list[str]]:
 def judged(output: str):
     v = {**DEFAULTS}
     item = next(i for i in items_workloads.items(v) if i.id == "obs.structured-logs")
-    return item.judge(Probes({"k3s_role": (0, "server\n"), "app_logs": (0, output)}), v)
+    return item.judge(Probes({"cluster_node": (0, "server\n"), "app_logs": (0, output)}), v)
 
 
 def test_the_probe_samples_the_audited_workloads_and_the_judge_names_the_plain_ones(tmp_path):

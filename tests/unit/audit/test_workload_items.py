@@ -58,7 +58,7 @@ def test_each_item_names_a_fix():
 def test_a_failing_api_fails_each_item_and_an_agent_is_not_asked():
     broken = Probes({**probe_outputs().results, "workloads": (1, "The connection to the server was refused")})
     assert {f.status for k, f in judged(broken).items() if k != "obs.structured-logs"} == {"fail"}
-    agent = Probes({**probe_outputs().results, "k3s_role": (0, "agent\n")})
+    agent = Probes({**probe_outputs().results, "cluster_node": (0, "agent\n")})
     assert {f.status for f in judged(agent).values()} == {"n/a"}
 
 

@@ -39,7 +39,7 @@ def cluster(name: str = "good", monitors: dict | None | str = "monitors", node_c
 
 def probe_outputs(name: str = "good", monitors: str | None = "monitors", node_count: int = 2) -> Probes:
     """What a K3s server's probe batch returns with the fixture's objects (monitors None: CRDs not served)."""
-    return Probes({"k3s_role": (0, "server\n"), "nodes": (0, json.dumps(nodes(node_count))),
+    return Probes({"cluster_node": (0, "server\n"), "nodes": (0, json.dumps(nodes(node_count))),
                    "workloads": (0, json.dumps(listed(name))), "app_logs": (0, ""),
                    "monitors": (0, json.dumps(listed(monitors))) if monitors else
                    (1, 'error: the server doesn\'t have a resource type "servicemonitors"\n')})

@@ -13,26 +13,25 @@ from dataclasses import dataclass, field
 
 from ...facts.base import q
 from .objects import scope
-from .where import KUBECTL
 
 MARK = "=== "
 PREFIX = re.compile(r"^\[pod/[^/\]]+/[^\]]+\] ")
 LINE_WIDTH = 2000  # characters kept of a log line
 
 
-def probe(v: dict) -> str:
-    """One shell pipeline: list the workloads, keep the audited namespaces' first N, tail each one's logs."""
+def probe(v: dict, kubectl: str) -> str:
+    """One shell pipeline (`kubectl`: the cluster's command line): list the workloads, keep the audited namespaces' first N, tail each one's logs."""
     chosen = scope(v)
     if chosen.listed is not None:
         keep = "|".join(q(n) for n in chosen.listed) or "''"
         skip = f'case "$ns" in {keep}) ;; *) continue ;; esac'
     else:
         skip = f'case "$ns" in {"|".join(q(n) for n in sorted(chosen.platform)) or "-"}) continue ;; esac'
-    listing = (f"{KUBECTL} get deployments,statefulsets,daemonsets -A -o "
+    listing = (f"{kubectl} get deployments,statefulsets,daemonsets -A -o "
                "jsonpath='{range .items[*]}{.metadata.namespace} {.kind}/{.metadata.name}{\"\\n\"}{end}'")
     tail, most = int(v["audit_log_tail_lines"]), int(v["audit_log_sample_workloads"])
     return (f"{listing} | while read -r ns w; do {skip}; echo \"$ns $w\"; done | head -n {most} | "
-            f"while read -r ns w; do echo \"{MARK}$ns $w\"; timeout 20 {KUBECTL} logs -n \"$ns\" "
+            f"while read -r ns w; do echo \"{MARK}$ns $w\"; timeout 20 {kubectl} logs -n \"$ns\" "
             f"\"$(echo \"$w\" | tr A-Z a-z)\" --all-containers --prefix --tail={tail} 2>&1 | cut -c1-{LINE_WIDTH}; done")
 
 
