@@ -12,7 +12,7 @@ from ..facts.services import ServiceFact
 
 @dataclass(frozen=True)
 class VersionChange:
-    """A change that moves something from one version to another (a K3s upgrade): typed, never parsed from text."""
+    """A change that moves something from one version to another (a binary upgraded): typed, never parsed from text."""
 
     what: str
     old: str

@@ -111,7 +111,7 @@ class _FileLike(Resource):
         super().__init__(kwargs.pop("name", path), **kwargs)
         self.path, self.owner, self.group = path, owner, group
         self.mode = mode.rjust(4, "0") if mode else None
-        # an old copy of a secret outlives its rotation: none is kept (backups role's policy, for every role)
+        # an old copy of a secret outlives its rotation: none is kept (the same policy for every secret file)
         self.validate, self.backup = validate, backup and not self.secret
 
     def facts(self) -> list[Fact]:
