@@ -127,8 +127,8 @@ class Upload(Resource):
     def _stage(self, session) -> str:
         """A new folder of this run's own under `staging`, owned by the login user, who writes into it over SFTP.
 
-        SFTP writes as the login user, who may not traverse the destination's folder (a role's folder under /var/lib/vpskit is
-        root's only). The staging root is root's and 0711: others can neither list nor write it, and the
+        SFTP writes as the login user, who may not traverse the destination's folder (a role's folder under
+        /var/lib/vpskit is root's only). The staging root is root's and 0711: others can neither list nor write it, and the
         login user reaches only the one folder made for this upload. Folders older than an hour are what
         killed runs left (the host lock keeps two applies from uploading at once).
         """
