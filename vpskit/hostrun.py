@@ -9,6 +9,7 @@ from .connection import Target
 from .errors import BlockedError, RemoteError, VpskitError
 from .exports import Export, Published
 from .facts.base import Fact
+from .foresight import gathered_up_front
 from .gather import has_all
 from .resources.base import FlushHandlers, Outcome, Resource
 from .role import Login, RolePlan
@@ -31,15 +32,14 @@ class PlanExecutor:
         self.changed = 0
 
     def run(self, plans: list[RolePlan], first_facts: list[Fact] = (),
-            preflight: Callable[[object], None] = lambda facts: None) -> list[Published]:
+            preflight: Callable[[object], None] = lambda facts: None, ahead: list[Fact] = ()) -> list[Published]:
         """Applies every plan; returns what the plans publish. Raises on the first failed or blocked step.
 
-        `first_facts` ride first in the play's one fact round trip; `preflight(facts)` may stop the host
-        before any step runs (the run's lock on the host).
+        `first_facts` ride first in the play's one fact round trip, `ahead` (what later plays will read,
+        foresight.py) last; `preflight(facts)` may stop the host before any step runs (the run's lock on the host).
         """
         steps = [res for plan in plans for res in plan.resources]
-        self.session.facts.ensure([*first_facts, *_facts_of(steps),
-                                   *(f for plan in plans for e in plan.exports for f in e.facts())])
+        self.session.facts.ensure([*first_facts, *gathered_up_front(plans), *ahead])
         preflight(self.session.facts)
         published: list[Published] = []
         position = 0

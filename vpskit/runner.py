@@ -12,6 +12,7 @@ from .errors import ConnectError, VpskitError
 from .exports import ExportStore
 from .facts.leftovers import StaleTempsSwept
 from .facts.lock import HostLockFact, LockState, new_run_id
+from .foresight import ForeseenExports, foreseen_facts, gathered_up_front
 from .hostrun import PlanExecutor
 from .inventory.model import Host, Inventory
 from .keys import Keychain
@@ -52,6 +53,8 @@ class HostState:
     session: HostSession | None = None
     runtime: dict = field(default_factory=dict)
     seconds: float = 0.0
+    # facts gathered at the host's first play for its later plays only (foresight.py): dropped once it changes
+    foreseen: list = field(default_factory=list)
 
     @property
     def active(self) -> bool:
@@ -134,11 +137,12 @@ class Run:
         started = time.monotonic()
         first = state.session is None
         steps: list[StepResult] = []
-        done = True
+        done, applied = True, False
         try:
             if first:
                 self._open(state)
             plans = self._plans(play, roles, state)
+            ahead = self._foresee(play, state, plans) if first else []
             check = self.options.check or settle
             record = self._recorder(state, play.name, steps if settle else None)
             executor = PlanExecutor(state.session, check, record,
@@ -147,8 +151,9 @@ class Run:
             lock = [self._lock_fact(state)] if first else []
             # once the lock is held, in the same round trip: what killed runs left in vpskit's folders
             sweep = [StaleTempsSwept(self.run_id, lock[0].args[4])] if lock and not self.options.check else []
-            published = executor.run(plans, [*lock, *sweep], lambda facts: self._hold_lock(state, facts, lock))
+            published = executor.run(plans, [*lock, *sweep], lambda facts: self._hold_lock(state, facts, lock), ahead)
             done = not settle or self.options.check or not (executor.changed or any(p.predicted for p in published))
+            applied = bool(executor.changed) and not check
             if done:
                 for step in steps:
                     self._keep(state, step)
@@ -163,12 +168,31 @@ class Run:
             state.result.error = self.masker.mask(f"{type(exc).__name__}: {exc}")
         finally:
             state.seconds += time.monotonic() - started
+            if state.foreseen and (applied or state.result.error):
+                state.session.facts.invalidate(facts=state.foreseen)
+                state.foreseen = []
         if state.result.error:
             for step in steps:  # what the check saw up to the failure, but no change it only foresaw
                 if step.status != "changed":
                     self._keep(state, step)
             self.reporter.host_done(state.result)
         return done
+
+    def _foresee(self, play: Play, state: HostState, plans: list[RolePlan]) -> list:
+        """What the host's later plays will read, planned now (foresight.py), less what this play reads itself;
+        kept in `state.foreseen`. A later play that cannot be planned yet foresees nothing."""
+        later = []
+        for other in self.plays[self.plays.index(play) + 1:]:
+            if state.host.name not in {h.name for h in select(self.inventory, other.hosts)}:
+                continue
+            try:
+                roles = [self.library.load(name) for name in other.roles]
+                later.append(self._plans(other, roles, state, ForeseenExports(self.exports)))
+            except Exception:  # noqa: BLE001 - planned again in its own play, where an error is reported
+                continue
+        own = {fact.key for fact in gathered_up_front(plans)}
+        state.foreseen = [fact for fact in foreseen_facts(later) if fact.key not in own]
+        return state.foreseen
 
     def _open(self, state: HostState) -> None:
         state.connection = self.connect(plan_target(state.logins, state.host, self.options.trust_new_hosts, self.keys),
@@ -201,9 +225,10 @@ class Run:
                 self.reporter.note(state.host.name, f"took over the lock of an earlier run that ended: "
                                                     f"{held.took_over_stale.describe()}")
 
-    def _plans(self, play: Play, roles: list[Role], state: HostState) -> list[RolePlan]:
+    def _plans(self, play: Play, roles: list[Role], state: HostState,
+               exports: ExportsView | None = None) -> list[RolePlan]:
         ctx = PlanContext(state.host.name, {**state.host.values, **state.runtime}, InventoryView(self.inventory),
-                          ExportsView(self.exports), self.templates, self.options.check, play.name,
+                          exports or ExportsView(self.exports), self.templates, self.options.check, play.name,
                           roles_network=self.library.network, sessions=self._session_of)
         plans = []
         for role in roles:

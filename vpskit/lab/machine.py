@@ -47,6 +47,11 @@ def prepare(rootfs_cache: Path, root: Path, name: str, address_cidr: str, gatewa
     (network / "10-host0.network").write_text(
         f"[Match]\nName=host0\n\n[Network]\nAddress={address_cidr}\nGateway={gateway}\nLinkLocalAddressing=no\n"
     )
+    # in this container the user manager's stop cannot kill its cgroup (EIO), hangs until its 2-minute
+    # timeout, and a login arriving meanwhile waits for it: keep user managers once started
+    logind = root / "etc" / "systemd" / "logind.conf.d"
+    logind.mkdir(parents=True, exist_ok=True)
+    (logind / "90-vpskit-lab.conf").write_text("[Login]\nUserStopDelaySec=infinity\n")
     (root / "etc" / "apt" / "sources.list").write_text(sources)
     (root / "etc" / "apt" / "apt.conf.d" / "01vpskit-lab-proxy").write_text(
         f'Acquire::http::Proxy "{proxy_url}";\nAcquire::https::Proxy "DIRECT";\n'
