@@ -5,9 +5,10 @@ import os
 import sys
 from pathlib import Path
 
-from invoke import task
+from invoke import Program, task
 
 from vpskit.cli.options import fail
+from vpskit.cli.program import end_fast_under_invoke
 from vpskit.cli.tasks import build_namespace
 from vpskit.errors import VpskitError
 
@@ -43,6 +44,7 @@ def charts(c):
     sys.exit(main())
 
 
+end_fast_under_invoke(Program)
 ns = build_namespace()
 ns.add_task(bench)
 ns.add_task(molecule)

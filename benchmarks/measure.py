@@ -83,18 +83,25 @@ def bootstrap_counts(report: dict) -> dict:
             "changed": sum(h["summary"]["changed"] for h in hosts)}
 
 
-def cluster_summary(fast: dict, slow: dict, one: dict) -> dict:
-    """The whole-bootstrap rows from the no-ops at 0 ms (`fast`), at 50 ms (`slow`) and of the hardening play on
-    one host (`one`): each {"seconds", "cpu", "counts"}; counts per host over every host of every round."""
+def cluster_summary(fast: dict, slow: dict, one: dict, same: dict | None = None) -> dict:
+    """The whole-bootstrap rows from the no-ops at 0 ms (`fast`), at 50 ms (`slow`), of the hardening play on
+    one host (`one`) and on the same hosts (`same`): each {"seconds", "cpu", "counts"}; counts per host over
+    every host of every round."""
     def spread(runs, key):
         values = [v for c in runs["counts"] for v in c[key]]
         return {**summary(values), "max": max(values)}
     hosts = fast["counts"][0]["hosts"]
     whole, yardstick = summary(fast["seconds"]), summary(one["seconds"])
-    return {f"no-op, whole bootstrap (hardening + K3s), {hosts} hosts": whole,
+    rows = {f"no-op, whole bootstrap (hardening + K3s), {hosts} hosts": whole,
             f"no-op, whole bootstrap, {hosts} hosts, 50 ms RTT": summary(slow["seconds"]),
             "no-op, hardening play alone, 1 host": yardstick,
-            "whole bootstrap / hardening alone (medians)": {"ratio": whole["median"] / yardstick["median"]},
+            "whole bootstrap / hardening alone (medians)": {"ratio": whole["median"] / yardstick["median"]}}
+    if same is not None:
+        alike = summary(same["seconds"])
+        rows.update({f"no-op, hardening play alone, the same {hosts} hosts": alike,
+                     f"whole bootstrap / hardening alone on the same {hosts} hosts (medians)":
+                         {"ratio": whole["median"] / alike["median"]}})
+    return {**rows,
             f"no-op, whole bootstrap, {hosts} hosts: controller CPU": summary(fast["cpu"]),
             "remote commands per host": spread(fast, "commands"),
             "SSH connections per host": spread(fast, "connections"),

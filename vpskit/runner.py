@@ -18,6 +18,7 @@ from .inventory.model import Host, Inventory
 from .keys import Keychain
 from .knownlogins import Remembered
 from .logins import LoginPlan, fell_back, plan_logins, plan_target, remember, target_for, worked
+from .openplan import Background, expected_runtime
 from .onehost import MAX_LOCK_WAIT, lock_fact, refuse_if_held  # noqa: F401 - MAX_LOCK_WAIT read from here too
 from .playbook import Play, batches, select
 from .role import Login, Role, RolePlan
@@ -140,9 +141,9 @@ class Run:
         done, applied = True, False
         try:
             if first:
-                self._open(state)
-            plans = self._plans(play, roles, state)
-            ahead = self._foresee(play, state, plans) if first else []
+                plans, ahead = self._open_and_plan(play, roles, state)
+            else:
+                plans, ahead = self._plans(play, roles, state), []
             check = self.options.check or settle
             record = self._recorder(state, play.name, steps if settle else None)
             executor = PlanExecutor(state.session, check, record,
@@ -178,21 +179,39 @@ class Run:
             self.reporter.host_done(state.result)
         return done
 
-    def _foresee(self, play: Play, state: HostState, plans: list[RolePlan]) -> list:
-        """What the host's later plays will read, planned now (foresight.py), less what this play reads itself;
-        kept in `state.foreseen`. A later play that cannot be planned yet foresees nothing."""
+    def _open_and_plan(self, play: Play, roles: list[Role], state: HostState) -> tuple[list[RolePlan], list]:
+        """Opens the host's session and plans its first play (and foresees its later plays' facts): planned while
+        the connection opens, with the runtime it is expected to give (openplan.py), kept when it gave that."""
+        opening = Background(lambda: self._open(state), f"open-{state.host.name}")
+        guess = None
+        expected = expected_runtime(plan_target(state.logins, state.host, self.options.trust_new_hosts, self.keys))
+        if expected is not None:
+            try:
+                plans = self._plans(play, roles, state, runtime=expected)
+                guess = plans, self._foresee(play, state, plans, runtime=expected)
+            except Exception:  # noqa: BLE001 - planned again below, where an error is reported
+                guess = None
+        opening.result()
+        if guess is None or state.runtime != expected:
+            plans = self._plans(play, roles, state)
+            guess = plans, self._foresee(play, state, plans)
+        state.foreseen = guess[1]
+        return guess
+
+    def _foresee(self, play: Play, state: HostState, plans: list[RolePlan], runtime: dict | None = None) -> list:
+        """What the host's later plays will read, planned now (foresight.py), less what this play reads itself.
+        A later play that cannot be planned yet foresees nothing."""
         later = []
         for other in self.plays[self.plays.index(play) + 1:]:
             if state.host.name not in {h.name for h in select(self.inventory, other.hosts)}:
                 continue
             try:
                 roles = [self.library.load(name) for name in other.roles]
-                later.append(self._plans(other, roles, state, ForeseenExports(self.exports)))
+                later.append(self._plans(other, roles, state, ForeseenExports(self.exports), runtime))
             except Exception:  # noqa: BLE001 - planned again in its own play, where an error is reported
                 continue
         own = {fact.key for fact in gathered_up_front(plans)}
-        state.foreseen = [fact for fact in foreseen_facts(later) if fact.key not in own]
-        return state.foreseen
+        return [fact for fact in foreseen_facts(later) if fact.key not in own]
 
     def _open(self, state: HostState) -> None:
         state.connection = self.connect(plan_target(state.logins, state.host, self.options.trust_new_hosts, self.keys),
@@ -221,13 +240,19 @@ class Run:
         for fact in lock:
             held: LockState = facts.get(fact)
             refuse_if_held(state.host.name, fact, held)
-            if held.took_over_stale:
+            stale = held.took_over_stale
+            # every run leaves its lock behind (it ends with the connection), so an operator's own last run is
+            # no news; another operator's is
+            if stale and stale.operator != fact.args[1]:
                 self.reporter.note(state.host.name, f"took over the lock of an earlier run that ended: "
-                                                    f"{held.took_over_stale.describe()}")
+                                                    f"{stale.describe()}")
 
-    def _plans(self, play: Play, roles: list[Role], state: HostState,
-               exports: ExportsView | None = None) -> list[RolePlan]:
-        ctx = PlanContext(state.host.name, {**state.host.values, **state.runtime}, InventoryView(self.inventory),
+    def _plans(self, play: Play, roles: list[Role], state: HostState, exports: ExportsView | None = None,
+               runtime: dict | None = None) -> list[RolePlan]:
+        """The play's role plans for this host; `runtime`: the login's variables to plan with, if not the
+        session's (openplan.py)."""
+        ctx = PlanContext(state.host.name, {**state.host.values, **(runtime or state.runtime)},
+                          InventoryView(self.inventory),
                           exports or ExportsView(self.exports), self.templates, self.options.check, play.name,
                           roles_network=self.library.network, sessions=self._session_of)
         plans = []

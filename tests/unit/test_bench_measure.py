@@ -52,7 +52,10 @@ def test_cluster_table_shows_seconds_with_min_and_count_ranges():
     fast = {"seconds": [1.5, 1.2, 1.4], "cpu": [0.5, 0.4, 0.6], "counts": rounds}
     slow = {"seconds": [2.0, 2.1], "cpu": [0.5, 0.5], "counts": rounds}
     one = {"seconds": [0.7, 0.6, 0.8], "cpu": [0.3, 0.3, 0.3], "counts": rounds}
-    text = cluster_table(cluster_summary(fast, slow, one))
+    same = {"seconds": [1.3, 1.4], "cpu": [0.4, 0.4], "counts": rounds}
+    text = cluster_table(cluster_summary(fast, slow, one, same))
+    assert "| no-op, hardening play alone, the same 4 hosts | 1.35 s (min 1.30) |" in text
+    assert "| whole bootstrap / hardening alone on the same 4 hosts (medians) | 1.04 |" in text
     assert "| no-op, whole bootstrap (hardening + K3s), 4 hosts | 1.40 s (min 1.20) |" in text
     assert "| no-op, whole bootstrap, 4 hosts, 50 ms RTT | 2.05 s (min 2.00) |" in text
     assert "| whole bootstrap / hardening alone (medians) | 2.00 |" in text

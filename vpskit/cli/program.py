@@ -24,9 +24,25 @@ def _import_invoke():
     return invoke
 
 
-def _is_the_command() -> bool:
-    """This process is the `vpskit` console script itself, not Python code calling main()."""
-    return os.path.basename(getattr(sys.modules.get("__main__"), "__file__", None) or "") == "vpskit"
+def _is_the_command(names=("vpskit",)) -> bool:
+    """This process is one of these console scripts itself, not Python code calling main()."""
+    return os.path.basename(getattr(sys.modules.get("__main__"), "__file__", None) or "") in names
+
+
+def end_fast_under_invoke(program_class) -> None:
+    """Under the `invoke` (or `inv`) command, which loads tasks.py before it executes the tasks: once they all
+    succeeded the process ends as the `vpskit` command's does (_end_now). A failure still takes invoke's own
+    way out, with its exit code; Python code that imports tasks.py is left alone."""
+    if not _is_the_command(("invoke", "inv")) or getattr(program_class.execute, "ends_fast", False):
+        return
+    execute = program_class.execute
+
+    def execute_then_end(self, *args, **kwargs):
+        execute(self, *args, **kwargs)
+        _end_now(0)
+
+    execute_then_end.ends_fast = True
+    program_class.execute = execute_then_end
 
 
 def _end_now(code) -> None:
