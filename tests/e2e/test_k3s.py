@@ -121,14 +121,16 @@ def test_the_kubeconfig_is_merged_beside_other_contexts(lab, cluster, converged)
     assert oct(cluster["kubeconfig"].stat().st_mode & 0o777) == "0o600"
 
 
-def test_a_second_run_changes_nothing_in_at_most_two_commands(lab, cluster, converged, tmp_path):
+def test_a_second_run_changes_nothing_in_one_command_per_host(lab, cluster, converged, tmp_path):
     report = tmp_path / "again.json"
     again = invoke("bootstrap", "-i", cluster["inventory"], "--quiet", "--json", str(report))
     assert again.returncode == 0, again.stdout[-3000:]
     hosts = json.loads(report.read_text())["hosts"]
     for name in [*SERVERS, AGENT]:
         assert hosts[name]["summary"]["changed"] == 0, [s for s in hosts[name]["steps"] if s["status"] == "changed"]
-        assert hosts[name]["connections"] == 1 and hosts[name]["commands"] <= 2, hosts[name]["commands"]
+        # the K3s plays' facts rode in the hardening play's round trip (vpskit/foresight.py)
+        assert (hosts[name]["connections"], hosts[name]["commands"], hosts[name]["fact_batches"]) == (1, 1, 1), \
+            (hosts[name]["commands"], hosts[name]["fact_batches"])
 
 
 def test_the_api_answers_members_only(lab, converged):
