@@ -73,7 +73,7 @@ def test_files_gathered_together_match_files_gathered_one_by_one(tmp_path):
     (tmp_path / "dir").mkdir()
     (tmp_path / "with space").write_text("spaced\n")
     names = ["small", "empty", "big", "link", "dir", "with space", "missing"]
-    facts = [FileFact(str(tmp_path / n)) for n in names]
+    facts = [FileFact(str(tmp_path / n), digests=str(tmp_path / "digests")) for n in names]
     together = FileFact.parse_many(facts, local_shell(FileFact.command_for_many(facts)).stdout, 0)
     alone = [f.parse(local_shell(f.command()).stdout, 0) for f in facts]
     assert together == alone
