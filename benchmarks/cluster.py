@@ -63,9 +63,10 @@ def measure_cluster(bench) -> dict:
         inventory = write_inventory(folder, bench, mirror)
         first = bootstrap(inventory, folder / "converge.json")  # not measured
         bench.log(f"vpskit-cluster: converged in {first.seconds:.2f}s")
-        fast = _noops(bench, inventory, folder / "fast", len(names))
-        one = _noops(bench, inventory, folder / "hardening", 1, hardening=[names[0]])
-        same = _noops(bench, inventory, folder / "hardening-all", len(names), hardening=names)
+        # round by round, so the machine's load (the converge's aftermath, other work) weighs on each alike
+        fast, one, same = _interleaved(bench, [(inventory, folder / "fast", len(names), None),
+                                               (inventory, folder / "hardening", 1, [names[0]]),
+                                               (inventory, folder / "hardening-all", len(names), names)])
         with bench.slow(names) as via:
             slow_inventory = write_inventory(folder / "slow", bench, mirror, via)
             bootstrap(slow_inventory, folder / "slow-converge.json")  # the controller's proxied address
@@ -76,17 +77,23 @@ def measure_cluster(bench) -> dict:
 def _noops(bench, inventory: Path, folder: Path, hosts: int, hardening: list[str] | None = None) -> dict:
     """`rounds` no-op bootstraps (`hardening`: the hardening play alone on those hosts): seconds, controller CPU
     and the per-host counts of each."""
-    folder.mkdir(parents=True, exist_ok=True)
-    seconds, cpu, counts = [], [], []
+    return _interleaved(bench, [(inventory, folder, hosts, hardening)])[0]
+
+
+def _interleaved(bench, kinds: list[tuple]) -> list[dict]:
+    """`rounds` no-ops of each kind (inventory, folder, hosts, hardening), one of each per round in turn."""
+    results = [{"seconds": [], "cpu": [], "counts": []} for _ in kinds]
     for round_ in range(bench.rounds):
-        report = folder / f"noop-{round_}.json"
-        run = bootstrap(inventory, report) if hardening is None else _hardening(inventory, report, hardening)
-        seconds.append(run.seconds)
-        cpu.append(run.controller_cpu)
-        counts.append(measure.bootstrap_counts(json.loads(report.read_text())))
-        bench.log(f"vpskit-cluster: no-op bootstrap, {hosts} host(s), {inventory.parent.name}: {run.seconds:.2f}s "
-                  f"({counts[-1]['changed']} changes)")
-    return {"seconds": seconds, "cpu": cpu, "counts": counts}
+        for (inventory, folder, hosts, hardening), result in zip(kinds, results):
+            folder.mkdir(parents=True, exist_ok=True)
+            report = folder / f"noop-{round_}.json"
+            run = bootstrap(inventory, report) if hardening is None else _hardening(inventory, report, hardening)
+            result["seconds"].append(run.seconds)
+            result["cpu"].append(run.controller_cpu)
+            result["counts"].append(measure.bootstrap_counts(json.loads(report.read_text())))
+            bench.log(f"vpskit-cluster: no-op {'bootstrap' if hardening is None else 'hardening'}, {hosts} host(s), "
+                      f"{folder.name}: {run.seconds:.2f}s ({result['counts'][-1]['changed']} changes)")
+    return results
 
 
 def _hardening(inventory: Path, report: Path, hosts: list[str]):
