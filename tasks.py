@@ -14,12 +14,14 @@ from vpskit.errors import VpskitError
 
 
 @task(help={"rounds": "repetitions of each measurement (default 3)",
-            "tools": "comma-separated subset of vpskit,vpskit-api,pyinfra,ansible,vpskit-cluster (vpskit includes "
-                     "vpskit-cluster: a no-op of the whole bootstrap on 3 K3s servers + 1 agent, fake K3s)",
+            "tools": "comma-separated subset of vpskit,vpskit-api,pyinfra,ansible,shell,vpskit-cluster (default: "
+                     "all; shell is the floor, a hand-written script whose first run alone is timed; vpskit "
+                     "includes vpskit-cluster: a no-op of the whole bootstrap on 3 K3s servers + 1 agent, fake K3s)",
             "lab": "the lab the bench boots its hosts in (default bench; its hosts are removed at the end)",
             "subnet": "that lab's /24 as three octets (default 10.213.2)"})
 def bench(c, rounds=3, tools=None, lab="bench", subnet="10.213.2"):
-    """Benchmark vpskit against pyinfra and Ansible on fresh lab hosts; writes benchmarks/results.md."""
+    """Benchmark vpskit against pyinfra, Ansible and a hand-written shell script on fresh lab hosts; writes
+    benchmarks/results.md."""
     from benchmarks.runner import main  # the repository's own benchmark: not part of the shipped CLI
     try:
         print(main(int(rounds), tools.split(",") if tools else None, lab=lab, subnet=subnet))

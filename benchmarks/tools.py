@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import measure
+from . import floor, measure
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 BENCH_DIR = Path(__file__).parent
@@ -73,7 +73,8 @@ def _timed(argv: list[str], env: dict | None = None, cwd: Path = PROJECT_ROOT) -
 
 
 def write_inventories(folder: Path, hosts: list[tuple[str, str]], key: Path, known_hosts: Path) -> None:
-    """The same hosts as a vpskit YAML inventory, an Ansible INI file and a pyinfra inventory module."""
+    """The same hosts as a vpskit YAML inventory, an Ansible INI file, a pyinfra inventory module, and for the
+    shell floor an ssh config, the addresses and the admin's public key."""
     folder.mkdir(parents=True, exist_ok=True)
     lines = ["all:", "  vars:", "    vpskit_user: root", f"    vpskit_ssh_key: {key}",
              f"    vpskit_known_hosts: {known_hosts}", "  hosts:"]
@@ -90,6 +91,9 @@ def write_inventories(folder: Path, hosts: list[tuple[str, str]], key: Path, kno
         f"'ssh_known_hosts_file': {str(known_hosts)!r}, 'ssh_strict_host_key_checking': 'yes', "
         f"'admin_key': {admin_key!r}}})" for name, address in hosts)
     (folder / "pyinfra_inventory.py").write_text(f"bench = [{entries}]\n")
+    (folder / floor.SSH_CONFIG).write_text(floor.ssh_config(key, known_hosts))
+    (folder / floor.HOSTS).write_text("".join(f"{address}\n" for _name, address in hosts))
+    (folder / floor.ADMIN_KEY).write_text(admin_key + "\n")
 
 
 def vpskit_command(*args: str) -> list[str]:
@@ -97,7 +101,8 @@ def vpskit_command(*args: str) -> list[str]:
 
 
 def help_command(tool: str) -> list[str]:
-    """The tool's --help: its start-up alone (imports and argument parsing), no host contacted."""
+    """The tool's --help: its start-up alone (imports and argument parsing), no host contacted. The shell floor
+    has none."""
     return {"vpskit": vpskit_command("--help"), "pyinfra": [str(TOOLS_VENV / "bin" / "pyinfra"), "--help"],
             "ansible": [str(TOOLS_VENV / "bin" / "ansible-playbook"), "--help"]}[tool]
 
@@ -124,6 +129,8 @@ def run_tool(tool: str, folder: Path) -> Run:
             [str(TOOLS_VENV / "bin" / "pyinfra"), "-y", "--parallel", "10", str(folder / "pyinfra_inventory.py"),
              str(BENCH_DIR / "pyinfra" / "deploy.py")], cwd=folder)
         run.changed = measure.pyinfra_changed(run.output)
+    elif tool == "shell":  # the floor: a hand-written script, one ssh per host; it counts no changes
+        run = _timed(floor.shell_command(folder))
     else:
         raise ValueError(f"unknown tool {tool}")
     return run

@@ -42,7 +42,8 @@ class Profile:
             Service("fail2ban"),
         ]
         handlers = [Handler("reload ssh", "sshd -t && systemctl reload ssh"),
-                    Handler("restart fail2ban", "systemctl restart fail2ban"),
+                    # not run when the service step starts it (its first start reads the jail already)
+                    Handler.restart("fail2ban"),
                     Handler("apply sysctl", "sysctl -q -p /etc/sysctl.d/90-bench.conf")]
         return RolePlan("bench", resources, handlers)
 
