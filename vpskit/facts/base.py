@@ -8,6 +8,12 @@ import shlex
 class Fact:
     """One thing to know about a host. Subclasses set `command()` and `parse()`; args make the key."""
 
+    # from this many facts of the class, one `command_for_many` gathers them (where it is cheaper than one each)
+    merge_from = 3
+    # True when the class's commands leave the shell they run in as they found it (no variable, option,
+    # positional parameter, folder, trap or exit): the batch then runs them without a subshell of their own
+    shares_shell = False
+
     def __init__(self, *args):
         self.args = tuple(args)
 

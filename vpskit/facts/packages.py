@@ -10,6 +10,10 @@ APT_STAMP = "/var/lib/vpskit/apt-update-stamp"
 class PackagesFact(Fact):
     """Installed version of each named package; absent packages are missing from the result."""
 
+    # one dpkg-query for any number of packages
+    merge_from = 2
+    shares_shell = True
+
     def __init__(self, *names: str):
         super().__init__(*sorted(names))
 
@@ -38,6 +42,8 @@ class PackagesFact(Fact):
 class AptCacheAgeFact(Fact):
     """Seconds since the package lists were last refreshed (a very large number when never)."""
 
+    shares_shell = True
+
     def command(self) -> str:
         # the host's clock first, then the mtime of every stamp and list; the newest one counts
         return (f"date +%s; stat -c %Y {APT_STAMP} /var/lib/apt/periodic/update-success-stamp "
@@ -54,6 +60,8 @@ UCF_REGISTRY = "/var/lib/ucf/registry"
 class ConffilesFact(Fact):
     """The configuration files installed packages ship (dpkg's conffiles, and those they manage with ucf) that
     are missing from the host."""
+
+    merge_from = 2
 
     def __init__(self, *names: str):
         super().__init__(*sorted(names))
@@ -103,6 +111,7 @@ class AptPolicyFact(Fact):
     """apt's effective periodic and unattended-upgrades settings (`apt-config dump`), and the lines that set them."""
 
     KEYS = ("APT::Periodic::", "Unattended-Upgrade::Origins-Pattern", "Unattended-Upgrade::Allowed-Origins")
+    shares_shell = True
 
     def command(self) -> str:
         keys = " ".join(f"-e '^{k}'" for k in self.KEYS)

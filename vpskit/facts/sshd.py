@@ -17,6 +17,8 @@ def _under_ssh(paths) -> bool:
 class SshdEffectiveFact(Fact):
     """`sshd -T` without Match blocks, then once per user as a connection from `address` (Match blocks applied)."""
 
+    shares_shell = True
+
     def __init__(self, address: str | None, *users: str):
         super().__init__(address or "", *dict.fromkeys(u for u in users if u))
 
