@@ -13,7 +13,10 @@ class HostInfoFact(Fact):
     def command(self) -> str:
         return (
             ". /etc/os-release 2>/dev/null; echo \"id=$ID\"; echo \"version_id=$VERSION_ID\"; "
-            "echo \"codename=$VERSION_CODENAME\"; set -- $(uname -rm); echo \"kernel=$1\"; echo \"arch=$2\"; "
+            "echo \"codename=$VERSION_CODENAME\"; "
+            # what uname -r and -m print, read where the kernel keeps it (kernel.arch since Linux 5.x; else uname)
+            "{ read -r k < /proc/sys/kernel/osrelease && read -r m < /proc/sys/kernel/arch; } 2>/dev/null || "
+            "{ set -- $(uname -rm); k=$1; m=$2; }; echo \"kernel=$k\"; echo \"arch=$m\"; "
             "echo \"openssh=$(ssh -V 2>&1)\"; echo \"virt=$(systemd-detect-virt 2>/dev/null || echo none)\"; "
             # builtins read what hostname and ps would print: each program started costs the host CPU
             "read -r h < /proc/sys/kernel/hostname; echo \"hostname=$h\"; "
