@@ -114,16 +114,20 @@ class AptPolicyFact(Fact):
     shares_shell = True
 
     def command(self) -> str:
-        keys = " ".join(f"-e '^{k}'" for k in self.KEYS)
-        return (f"apt-config dump 2>/dev/null | grep {keys}; echo @@lines; "
+        # the whole dump, its keys picked in parse: a grep after apt-config would be one more program
+        return (f"echo @@dump; apt-config dump 2>/dev/null; echo @@lines; "
                 f"grep -Hn -e 'APT::Periodic::' -e '#clear' {APT_CONF_FILES} 2>/dev/null; true")
 
     def parse(self, output: str, rc: int) -> dict:
-        """{"values": {key: [values]}, "lines": [(path, line number, text)]}."""
+        """{"values": {key: [values]}, "lines": [(path, line number, text)]}; the dump's lines of KEYS only (an
+        output without the @@dump line, as earlier versions of the command gave it, holds only those)."""
         values: dict[str, list[str]] = {}
         lines: list[tuple[str, int, str]] = []
         dump, _, found = output.partition("@@lines")
-        for line in dump.splitlines():
+        whole = dump.startswith("@@dump\n")
+        for line in dump.splitlines()[1:] if whole else dump.splitlines():
+            if whole and not line.startswith(self.KEYS):
+                continue
             key, _, value = line.strip().partition(" ")
             if key:
                 values.setdefault(key.rstrip(":"), []).append(value.strip().rstrip(";").strip('"'))
