@@ -58,7 +58,7 @@ def test_a_batch_reports_the_same_with_facts_sharing_its_shell(monkeypatch):
              FileFact("/etc/hostname"), *[f for group in SHARING[3:] for f in group],
              ConffilesFact("dash"), ConffilesFact("coreutils"), AuthorizedKeysFact("no-such-user")]
     shared, script = values_of(facts)
-    assert "begin'; { dpkg-query" in script and "begin'; ( p=" in script
+    assert "begin'; { systemctl" in script and "begin'; ( p=" in script
     for cls in {type(f) for f in facts}:
         monkeypatch.setattr(cls, "shares_shell", False)
     isolated, script = values_of(facts)

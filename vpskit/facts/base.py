@@ -29,6 +29,12 @@ class Fact:
         raise NotImplementedError
 
     @classmethod
+    def gathered_with(cls):
+        """What gathers many facts of this class at once, with those of other classes it names (its own
+        `merge_from`, `command_for_many` and `parse_many`): the class itself unless it says otherwise."""
+        return cls
+
+    @classmethod
     def command_for_many(cls, facts: list["Fact"]) -> str | None:
         """One command that gathers all these facts of this class at once; None if the class has none."""
         return None

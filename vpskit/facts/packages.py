@@ -10,12 +10,14 @@ APT_STAMP = "/var/lib/vpskit/apt-update-stamp"
 class PackagesFact(Fact):
     """Installed version of each named package; absent packages are missing from the result."""
 
-    # one dpkg-query for any number of packages
-    merge_from = 2
     shares_shell = True
 
     def __init__(self, *names: str):
         super().__init__(*sorted(names))
+
+    @classmethod
+    def gathered_with(cls):
+        return DpkgFacts
 
     def command(self) -> str:
         names = " ".join(q(n) for n in self.args)
@@ -61,19 +63,15 @@ class ConffilesFact(Fact):
     """The configuration files installed packages ship (dpkg's conffiles, and those they manage with ucf) that
     are missing from the host."""
 
-    merge_from = 2
-
     def __init__(self, *names: str):
         super().__init__(*sorted(names))
 
+    @classmethod
+    def gathered_with(cls):
+        return DpkgFacts
+
     def command(self) -> str:
-        names = " ".join(q(n) for n in self.args)
-        # obsolete conffiles are no longer shipped; `[` is a shell builtin, so the loop starts no program per file
-        return (f"dpkg-query -W -f='@@${{Package}} ${{db:Status-Abbrev}}\\n${{Conffiles}}\\n' {names} 2>/dev/null | "
-                "while read -r f s flag; do case $f in @@*) echo \"$f $s\" ;; "
-                "/*) [ \"$flag\" = obsolete ] || [ -e \"$f\" ] || echo \"$f\" ;; esac; done; "
-                f"echo @@@ucf; while read -r p f; do [ -e \"$f\" ] || echo \"$p $f\"; done < {UCF_REGISTRY} 2>/dev/null; "
-                "true")
+        return _conffiles_command(self.args, "")
 
     @classmethod
     def command_for_many(cls, facts: list[ConffilesFact]) -> str:
@@ -102,6 +100,59 @@ class ConffilesFact(Fact):
             if package in missing and path.strip() and path.strip() not in missing[package]:
                 missing[package].append(path.strip())
         return missing
+
+
+def _conffiles_command(names, version: str) -> str:
+    """dpkg-query's missing conffiles of these packages (its header lines with `version`, ${Version} or nothing,
+    after the status), then ucf's."""
+    quoted = " ".join(q(n) for n in names)
+    # obsolete conffiles are no longer shipped; `[` is a shell builtin, so the loop starts no program per file
+    return (f"dpkg-query -W -f='@@${{Package}} ${{db:Status-Abbrev}}{version}\\n${{Conffiles}}\\n' {quoted} 2>/dev/null | "
+            "while read -r f s flag; do case $f in @@*) echo \"$f $s" + (" $flag" if version else "") + "\" ;; "
+            "/*) [ \"$flag\" = obsolete ] || [ -e \"$f\" ] || echo \"$f\" ;; esac; done; "
+            f"echo @@@ucf; while read -r p f; do [ -e \"$f\" ] || echo \"$p $f\"; done < {UCF_REGISTRY} 2>/dev/null; "
+            "true")
+
+
+class DpkgFacts:
+    """Gathers PackagesFact and ConffilesFact together: one dpkg-query for both kinds, its header lines carrying
+    each package's version (what each kind reads alone is its own command's, as it was)."""
+
+    # one dpkg-query for any number of packages, of either kind
+    merge_from = 2
+
+    @classmethod
+    def command_for_many(cls, facts: list) -> str:
+        kinds = {type(fact) for fact in facts}
+        if len(kinds) == 1:
+            return kinds.pop().command_for_many(facts)
+        return _conffiles_command(sorted({name for fact in facts for name in fact.args}), " ${Version}")
+
+    @classmethod
+    def parse_many(cls, facts: list, output: str, rc: int) -> list:
+        kinds = {type(fact) for fact in facts}
+        if len(kinds) == 1:
+            return kinds.pop().parse_many(facts, output, rc)
+        packages, conffiles = _split_dpkg(output)
+        values = {PackagesFact: iter(PackagesFact.parse_many([f for f in facts if type(f) is PackagesFact], packages, rc)),
+                  ConffilesFact: iter(ConffilesFact.parse_many([f for f in facts if type(f) is ConffilesFact],
+                                                               conffiles, rc))}
+        return [next(values[type(fact)]) for fact in facts]
+
+
+def _split_dpkg(output: str) -> tuple[str, str]:
+    """DpkgFacts' output as PackagesFact's and ConffilesFact's own commands give theirs. Pure."""
+    dpkg, marker, ucf = output.partition("@@@ucf\n")
+    packages, conffiles = [], []
+    for line in dpkg.splitlines():
+        if line.startswith("@@"):
+            name, _, rest = line[2:].partition(" ")
+            status, _, version = rest.partition(" ")
+            packages.append(f"{name}\t{status}\t{version}")
+            conffiles.append(f"@@{name} {status}")
+        else:
+            conffiles.append(line)
+    return "\n".join(packages) + "\n", "\n".join(conffiles) + "\n" + marker + ucf
 
 
 APT_CONF_FILES = "/etc/apt/apt.conf /etc/apt/apt.conf.d/*"
