@@ -106,8 +106,16 @@ class SshdConfigFact(Fact):
             f"  depth=$1; shift; [ \"$depth\" -le {MAX_INCLUDE_DEPTH} ] || exit 0",
             "  for f in \"$@\"; do",
             "    [ -f \"$f\" ] || continue",
-            "    echo \"@@file $f\"; sed 's/^/|/' \"$f\"; echo",
-            "    for p in $(sed -n 's/^[[:space:]]*[Ii][Nn][Cc][Ll][Uu][Dd][Ee][[:space:]=][[:space:]]*//p' \"$f\"); do",
+            # one sed a file: its lines behind |, then each Include line's patterns behind @@include (parse skips
+            # those); the shell keeps the patterns of the @@include lines
+            "    out=$(sed -n -e 's/^/|/p' -e "
+            "'s/^|[[:space:]]*[Ii][Nn][Cc][Ll][Uu][Dd][Ee][[:space:]=][[:space:]]*/@@include /p' \"$f\")",
+            "    echo \"@@file $f\"; printf '%s\\n' \"$out\"",
+            "    patterns=; IFS='",
+            "'",
+            "    for line in $out; do case $line in \"@@include \"*) patterns=\"$patterns ${line#@@include }\" ;; esac; done",
+            "    unset IFS",
+            "    for p in $patterns; do",
             f"      case $p in /*) ;; *) p={SSH_DIR}/$p ;; esac",
             "      echo \"@@glob $p\"; set +f; set -- $p; set -f",
             "      for m in \"$@\"; do [ -e \"$m\" ] && echo \"$m\"; done; echo @@end",
