@@ -134,10 +134,9 @@ class DpkgFacts:
         if len(kinds) == 1:
             return kinds.pop().parse_many(facts, output, rc)
         packages, conffiles = _split_dpkg(output)
-        values = {PackagesFact: iter(PackagesFact.parse_many([f for f in facts if type(f) is PackagesFact], packages, rc)),
-                  ConffilesFact: iter(ConffilesFact.parse_many([f for f in facts if type(f) is ConffilesFact],
-                                                               conffiles, rc))}
-        return [next(values[type(fact)]) for fact in facts]
+        by_kind = {kind: iter(kind.parse_many([f for f in facts if type(f) is kind], text, rc))
+                   for kind, text in ((PackagesFact, packages), (ConffilesFact, conffiles))}
+        return [next(by_kind[type(fact)]) for fact in facts]
 
 
 def _split_dpkg(output: str) -> tuple[str, str]:
