@@ -121,7 +121,7 @@ def run_case(folder: Path, plant, script_of, lock_run: str = "this-run"):
     done = programs.run(script_of(fact))
     assert done.returncode == 0, done.stderr
     value = fact.parse(done.stdout.replace(str(root), "@"), 0)
-    return value, tree(root), programs.started(), record.stat()
+    return value, tree(root), programs.started()
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
