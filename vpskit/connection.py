@@ -208,11 +208,21 @@ def refused_message(address: str, refused: list[tuple[str, int, str]], key_file:
             f"~{admin}/.ssh/authorized_keys (owned by {admin}, mode 600, in a 700 ~{admin}/.ssh), then rerun vpskit.")
 
 
+class ShScript(str):
+    """A command that is a POSIX sh script, whatever the login user's shell: run under sh once (for a login user
+    other than root, the sh that sudo starts is that sh: a second one would be one more process on the host)."""
+
+
 def sudo_wrap(command: str, user: str) -> str:
     """Runs a shell command as root: directly for root, through non-interactive sudo otherwise."""
     if user == "root":
-        return command
+        return login_command(command)
     return f"sudo -n -H sh -c {shlex.quote(command)}"
+
+
+def login_command(command: str) -> str:
+    """The command as the login shell runs it: an ShScript under sh, any other as it is."""
+    return f"sh -c {shlex.quote(command)}" if isinstance(command, ShScript) else command
 
 
 class Connection:
@@ -352,8 +362,7 @@ class Connection:
     def run(self, command: str, stdin: bytes | None = None, sudo: bool = True, timeout: float | None = None) -> CommandResult:
         """Runs one shell command (as root unless sudo=False); one round trip."""
         self.open()
-        if sudo:
-            command = sudo_wrap(command, self.user)
+        command = sudo_wrap(command, self.user) if sudo else login_command(command)
         self.commands_run += 1
         channel = self._session_channel()
         try:

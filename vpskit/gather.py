@@ -10,9 +10,6 @@ from .errors import RemoteError
 from .facts.base import Fact
 
 
-# below this many facts of one class, a command each is cheaper than the class's command for many
-MERGE_FROM = 3
-
 
 @dataclass
 class Section:
@@ -23,22 +20,26 @@ class Section:
     def command(self) -> str:
         if len(self.facts) == 1:
             return self.facts[0].command()
-        return type(self.facts[0]).command_for_many(self.facts)
+        return type(self.facts[0]).gathered_with().command_for_many(self.facts)
+
+    def shares_shell(self) -> bool:
+        return all(type(fact).shares_shell for fact in self.facts)
 
     def parse(self, output: str, rc: int) -> list:
         if len(self.facts) == 1:
             return [self.facts[0].parse(output, rc)]
-        return type(self.facts[0]).parse_many(self.facts, output, rc)
+        return type(self.facts[0]).gathered_with().parse_many(self.facts, output, rc)
 
 
 def sections_for(facts: list[Fact]) -> list[Section]:
-    """Groups the facts of a class that can gather many at once (every program started costs host CPU)."""
-    by_class: dict[type, list[Fact]] = {}
+    """Groups the facts that one command can gather at once (every program started costs host CPU): those of a
+    class, or of the classes one gatherer serves (`Fact.gathered_with`)."""
+    by_gatherer: dict[type, list[Fact]] = {}
     for fact in facts:
-        by_class.setdefault(type(fact), []).append(fact)
+        by_gatherer.setdefault(type(fact).gathered_with(), []).append(fact)
     sections = []
-    for cls, members in by_class.items():
-        if len(members) >= MERGE_FROM and cls.command_for_many(members) is not None:
+    for gatherer, members in by_gatherer.items():
+        if len(members) >= gatherer.merge_from and gatherer.command_for_many(members) is not None:
             sections.append(Section(members))
         else:
             sections.extend(Section([fact]) for fact in members)
@@ -46,11 +47,13 @@ def sections_for(facts: list[Fact]) -> list[Section]:
 
 
 def batch_script(sections: list[Section], nonce: str) -> str:
-    """One shell script that runs every section's command, framing each output with nonce markers."""
+    """One shell script that runs every section's command, framing each output with nonce markers; a section
+    runs in a subshell of its own unless its class's commands leave the shell as they found it (a fork saved)."""
     parts = []
     for index, section in enumerate(sections):
+        opened, closed = ("{ ", "; }") if section.shares_shell() else ("( ", " )")
         parts.append(
-            f"echo '@@{nonce} {index} begin'; ( {section.command()} ) </dev/null 2>/dev/null; rc=$?; "
+            f"echo '@@{nonce} {index} begin'; {opened}{section.command()}{closed} </dev/null 2>/dev/null; rc=$?; "
             f"echo; echo \"@@{nonce} {index} end $rc\""
         )
     return "\n".join(parts) + "\n"

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import shlex
 from dataclasses import dataclass, field
 from typing import Callable
 
-from .connection import CommandResult, Connection
+from .connection import CommandResult, Connection, ShScript
 from .errors import RemoteError
 from .gather import FactCache
 from .secrets import Masker
 
 # a fact script up to this size travels in the exec request itself: sshd opens a session channel with no room
 # for input until the command has started, so a script sent as input waits a round trip for that room. Below
-# Linux's 128 KiB limit on one argument, quoted twice (sudo's sh -c, then ours); facts only read the host, so
-# their scripts hold no secrets for the host's process list
+# Linux's 128 KiB limit on one argument, quoted once (for the sh -c that sudo starts, or root's login shell); facts
+# only read the host, so their scripts hold no secrets for the host's process list
 INLINE_SCRIPT_LIMIT = 48 * 1024
 
 
@@ -36,7 +35,7 @@ class HostSession:
     def _read_facts(self, script: str) -> CommandResult:
         """Runs a fact batch's script under sh: in the command line when small, as input otherwise."""
         if len(script) <= INLINE_SCRIPT_LIMIT:
-            return self.connection.run(f"sh -c {shlex.quote(script)}", timeout=120)
+            return self.connection.run(ShScript(script), timeout=120)
         return self.connection.run("sh -s", stdin=script.encode(), timeout=120)
 
     def run(self, command: str, step: str, stdin: bytes | None = None, check: bool = True,

@@ -12,6 +12,8 @@ from .crypto import choose
 DROP_IN = "/etc/ssh/sshd_config.d/00-vpskit-hardening.conf"
 SOCKET_DROP_IN = "/etc/systemd/system/ssh.socket.d/00-vpskit-port.conf"
 RSA_KEY = "/etc/ssh/ssh_host_rsa_key"
+# the key's size is the first word ssh-keygen prints: cut out by the shell, not by cut
+RSA_KEY_STRONG = f"b=$(ssh-keygen -l -f {RSA_KEY}.pub); [ \"${{b%% *}}\" -ge 3072 ]"
 ECDSA_KEYS = ["/etc/ssh/ssh_host_ecdsa_key", "/etc/ssh/ssh_host_ecdsa_key.pub"]
 # sshd is checked as a whole before it reloads; socket-activated sshd (Ubuntu ≥ 22.10) moves port via the socket
 RELOAD = ("sshd -t && if systemctl is-active -q ssh.socket; then systemctl daemon-reload && "
@@ -22,11 +24,13 @@ RESTORE = ("systemctl daemon-reload; if systemctl is-active -q ssh.socket; then 
 
 def moduli_filter(min_bits: int) -> Command:
     """Drops group-exchange moduli below min_bits (the file stores size minus one) on the host itself."""
-    weak = f"awk '$1 !~ /^#/ && NF >= 7 && $5 + 1 < {int(min_bits)}' /etc/ssh/moduli"
+    # awk's own status tells (1: a weak modulus; 2: no file, which the check passes as before): no grep after it
+    weak = (f"awk '$1 !~ /^#/ && NF >= 7 && $5 + 1 < {int(min_bits)} {{ weak = 1; exit }} END {{ exit weak }}' "
+            "/etc/ssh/moduli; [ $? -ne 1 ]")
     command = Command(
         f"awk '$1 ~ /^#/ || NF < 7 || $5 + 1 >= {int(min_bits)}' /etc/ssh/moduli > /etc/ssh/moduli.vpskit-new "
         "&& chmod 644 /etc/ssh/moduli.vpskit-new && mv /etc/ssh/moduli.vpskit-new /etc/ssh/moduli",
-        unless=f"! {weak} | grep -q .",
+        unless=weak,
         name=f"/etc/ssh/moduli without moduli under {min_bits} bits", notify=["reload sshd"],
         guarded=True, guarded_paths=["/etc/ssh/moduli"],
     )
@@ -83,7 +87,7 @@ def plan(ctx) -> RolePlan:
         resources += [File(path, state="absent", notify=notify, **guarded) for path in ECDSA_KEYS]
         resources.append(Command(
             f"rm -f {RSA_KEY} {RSA_KEY}.pub && ssh-keygen -q -t rsa -b 4096 -N '' -f {RSA_KEY}",
-            unless=f"[ \"$(ssh-keygen -l -f {RSA_KEY}.pub | cut -d' ' -f1)\" -ge 3072 ]",
+            unless=RSA_KEY_STRONG,
             name="RSA host key of at least 3072 bits", notify=notify, guarded_paths=[RSA_KEY], **guarded,
         ))
     # the settings sshd uses are what counts: a line read before the drop-in, or a Match block, can undo it

@@ -7,7 +7,7 @@ import pytest
 
 from vpskit.connection import CommandResult
 from vpskit.errors import RemoteError
-from vpskit.facts import CommandFact, FileFact, PackagesFact, ServiceFact
+from vpskit.facts import CommandFact, ConffilesFact, FileFact, PackagesFact, ServiceFact
 from vpskit.gather import FactCache, batch_script, parse_batch, sections_for
 
 
@@ -59,10 +59,15 @@ def test_broken_output_names_the_host():
         cache.ensure([CommandFact("true")])
 
 
-def test_facts_of_a_class_are_gathered_together_from_three_on():
+def test_facts_are_gathered_together_from_three_on_or_from_two_where_one_program_serves_all():
     files = [FileFact(f"/etc/f{i}") for i in range(3)]
-    sections = sections_for([*files, CommandFact("true"), ServiceFact("a"), ServiceFact("b")])
-    assert [len(s.facts) for s in sections] == [3, 1, 1, 1]
+    sections = sections_for([*files, PackagesFact("curl"), CommandFact("true"), ServiceFact("a"), ServiceFact("b"),
+                             ConffilesFact("ufw")])
+    # packages and their conffiles: one dpkg-query
+    assert [[type(f).__name__ for f in s.facts] for s in sections] == [
+        ["FileFact"] * 3, ["PackagesFact", "ConffilesFact"], ["CommandFact"], ["ServiceFact"] * 2]
+    assert [len(s.facts) for s in sections_for(files[:2] + [ServiceFact("a"), PackagesFact("curl")])] == [1, 1, 1, 1]
+    assert [len(s.facts) for s in sections_for([PackagesFact("curl"), PackagesFact("ufw")])] == [2]
 
 
 def test_files_gathered_together_match_files_gathered_one_by_one(tmp_path):

@@ -15,6 +15,7 @@ from vpskit.confirm import Confirm, Guard, arm_script
 from vpskit.facts import (AptCacheAgeFact, AptPolicyFact, ConffilesFact, SshdConfigFact, SshdEffectiveFact,
                           AuthorizedKeysFact, CommandFact, FileFact, GroupFact, HostInfoFact,
                           PackagesFact, ServiceFact, SysctlFact, UserFact)
+from vpskit.facts.leftovers import StaleTempsSwept
 from vpskit.facts.ufw import UfwFact
 from vpskit.gather import Section, batch_script, sections_for
 from tests.unit.factstub import StubFacts
@@ -30,6 +31,8 @@ FACT_EXCLUSIONS = {
     "SC2046": "`set -- $(stat …)` / `set -- $(uname -rm)` split on purpose into positional parameters",
     "SC1091": "/etc/os-release is the host's, sourced there; it cannot be followed here",
     "SC2234": "a probe runs in ( ) so whatever it is (exit, cd, set) cannot affect the batch",
+    "SC2320": "a section's status after a probe fact is that of the printf that reports the probe's own: the fact "
+              "reads it from the output",
 }
 RESOURCE_EXCLUSIONS = {"SC2016": "quoted data (a rule comment, a path) may hold `$` and is meant literally"}
 
@@ -103,6 +106,7 @@ def representative_facts() -> list:
         UserFact("admin"), GroupFact("sudo"), AuthorizedKeysFact("admin"), UfwFact(),
         SshdConfigFact(), SshdEffectiveFact("10.0.0.5", "ops", "root"), AptPolicyFact(),
         ConffilesFact("fail2ban", "ufw"), ConffilesFact("openssh-server"), ConffilesFact("unattended-upgrades"),
+        StaleTempsSwept("0123abcd", "/run/vpskit/lock"),
     ]
 
 

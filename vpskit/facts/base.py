@@ -8,6 +8,12 @@ import shlex
 class Fact:
     """One thing to know about a host. Subclasses set `command()` and `parse()`; args make the key."""
 
+    # from this many facts of the class, one `command_for_many` gathers them (where it is cheaper than one each)
+    merge_from = 3
+    # True when the class's commands leave the shell they run in as they found it (no variable, option,
+    # positional parameter, folder, trap or exit): the batch then runs them without a subshell of their own
+    shares_shell = False
+
     def __init__(self, *args):
         self.args = tuple(args)
 
@@ -21,6 +27,12 @@ class Fact:
 
     def parse(self, output: str, rc: int):
         raise NotImplementedError
+
+    @classmethod
+    def gathered_with(cls):
+        """What gathers many facts of this class at once, with those of other classes it names (its own
+        `merge_from`, `command_for_many` and `parse_many`): the class itself unless it says otherwise."""
+        return cls
 
     @classmethod
     def command_for_many(cls, facts: list["Fact"]) -> str | None:

@@ -29,19 +29,56 @@ def record_folder(folder: str, record: str = FOLDERS_RECORD) -> str:
 
 
 _SWEEP = r"""
-grep -qxF "run_id=$run" "$lock" 2>/dev/null || { echo 'held=no'; exit 0; }
+# shell builtins read the lock and the record: a no-op run (nothing to sweep, no folder gone) starts no program
+held=
+if [ -f "$lock" ]; then
+    while IFS= read -r line || [ -n "$line" ]; do
+        [ "$line" = "run_id=$run" ] && held=1
+    done < "$lock"
+fi
+[ -n "$held" ] || { echo 'held=no'; exit 0; }
 [ -f "$record" ] && [ ! -L "$record" ] || exit 0
 # one folder a line: split on newlines only, no globbing
 set -f
 IFS='
 '
-# shellcheck disable=SC2046
-set -- $(awk '/^\// && !seen[$0]++' "$record")
+# the record keeps the folders that still exist (a folder itself, never through a link), once each and in
+# order; it is rewritten only when that drops a line (or ends the last one)
+kept=; seen='
+'; count=0; changed=
+while IFS= read -r line || { [ -n "$line" ] && changed=1; }; do
+    case $line in /*) ;; *) changed=1; continue ;; esac
+    case $seen in *"
+$line
+"*) changed=1; continue ;; esac
+    seen="$seen$line
+"
+    count=$((count + 1))
+    if [ -d "$line" ] && [ ! -L "$line" ]; then
+        kept="$kept$line
+"
+    else
+        changed=1
+    fi
+done < "$record"
+[ "$count" -gt 0 ] || exit 0
+if [ -n "$changed" ]; then
+    printf '%s' "$kept" > "$record.new"
+    mv -f "$record.new" "$record"
+fi
+# shellcheck disable=SC2086
+set -- $kept
 [ "$#" -gt 0 ] || exit 0
-# the record keeps the folders that still exist; -maxdepth 0 looks at each folder itself, never through a link
-# (find fails for a folder that is gone: what it printed is still the list)
-find "$@" -maxdepth 0 -type d 2>/dev/null > "$record.new"
-mv -f "$record.new" "$record"
+# find runs only when some folder holds a name of vpskit's mark (a superset of the names swept)
+found=
+set +f
+for folder in "$@"; do
+    for entry in "$folder"/.vpskit-*; do
+        if [ -e "$entry" ] || [ -L "$entry" ]; then found=1; break 2; fi
+    done
+done
+set -f
+[ -n "$found" ] || exit 0
 # shellcheck disable=SC2046
 set -- $(find "$@" -maxdepth 0 -type d -user 0 2>/dev/null)
 [ "$#" -gt 0 ] || exit 0

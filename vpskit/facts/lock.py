@@ -113,14 +113,18 @@ emit() {
     done
 }
 
-# the lock's folder is root's alone and its parent lets no other user rename it away; sets why otherwise
+# the lock's folder is root's alone and its parent lets no other user rename it away; sets why otherwise.
+# One find prints the owner and mode (octal) of both; the shell judges them
 safe_dir() {
     if [ -L "$dir" ] || [ ! -d "$dir" ]; then why="$dir is not a folder (a symbolic link?)"; return 1; fi
-    if [ -n "$(find "$dir" -maxdepth 0 \( ! -user 0 -o -perm /022 \) -print)" ]; then
+    parent=${dir%/*}
+    # shellcheck disable=SC2046
+    set -- $(find "$dir" "${parent:-/}/" -maxdepth 0 -printf '%U %m\n')
+    if [ "$#" -ne 4 ] || [ "$1" != 0 ] || [ $((0$2 & 022)) -ne 0 ]; then
         why="$dir is not root's alone (owner or mode): another user could replace the lock"; return 1
     fi
-    parent=${dir%/*}
-    if [ -n "$(find "${parent:-/}/" -maxdepth 0 -perm -002 ! -perm -1000 -print)" ]; then
+    # writable by every user and not sticky
+    if [ $((0$4 & 01002)) -eq 2 ]; then
         why="${parent:-/} is writable by every user: the lock's folder could be swapped"; return 1
     fi
 }

@@ -10,8 +10,14 @@ APT_STAMP = "/var/lib/vpskit/apt-update-stamp"
 class PackagesFact(Fact):
     """Installed version of each named package; absent packages are missing from the result."""
 
+    shares_shell = True
+
     def __init__(self, *names: str):
         super().__init__(*sorted(names))
+
+    @classmethod
+    def gathered_with(cls):
+        return DpkgFacts
 
     def command(self) -> str:
         names = " ".join(q(n) for n in self.args)
@@ -38,6 +44,8 @@ class PackagesFact(Fact):
 class AptCacheAgeFact(Fact):
     """Seconds since the package lists were last refreshed (a very large number when never)."""
 
+    shares_shell = True
+
     def command(self) -> str:
         # the host's clock first, then the mtime of every stamp and list; the newest one counts
         return (f"date +%s; stat -c %Y {APT_STAMP} /var/lib/apt/periodic/update-success-stamp "
@@ -58,14 +66,12 @@ class ConffilesFact(Fact):
     def __init__(self, *names: str):
         super().__init__(*sorted(names))
 
+    @classmethod
+    def gathered_with(cls):
+        return DpkgFacts
+
     def command(self) -> str:
-        names = " ".join(q(n) for n in self.args)
-        # obsolete conffiles are no longer shipped; `[` is a shell builtin, so the loop starts no program per file
-        return (f"dpkg-query -W -f='@@${{Package}} ${{db:Status-Abbrev}}\\n${{Conffiles}}\\n' {names} 2>/dev/null | "
-                "while read -r f s flag; do case $f in @@*) echo \"$f $s\" ;; "
-                "/*) [ \"$flag\" = obsolete ] || [ -e \"$f\" ] || echo \"$f\" ;; esac; done; "
-                f"echo @@@ucf; while read -r p f; do [ -e \"$f\" ] || echo \"$p $f\"; done < {UCF_REGISTRY} 2>/dev/null; "
-                "true")
+        return _conffiles_command(self.args, "")
 
     @classmethod
     def command_for_many(cls, facts: list[ConffilesFact]) -> str:
@@ -96,6 +102,58 @@ class ConffilesFact(Fact):
         return missing
 
 
+def _conffiles_command(names, version: str) -> str:
+    """dpkg-query's missing conffiles of these packages (its header lines with `version`, ${Version} or nothing,
+    after the status), then ucf's."""
+    quoted = " ".join(q(n) for n in names)
+    # obsolete conffiles are no longer shipped; `[` is a shell builtin, so the loop starts no program per file
+    return (f"dpkg-query -W -f='@@${{Package}} ${{db:Status-Abbrev}}{version}\\n${{Conffiles}}\\n' {quoted} 2>/dev/null | "
+            "while read -r f s flag; do case $f in @@*) echo \"$f $s" + (" $flag" if version else "") + "\" ;; "
+            "/*) [ \"$flag\" = obsolete ] || [ -e \"$f\" ] || echo \"$f\" ;; esac; done; "
+            f"echo @@@ucf; while read -r p f; do [ -e \"$f\" ] || echo \"$p $f\"; done < {UCF_REGISTRY} 2>/dev/null; "
+            "true")
+
+
+class DpkgFacts:
+    """Gathers PackagesFact and ConffilesFact together: one dpkg-query for both kinds, its header lines carrying
+    each package's version (what each kind reads alone is its own command's, as it was)."""
+
+    # one dpkg-query for any number of packages, of either kind
+    merge_from = 2
+
+    @classmethod
+    def command_for_many(cls, facts: list) -> str:
+        kinds = {type(fact) for fact in facts}
+        if len(kinds) == 1:
+            return kinds.pop().command_for_many(facts)
+        return _conffiles_command(sorted({name for fact in facts for name in fact.args}), " ${Version}")
+
+    @classmethod
+    def parse_many(cls, facts: list, output: str, rc: int) -> list:
+        kinds = {type(fact) for fact in facts}
+        if len(kinds) == 1:
+            return kinds.pop().parse_many(facts, output, rc)
+        packages, conffiles = _split_dpkg(output)
+        by_kind = {kind: iter(kind.parse_many([f for f in facts if type(f) is kind], text, rc))
+                   for kind, text in ((PackagesFact, packages), (ConffilesFact, conffiles))}
+        return [next(by_kind[type(fact)]) for fact in facts]
+
+
+def _split_dpkg(output: str) -> tuple[str, str]:
+    """DpkgFacts' output as PackagesFact's and ConffilesFact's own commands give theirs. Pure."""
+    dpkg, marker, ucf = output.partition("@@@ucf\n")
+    packages, conffiles = [], []
+    for line in dpkg.splitlines():
+        if line.startswith("@@"):
+            name, _, rest = line[2:].partition(" ")
+            status, _, version = rest.partition(" ")
+            packages.append(f"{name}\t{status}\t{version}")
+            conffiles.append(f"@@{name} {status}")
+        else:
+            conffiles.append(line)
+    return "\n".join(packages) + "\n", "\n".join(conffiles) + "\n" + marker + ucf
+
+
 APT_CONF_FILES = "/etc/apt/apt.conf /etc/apt/apt.conf.d/*"
 
 
@@ -103,18 +161,23 @@ class AptPolicyFact(Fact):
     """apt's effective periodic and unattended-upgrades settings (`apt-config dump`), and the lines that set them."""
 
     KEYS = ("APT::Periodic::", "Unattended-Upgrade::Origins-Pattern", "Unattended-Upgrade::Allowed-Origins")
+    shares_shell = True
 
     def command(self) -> str:
-        keys = " ".join(f"-e '^{k}'" for k in self.KEYS)
-        return (f"apt-config dump 2>/dev/null | grep {keys}; echo @@lines; "
+        # the whole dump, its keys picked in parse: a grep after apt-config would be one more program
+        return (f"echo @@dump; apt-config dump 2>/dev/null; echo @@lines; "
                 f"grep -Hn -e 'APT::Periodic::' -e '#clear' {APT_CONF_FILES} 2>/dev/null; true")
 
     def parse(self, output: str, rc: int) -> dict:
-        """{"values": {key: [values]}, "lines": [(path, line number, text)]}."""
+        """{"values": {key: [values]}, "lines": [(path, line number, text)]}; the dump's lines of KEYS only (an
+        output without the @@dump line, as earlier versions of the command gave it, holds only those)."""
         values: dict[str, list[str]] = {}
         lines: list[tuple[str, int, str]] = []
         dump, _, found = output.partition("@@lines")
-        for line in dump.splitlines():
+        whole = dump.startswith("@@dump\n")
+        for line in dump.splitlines()[1:] if whole else dump.splitlines():
+            if whole and not line.startswith(self.KEYS):
+                continue
             key, _, value = line.strip().partition(" ")
             if key:
                 values.setdefault(key.rstrip(":"), []).append(value.strip().rstrip(";").strip('"'))

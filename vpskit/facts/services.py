@@ -10,6 +10,9 @@ class ServiceFact(Fact):
 
     PROPERTIES = ("LoadState", "ActiveState", "SubState", "UnitFileState", "ConditionResult",
                   "ConditionTimestampMonotonic")
+    # one systemctl for any number of units
+    merge_from = 2
+    shares_shell = True
 
     def __init__(self, unit: str):
         super().__init__(unit)

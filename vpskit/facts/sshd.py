@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import copy
+import re
+
 from .base import Fact, q
 
 SSHD_CONFIG = "/etc/ssh/sshd_config"
@@ -10,12 +13,28 @@ SSH_DIR = "/etc/ssh"
 MAX_INCLUDE_DEPTH = 8
 
 
+# a line of a file under /etc/ssh (links followed) that may make a connection's settings differ from sshd -T's
+# plain ones: a Match block, or an Include that may reach outside /etc/ssh (a path elsewhere, "..", or a character
+# other than a plain path's). Client files (ssh_config) may match too: then every -C is run, as always before
+_KEYWORD = r'^[[:space:]]*"?{word}"?([[:space:]]|=|$)'
+_OUTSIDE = r"/([^e]|e[^t]|et[^c]|etc[^/]|etc/[^s]|etc/s[^s]|etc/ss[^h]|etc/ssh[^/]|(e(t(c(/(s(sh?)?)?)?)?)?)?([[:space:]]|$))"
+MAY_MATCH = "|".join([
+    _KEYWORD.format(word="[Mm][Aa][Tt][Cc][Hh]"),
+    _KEYWORD.format(word="[Ii][Nn][Cc][Ll][Uu][Dd][Ee]") + r"(.*[^A-Za-z0-9_./*?=[:space:]-]|.*\.\.|(.*[[:space:]=])?"
+    + _OUTSIDE + ")",
+])
+_USER = re.compile(r"[A-Za-z0-9._-]+")
+_ADDRESS = re.compile(r"[0-9A-Fa-f.:]+")
+
+
 def _under_ssh(paths) -> bool:
     return any(str(p).startswith(SSH_DIR + "/") for p in paths)
 
 
 class SshdEffectiveFact(Fact):
     """`sshd -T` without Match blocks, then once per user as a connection from `address` (Match blocks applied)."""
+
+    shares_shell = True
 
     def __init__(self, address: str | None, *users: str):
         super().__init__(address or "", *dict.fromkeys(u for u in users if u))
@@ -28,11 +47,26 @@ class SshdEffectiveFact(Fact):
         return [""] + [f"user={u},host={address},addr={address}" for u in users]
 
     def command(self) -> str:
-        parts = []
-        for spec in self.contexts():
-            flag = f" -C {q(spec)}" if spec else ""
-            parts.append(f"echo {q('@@context ' + spec)}; sshd -T{flag} 2>&1; echo \"@@rc $?\"")
-        return "; ".join(parts)
+        plain, *specs = [self._run(spec) for spec in self.contexts()]
+        if not specs:
+            return plain
+        if not self._plain_specs():
+            return "; ".join([plain, *specs])
+        # without a Match block sshd applies no connection's parameters: each -C prints what the plain run did
+        same = "; ".join(f"echo {q('@@same ' + spec)}" for spec in self.contexts()[1:])
+        # grep's status 1: no such line and no error; in the C locale every byte is a character
+        return f"{plain}; if LC_ALL=C grep -R -a -q -E {q(MAY_MATCH)} {SSH_DIR} 2>/dev/null; [ $? -eq 1 ]; then " \
+               f"{same}; else {'; '.join(specs)}; fi"
+
+    @staticmethod
+    def _run(spec: str) -> str:
+        flag = f" -C {q(spec)}" if spec else ""
+        return f"echo {q('@@context ' + spec)}; sshd -T{flag} 2>&1; echo \"@@rc $?\""
+
+    def _plain_specs(self) -> bool:
+        """Whether every -C specification is one sshd takes as it is (else it may refuse one: each is run)."""
+        address, *users = self.args
+        return bool(_ADDRESS.fullmatch(address)) and all(_USER.fullmatch(u) for u in users)
 
     def parse(self, output: str, rc: int) -> dict[str, dict]:
         """{spec: {"rc": exit status, "settings": {keyword: [values]}, "error": text when it failed}}."""
@@ -41,6 +75,8 @@ class SshdEffectiveFact(Fact):
         for line in output.splitlines():
             if line.startswith("@@context"):
                 current, lines = line[len("@@context"):].strip(), []
+            elif line.startswith("@@same ") and "" in found:
+                found[line[len("@@same "):]] = copy.deepcopy(found[""])
             elif line.startswith("@@rc ") and current is not None:
                 status = int(line.split()[1])
                 settings: dict[str, list[str]] = {}
@@ -70,8 +106,16 @@ class SshdConfigFact(Fact):
             f"  depth=$1; shift; [ \"$depth\" -le {MAX_INCLUDE_DEPTH} ] || exit 0",
             "  for f in \"$@\"; do",
             "    [ -f \"$f\" ] || continue",
-            "    echo \"@@file $f\"; sed 's/^/|/' \"$f\"; echo",
-            "    for p in $(sed -n 's/^[[:space:]]*[Ii][Nn][Cc][Ll][Uu][Dd][Ee][[:space:]=][[:space:]]*//p' \"$f\"); do",
+            # one sed a file: its lines behind |, then each Include line's patterns behind @@include (parse skips
+            # those); the shell keeps the patterns of the @@include lines
+            "    out=$(sed -n -e 's/^/|/p' -e "
+            "'s/^|[[:space:]]*[Ii][Nn][Cc][Ll][Uu][Dd][Ee][[:space:]=][[:space:]]*/@@include /p' \"$f\")",
+            "    echo \"@@file $f\"; printf '%s\\n' \"$out\"",
+            "    patterns=; IFS='",
+            "'",
+            "    for line in $out; do case $line in \"@@include \"*) patterns=\"$patterns ${line#@@include }\" ;; esac; done",
+            "    unset IFS",
+            "    for p in $patterns; do",
             f"      case $p in /*) ;; *) p={SSH_DIR}/$p ;; esac",
             "      echo \"@@glob $p\"; set +f; set -- $p; set -f",
             "      for m in \"$@\"; do [ -e \"$m\" ] && echo \"$m\"; done; echo @@end",

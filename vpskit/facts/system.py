@@ -13,7 +13,10 @@ class HostInfoFact(Fact):
     def command(self) -> str:
         return (
             ". /etc/os-release 2>/dev/null; echo \"id=$ID\"; echo \"version_id=$VERSION_ID\"; "
-            "echo \"codename=$VERSION_CODENAME\"; set -- $(uname -rm); echo \"kernel=$1\"; echo \"arch=$2\"; "
+            "echo \"codename=$VERSION_CODENAME\"; "
+            # what uname -r and -m print, read where the kernel keeps it (kernel.arch since Linux 5.x; else uname)
+            "{ read -r k < /proc/sys/kernel/osrelease && read -r m < /proc/sys/kernel/arch; } 2>/dev/null || "
+            "{ set -- $(uname -rm); k=$1; m=$2; }; echo \"kernel=$k\"; echo \"arch=$m\"; "
             "echo \"openssh=$(ssh -V 2>&1)\"; echo \"virt=$(systemd-detect-virt 2>/dev/null || echo none)\"; "
             # builtins read what hostname and ps would print: each program started costs the host CPU
             "read -r h < /proc/sys/kernel/hostname; echo \"hostname=$h\"; "
@@ -35,6 +38,8 @@ class HostInfoFact(Fact):
 class SysctlFact(Fact):
     """Current value of each sysctl key, and whether this host lets us write it."""
 
+    shares_shell = True
+
     def __init__(self, *keys: str):
         super().__init__(*sorted(keys))
 
@@ -44,8 +49,9 @@ class SysctlFact(Fact):
         parts = []
         for key in self.args:
             path = q(_proc_path(key))
-            parts.append(f"if [ ! -e {path} ]; then a=missing; elif [ -w {path} ]; then a=rw; else a=ro; fi; "
-                         f"printf 'access\\t%s\\t%s\\n' {q(key)} \"$a\"")
+            access = f"printf 'access\\t%s\\t%s\\n' {q(key)}"
+            parts.append(f"if [ ! -e {path} ]; then {access} missing; elif [ -w {path} ]; then {access} rw; "
+                         f"else {access} ro; fi")
         paths = " ".join(q(_proc_path(k)) for k in self.args)
         return "; ".join(parts) + f"; grep -H '' {paths} 2>/dev/null; true"
 
@@ -69,6 +75,9 @@ def _proc_path(key: str) -> str:
 class CommandFact(Fact):
     """The exit status of a read-only probe command (for `unless`/`creates` guards)."""
 
+    # the probe runs in a subshell of its own: whatever it does stays there
+    shares_shell = True
+
     def __init__(self, command: str):
         super().__init__(command)
 
@@ -81,6 +90,8 @@ class CommandFact(Fact):
 
 class CommandOutputFact(Fact):
     """The exit status and stdout of a read-only probe command (for waiting on an endpoint, a file, a state)."""
+
+    shares_shell = True
 
     def __init__(self, command: str):
         super().__init__(command)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from .base import Fact, q
@@ -47,6 +48,43 @@ def parse_tuple(line: str) -> UfwRule | None:
 FAMILIES = ("v4", "v6")
 RULE_FILES = {"v4": "/etc/ufw/user.rules", "v6": "/etc/ufw/user6.rules"}
 CHAINS = {"v4": "ufw-user-input", "v6": "ufw6-user-input"}
+SETTINGS_FILES = ("/etc/default/ufw", "/etc/ufw/ufw.conf")
+# the settings lines read from SETTINGS_FILES (grep's basic regular expressions, the same in Python's)
+SETTING_PATTERNS = ("^DEFAULT_.*_POLICY=", "^IPT_SYSCTL=", "^ENABLED=", "^LOGLEVEL=", "^IPV6=")
+
+
+def sectioned(output: str) -> str:
+    """UfwFact's output in the form its parser reads, from the command's (one `grep -H` over every file, each
+    chain's `-S` listing and status) or as earlier versions of the command gave it (a grep per file under
+    `@@file<family>`, each chain's count of `-A` lines under `@@live<family>`: captured specs). Pure."""
+    lines = output.splitlines()
+    if not any(line.startswith("@@chain") for line in lines):
+        return output
+    head, files, live = [], {family: [] for family in FAMILIES}, {}
+    by_file = {path: family for family, path in RULE_FILES.items()}
+    family, count = None, 0
+    for line in lines:
+        if line.startswith("@@chainrc "):
+            if family is not None:
+                live[family] = count if line.split()[1] == "0" else None
+            family = None
+        elif line.startswith("@@chain"):
+            family, count = line[len("@@chain"):], 0
+        elif family is not None:
+            count += line.startswith("-A")
+        else:
+            path, colon, text = line.partition(":")
+            if not colon:
+                head.append(line)
+            elif path in SETTINGS_FILES and any(re.match(p, text) for p in SETTING_PATTERNS):
+                head.append(text)
+            elif path in by_file and (text.startswith("### tuple ###")
+                                      or text.startswith(f"-A {CHAINS[by_file[path]]} ")):
+                files[by_file[path]].append(text)
+    parts = head + [part for f in FAMILIES for part in (f"@@file{f}", *files[f])]
+    for f in FAMILIES:
+        parts += [f"@@live{f}"] + ([str(live[f])] if live.get(f) is not None else [])
+    return "\n".join(parts) + "\n"
 
 
 def families_of(rule: UfwRule, ipv6: bool = True) -> list[str]:
@@ -57,23 +95,26 @@ def families_of(rule: UfwRule, ipv6: bool = True) -> list[str]:
 
 
 class UfwFact(Fact):
+    shares_shell = True
+
     def command(self) -> str:
         # ufw's chains exist exactly while it is active; asking iptables avoids starting ufw's Python, and the
-        # rules the kernel holds in ufw-user-input are counted against the files they were loaded from
-        live = "".join(
-            f"echo @@live{family}; if out=$({tool} -S {CHAINS[family]} 2>/dev/null); then echo \"$out\" | grep -c '^-A'; fi; "
-            for family, tool in (("v4", "iptables"), ("v6", "ip6tables")))
-        files = "".join(f"echo @@file{family}; grep -h -e '^### tuple ###' -e '^-A {CHAINS[family]} ' {RULE_FILES[family]} "
-                        "2>/dev/null; " for family in FAMILIES)
+        # rules the kernel holds in ufw-user-input are counted (by parse) against the files they were loaded
+        # from. One grep reads every file, its lines named by file; three programs in all
+        patterns = " ".join(f"-e {q(p)}" for p in (*SETTING_PATTERNS, "^### tuple ###",
+                                                  *(f"^-A {CHAINS[family]} " for family in FAMILIES)))
+        live = "".join(f"echo @@chain{family}; {tool} -S {CHAINS[family]} 2>/dev/null; echo \"@@chainrc $?\"; "
+                       for family, tool in (("v4", "iptables"), ("v6", "ip6tables")))
         return (
-            "if ! command -v ufw >/dev/null 2>&1; then echo installed=no; exit 0; fi; echo installed=yes; "
-            "grep -h -e '^DEFAULT_.*_POLICY=' -e '^IPT_SYSCTL=' -e '^ENABLED=' -e '^LOGLEVEL=' -e '^IPV6=' "
-            f"/etc/default/ufw /etc/ufw/ufw.conf 2>/dev/null; {files}{live}true"
+            "if ! command -v ufw >/dev/null 2>&1; then echo installed=no; else echo installed=yes; "
+            f"grep -H {patterns} {' '.join(SETTINGS_FILES)} {' '.join(RULE_FILES[f] for f in FAMILIES)} "
+            f"2>/dev/null; {live}fi; true"
         )
 
     def parse(self, output: str, rc: int) -> dict:
         """ufw's settings; `rules` of both files together, `family_rules` each file's own; `chain_rules` counts the
         file's ufw-user-input rules and `live_rules` the kernel's (None: no such chain, so ufw is not active)."""
+        output = sectioned(output)
         state = {"installed": False, "active": False, "policies": {}, "enabled": False, "logging": "off",
                  "ipt_sysctl": "", "ipv6": True, "rules": [], "family_rules": None,
                  "chain_rules": {"v4": 0, "v6": 0}, "live_rules": {"v4": None, "v6": None}}

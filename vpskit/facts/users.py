@@ -10,6 +10,8 @@ from .base import Fact, q
 class UserFact(Fact):
     """A user's passwd entry and supplementary groups, or None when the user does not exist."""
 
+    shares_shell = True
+
     def __init__(self, name: str):
         super().__init__(name)
 
@@ -28,6 +30,8 @@ class UserFact(Fact):
 
 class GroupFact(Fact):
     """A group's gid and members, or None when it does not exist."""
+
+    shares_shell = True
 
     def __init__(self, name: str):
         super().__init__(name)
