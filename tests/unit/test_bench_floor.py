@@ -2,7 +2,6 @@
 measures the first run alone."""
 
 import os
-import shutil
 import subprocess
 import tarfile
 from pathlib import Path
@@ -12,6 +11,7 @@ import pytest
 from benchmarks import floor
 from benchmarks.measure import summary, table
 from benchmarks.tools import write_inventories
+from tests.unit.test_shell import shellcheck  # noqa: F401 (the fixture)
 
 HARDEN = floor.SHELL_DIR / "harden.sh"
 
@@ -84,17 +84,6 @@ def test_the_remote_command_runs_the_script_from_a_scratch_folder_it_removes(tmp
                           env={**os.environ, "TMPDIR": str(scratch)})
     assert (done.returncode, done.stdout) == (3, b"arrived\n")  # the script's own status comes back
     assert list(scratch.iterdir()) == []
-
-
-@pytest.fixture
-def shellcheck():
-    path = shutil.which("shellcheck")
-    if path is None:
-        message = "shellcheck is not installed (apt-get install shellcheck; scripts/test installs it)"
-        if os.environ.get("VPSKIT_E2E") == "require":
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
 
 
 def test_harden_sh_and_the_loop_over_hosts_pass_shellcheck(shellcheck, folder):
